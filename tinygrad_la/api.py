@@ -1,0 +1,116 @@
+"""Module-level versions of the tensor methods, so ``torch.exp(x)`` reads ``tinygrad_la.exp(x)``."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor, _check_device
+
+__all__ = ["abs", "allclose", "amax", "amin", "argmax", "argmin", "bmm", "chunk", "clamp", "clip",
+           "clone", "cos", "detach", "device", "dot", "exp", "flatten", "is_floating_point", "is_tensor",
+           "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mm",
+           "mul", "add", "sub", "div", "neg", "numel", "outer", "permute", "pow", "prod", "relu",
+           "reshape", "sigmoid", "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sum",
+           "t", "tanh", "transpose", "unsqueeze", "var", "isfinite", "isnan"]
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def abs(x: Any) -> Tensor: return _t(x).abs()                       # noqa: A001
+def exp(x: Any) -> Tensor: return _t(x).exp()
+def log(x: Any) -> Tensor: return _t(x).log()
+def sin(x: Any) -> Tensor: return _t(x).sin()
+def cos(x: Any) -> Tensor: return _t(x).cos()
+def tanh(x: Any) -> Tensor: return _t(x).tanh()
+def sigmoid(x: Any) -> Tensor: return _t(x).sigmoid()
+def relu(x: Any) -> Tensor: return _t(x).relu()
+def sqrt(x: Any) -> Tensor: return _t(x).sqrt()
+def square(x: Any) -> Tensor: return _t(x).square()
+def neg(x: Any) -> Tensor: return -_t(x)
+def add(x: Any, y: Any, alpha: Any = 1) -> Tensor: return _t(x).add(y, alpha)
+def sub(x: Any, y: Any, alpha: Any = 1) -> Tensor: return _t(x).sub(y, alpha)
+def mul(x: Any, y: Any) -> Tensor: return _t(x) * y
+def div(x: Any, y: Any) -> Tensor: return _t(x) / y
+def pow(x: Any, exponent: Any) -> Tensor: return _t(x) ** exponent   # noqa: A001
+def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor: return _t(x).clamp(min, max)  # noqa: A002
+clip = clamp
+def maximum(x: Any, y: Any) -> Tensor: return _t(x).maximum(y)
+def minimum(x: Any, y: Any) -> Tensor: return _t(x).minimum(y)
+def matmul(x: Any, y: Any) -> Tensor: return _t(x) @ y
+def dot(x: Any, y: Any) -> Tensor: return _t(x) @ y
+def outer(x: Any, y: Any) -> Tensor: return _t(x).reshape(-1, 1) * _t(y).reshape(1, -1)
+
+
+def mm(x: Any, y: Any) -> Tensor:
+    """Matrix product of two 2-D tensors."""
+    x, y = _t(x), _t(y)
+    if x.ndim != 2 or y.ndim != 2:
+        raise RuntimeError(f"mm expects two 2-D tensors; got shapes {x.shape} and {y.shape}. Use matmul for others.")
+    return x @ y
+
+
+def bmm(x: Any, y: Any) -> Tensor:
+    """Batched matrix product of (B, n, m) and (B, m, p) tensors."""
+    x, y = _t(x), _t(y)
+    if x.ndim != 3 or y.ndim != 3 or x.shape[0] != y.shape[0]:
+        raise RuntimeError(f"bmm expects 3-D tensors with the same batch size; got shapes {x.shape} and {y.shape}")
+    return x @ y
+
+
+def sum(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).sum(*args, **kwargs)   # noqa: A001
+def mean(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).mean(*args, **kwargs)
+def prod(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).prod(*args, **kwargs)
+def var(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).var(*args, **kwargs)
+def std(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).std(*args, **kwargs)
+def amax(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).amax(*args, **kwargs)
+def amin(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).amin(*args, **kwargs)
+def max(x: Any, *args: Any, **kwargs: Any) -> Any: return _t(x).max(*args, **kwargs)      # noqa: A001
+def min(x: Any, *args: Any, **kwargs: Any) -> Any: return _t(x).min(*args, **kwargs)      # noqa: A001
+def argmax(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).argmax(*args, **kwargs)
+def argmin(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).argmin(*args, **kwargs)
+def logsumexp(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).logsumexp(*args, **kwargs)
+def softmax(x: Any, dim: int = -1) -> Tensor: return _t(x).softmax(dim)
+def log_softmax(x: Any, dim: int = -1) -> Tensor: return _t(x).log_softmax(dim)
+def reshape(x: Any, shape: Any) -> Tensor: return _t(x).reshape(shape)
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor: return _t(x).flatten(start_dim, end_dim)
+def squeeze(x: Any, dim: Any = None) -> Tensor: return _t(x).squeeze(dim)
+def unsqueeze(x: Any, dim: int) -> Tensor: return _t(x).unsqueeze(dim)
+def transpose(x: Any, dim0: int, dim1: int) -> Tensor: return _t(x).transpose(dim0, dim1)
+def permute(x: Any, dims: Any) -> Tensor: return _t(x).permute(dims)
+def t(x: Any) -> Tensor: return _t(x).t()
+def split(x: Any, size: Any, dim: int = 0) -> tuple: return _t(x).split(size, dim)
+def chunk(x: Any, chunks: int, dim: int = 0) -> tuple: return _t(x).chunk(chunks, dim)
+def clone(x: Any) -> Tensor: return _t(x).clone()
+def detach(x: Any) -> Tensor: return _t(x).detach()
+def numel(x: Any) -> int: return _t(x).numel()
+def is_tensor(x: Any) -> bool: return isinstance(x, Tensor)
+def is_floating_point(x: Any) -> bool: return _t(x).is_floating_point()
+def isfinite(x: Any) -> Tensor: return Tensor._make(np.isfinite(_t(x).data), None)
+def isnan(x: Any) -> Tensor: return Tensor._make(np.isnan(_t(x).data), None)
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    return bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+class device:
+    """``tinygrad_la.device("cpu")``: the only device there is."""
+
+    def __init__(self, name: str = "cpu") -> None:
+        _check_device(name)
+        self.type = "cpu"
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __eq__(self, other: Any) -> bool:
+        return str(other) == "cpu"
+
+    def __hash__(self) -> int:
+        return hash("cpu")

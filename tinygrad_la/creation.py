@@ -1,0 +1,153 @@
+"""Making tensors: from data, filled with constants, ranges, and random numbers.
+
+One random generator serves the whole library (NumPy's PCG64), so `manual_seed(s)` makes
+`rand`, `randn`, `randint`, `randperm` and everything built on them (nn.init, shuffling)
+reproducible.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .tensor import Tensor, _as_array, _check_device, _shape_arg
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed the library's random generator; the same seed gives the same numbers."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+    return _rng
+
+
+def _generator() -> np.random.Generator:
+    return _rng
+
+
+def _finish(array: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
+    if device is not None:
+        _check_device(device)
+    t = Tensor._make(array, None)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (Python floats become the default float dtype)."""
+    array = _as_array(data, dtype)
+    if isinstance(data, (np.ndarray, Tensor)) and array is (data.data if isinstance(data, Tensor) else data):
+        array = array.copy()
+    return _finish(array, requires_grad, device)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """A tensor sharing memory with `data` when it is already an array of that dtype."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
+        return data
+    return _finish(_as_array(data, dtype), False, device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares memory with a NumPy array (changes to one show in the other)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray; got {type(array).__name__}")
+    return Tensor._make(array, None)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_shape_arg(size), _float_dtype(dtype)), requires_grad, device)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_shape_arg(size), _float_dtype(dtype)), requires_grad, device)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = _as_array(fill_value).dtype
+    return _finish(np.full(_shape_arg((size,)), fill_value, dtype), requires_grad, device)
+
+
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(np.shape(t), dtype or _dtype_of(t)), requires_grad, None)
+
+
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(np.shape(t), dtype or _dtype_of(t)), requires_grad, None)
+
+
+def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.full(np.shape(t), fill_value, dtype or _dtype_of(t)), requires_grad, None)
+
+
+def _dtype_of(t: Any) -> np.dtype:
+    return t.dtype if hasattr(t, "dtype") else _as_array(t).dtype
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """start, start + step, ... below end (int64 for whole-number arguments, as PyTorch)."""
+    if end is None:
+        start, end = 0, start
+    array = np.arange(start, end, step)
+    if dtype is not None:
+        array = array.astype(dtype)
+    elif array.dtype.kind == "f":
+        array = array.astype(dtypes.get_default_dtype())
+    return _finish(array, requires_grad, device)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end, both included."""
+    return _finish(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         generator: np.random.Generator | None = None) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    rng = generator or _rng
+    return _finish(rng.random(_shape_arg(size)).astype(_float_dtype(dtype), copy=False), requires_grad, device)
+
+
+def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          generator: np.random.Generator | None = None) -> Tensor:
+    """Standard normal samples."""
+    rng = generator or _rng
+    return _finish(rng.standard_normal(_shape_arg(size)).astype(_float_dtype(dtype), copy=False),
+                   requires_grad, device)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None, device: Any = None,
+            generator: np.random.Generator | None = None) -> Tensor:
+    """Integers uniformly from [low, high) (int64 unless dtype says otherwise)."""
+    if high is None:
+        low, high = 0, low
+    rng = generator or _rng
+    array = rng.integers(low, high, size=tuple(size), dtype=np.dtype(dtype or np.int64))
+    return _finish(np.asarray(array), False, device)
+
+
+def randperm(n: int, dtype: Any = None, device: Any = None,
+             generator: np.random.Generator | None = None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    rng = generator or _rng
+    return _finish(rng.permutation(n).astype(dtype or np.int64), False, device)

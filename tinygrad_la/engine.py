@@ -1,0 +1,179 @@
+"""The backward algorithm, shared by Tensor and Value.
+
+Reverse mode is one idea (chapter 23.15: move each weight against the gradient, and get the
+gradient by the chain rule run backwards):
+
+    1. order the graph so that every node comes before the nodes it was computed from;
+    2. walk that order once, handing each node the sum of the gradients that reached it and
+       letting it pass gradients on to its parents.
+
+Anything that follows the small *node protocol* below can be walked, which is how the scalar
+`Value` and the array `Tensor` share this one algorithm:
+
+    node._parents                     tuple of nodes (None where no gradient is wanted)
+    node._backprop(grad, sweep)       gradients for the parents, aligned with _parents
+    node._release()                   drop what was saved for backward (retain_graph=False)
+
+A leaf tensor is its own node (it has no parents and its `_backprop` accumulates into .grad);
+an op's node is its `Function` instance, the tensor's `grad_fn`. Grad mode (`no_grad`) lives here
+too, because recording and walking are the two halves of the same machine.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, Iterable, Sequence
+
+
+# ---------------------------------------------------------------------------------------------
+# grad mode: thread-local, as in PyTorch, so no_grad() in one thread does not stop another
+# ---------------------------------------------------------------------------------------------
+
+class _GradMode(threading.local):
+    enabled = True     # class attribute: each new thread starts with recording on
+    anomaly = False    # detect_anomaly: check every backward result for nan/inf
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on tensors that require grad are being recorded."""
+    return _mode.enabled
+
+
+class _ModeContext:
+    """Base of no_grad / enable_grad / set_grad_enabled: a context manager and a decorator."""
+
+    _target: bool
+
+    def __enter__(self) -> None:
+        self._previous = _mode.enabled
+        _mode.enabled = self._target
+
+    def __exit__(self, *exc: Any) -> None:
+        _mode.enabled = self._previous
+
+    def __call__(self, fn: Callable) -> Callable:
+        target = self._target
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            previous = _mode.enabled
+            _mode.enabled = target
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _mode.enabled = previous
+        return wrapper
+
+
+class no_grad(_ModeContext):
+    """Stop recording: inside, results never require grad (use for updates and evaluation)."""
+
+    def __init__(self) -> None:
+        self._target = False
+
+
+class enable_grad(_ModeContext):
+    """Record again inside a no_grad() block."""
+
+    def __init__(self) -> None:
+        self._target = True
+
+
+class set_grad_enabled(_ModeContext):
+    """Switch recording on or off: as a call, at once; as a context manager, for the block."""
+
+    def __init__(self, mode: bool) -> None:
+        self._target = bool(mode)
+        self._previous = _mode.enabled
+        _mode.enabled = self._target   # a plain call takes effect now, like PyTorch
+
+    def __enter__(self) -> None:
+        _mode.enabled = self._target
+
+    def __call__(self, fn: Callable) -> Callable:
+        _mode.enabled = self._previous   # used as a decorator: the switch belongs to the calls
+        return super().__call__(fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# the walk
+# ---------------------------------------------------------------------------------------------
+
+class Sweep:
+    """What one backward pass needs to know while it runs."""
+
+    __slots__ = ("create_graph", "accumulate", "claimed")
+
+    def __init__(self, create_graph: bool, accumulate: bool) -> None:
+        self.create_graph = create_graph   # record the backward pass itself (higher order)
+        self.accumulate = accumulate       # add into .grad (backward) or only return (grad)
+        self.claimed: set[int] = set()     # ids of arrays already stored as some leaf's .grad
+
+
+def topological_order(roots: Iterable[Any]) -> list[Any]:
+    """Every node reachable from `roots`, each before the nodes it was computed from.
+
+    Iterative depth-first search (an explicit stack, not recursion), so a chain of 100 000
+    ops is as easy as a chain of ten.
+    """
+    order: list[Any] = []
+    visited: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False) for root in roots]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent is not None and id(parent) not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: bool = False,
+             create_graph: bool = False, capture: Sequence[Any] | None = None) -> list[Any] | None:
+    """Run reverse mode from `roots`, seeding each with its gradient.
+
+    Without `capture`, gradients are accumulated into the leaves' `.grad` (what `.backward()`
+    does). With `capture` (a list of nodes), nothing is accumulated and the total gradient that
+    reached each captured node is returned instead (what `autograd.grad` does).
+    """
+    sweep = Sweep(create_graph, accumulate=capture is None)
+    wanted = None if capture is None else {id(node): None for node in capture}
+    grads: dict[int, Any] = {}
+    for root, grad in zip(roots, root_grads):
+        key = id(root)
+        grads[key] = grad if key not in grads else grads[key] + grad
+
+    previous_mode = _mode.enabled
+    _mode.enabled = create_graph   # the backward pass is recorded only when asked to be
+    try:
+        for node in topological_order(roots):
+            grad = grads.pop(id(node), None)
+            if grad is not None:
+                if wanted is not None and id(node) in wanted:
+                    wanted[id(node)] = grad
+                parent_grads = node._backprop(grad, sweep)
+                for parent, parent_grad in zip(node._parents, parent_grads):
+                    if parent is None or parent_grad is None:
+                        continue
+                    key = id(parent)
+                    if key in grads:
+                        grads[key] = grads[key] + parent_grad
+                    else:
+                        grads[key] = parent_grad
+            if not retain_graph:
+                node._release()
+    finally:
+        _mode.enabled = previous_mode
+    if wanted is None:
+        return None
+    return [wanted[id(node)] for node in capture]

@@ -1,0 +1,274 @@
+"""Function: one differentiable operation, and the node it leaves in the graph.
+
+Every op, built in or written by a user, is a subclass with two static methods side by side:
+
+    forward(ctx, *inputs)  -> output          what the op computes
+    backward(ctx, grad)    -> input grads     the chain rule: d(loss)/d(input) from d(loss)/d(output)
+
+`Function.apply` runs forward and, when an input requires grad and grad mode is on, keeps the
+`ctx` as the output's `grad_fn`: the node the engine walks. This is PyTorch's
+`torch.autograd.Function` API; the built-in ops in ops.py use the very same mechanism with one
+difference, chosen for speed: they set `on_arrays = True` and so see NumPy arrays where user ops
+see Tensors.
+
+Two conventions keep each op's backward down to its formula:
+  * broadcasting is undone here, once, for every op (`unbroadcast`), not in each backward;
+  * backward formulas are written with operators and methods that NumPy arrays and Tensors share
+    (`g * y`, `g @ b.swapaxes(-1, -2)`, `g.sum(axis=0)`), so the same line computes a plain
+    gradient on arrays or, under `create_graph=True`, records itself on Tensors for the next
+    order of differentiation.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .engine import Sweep, _mode
+from .tensor import Tensor, _run_hooks
+
+_OUTPUT = -1     # a saved value that is the op's own output
+_CONSTANT = -2   # a saved value that depends on no input that requires grad (a mask, an index)
+_FREED = ()      # marks saved values released by a backward pass without retain_graph
+
+
+class Function:
+    """Base class of differentiable operations (PyTorch's ``torch.autograd.Function``).
+
+    Subclass it, write ``forward(ctx, ...)`` and ``backward(ctx, grad)`` as static methods, and
+    call ``MyOp.apply(x, ...)``. In forward, ``ctx.save_for_backward(...)`` keeps what backward
+    needs; in backward, ``ctx.saved_tensors`` gives it back and ``ctx.needs_input_grad[i]`` says
+    whether input i wants a gradient. backward returns one gradient per forward argument (None
+    for arguments that are not tensors or need none); trailing Nones may be left out.
+    """
+
+    __slots__ = ("_parents", "_saved", "_saved_from", "_versions", "_shape", "_dtype",
+                 "_hooks", "_retained", "_create_graph", "_trace", "__weakref__")
+
+    on_arrays = False   # built-in ops: forward/backward see NumPy arrays instead of Tensors
+    is_view = False     # output shares memory (and so its version counter) with input 0
+
+    # --- what a subclass writes --------------------------------------------------------------
+
+    @staticmethod
+    def forward(ctx: Function, *args: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
+
+    @staticmethod
+    def backward(ctx: Function, grad: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    # --- the ctx API used inside forward/backward --------------------------------------------
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep inputs, the output or other values for backward (checked against in-place edits)."""
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What forward saved: arrays for built-in ops, Tensors for user ops and create_graph."""
+        saved = self._saved
+        if saved is None:
+            return ()
+        if saved is _FREED:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time: the values {self.name()} saved "
+                "for backward were freed by the first backward(). Pass retain_graph=True to the "
+                "first backward() (or autograd.grad()) if you need to go through the graph again.")
+        for counter, version in self._versions:
+            if counter[0] != version:
+                raise RuntimeError(
+                    f"A tensor needed by {self.name()} to compute gradients was modified by an "
+                    f"in-place operation after it was used (its version is now {counter[0]}, "
+                    f"expected {version}). Use an out-of-place op (x = x + 1, not x += 1) or "
+                    ".clone() the tensor before changing it.")
+        if type(self).on_arrays and not self._create_graph:
+            return saved
+        return tuple(self._saved_tensor(value, source) for value, source in zip(saved, self._saved_from))
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each forward argument: does it want a gradient?"""
+        return tuple(parent is not None for parent in self._parents)
+
+    def mark_non_differentiable(self, *args: Any) -> None:  # PyTorch API; outputs here are
+        pass                                                 # single, so there is nothing to do
+
+    # --- the node protocol (see engine.py) -----------------------------------------------------
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        """Run the op on its arguments and, if anything requires grad, record it."""
+        parents = None
+        if _mode.enabled:
+            for i, arg in enumerate(args):
+                if isinstance(arg, Tensor) and arg.requires_grad:
+                    if parents is None:
+                        parents = [None] * len(args)
+                    parents[i] = arg.grad_fn or arg
+        ctx = object.__new__(cls)
+        ctx._parents = () if parents is None else tuple(parents)
+        ctx._saved = None
+        if cls.on_arrays:
+            out = cls.forward(ctx, *[arg.data if isinstance(arg, Tensor) else arg for arg in args])
+            returned = out
+        else:
+            previous = _mode.enabled
+            _mode.enabled = False
+            try:
+                returned = cls.forward(ctx, *args)
+            finally:
+                _mode.enabled = previous
+            if not isinstance(returned, Tensor):
+                raise TypeError(f"{cls.__name__}.forward must return a Tensor; it returned "
+                                f"{type(returned).__name__}. Wrap the result: Tensor(result).")
+            out = returned.data
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
+        if parents is None:
+            return Tensor._make(out, None)
+        result = Tensor._make(out, ctx)
+        if cls.is_view:
+            result._version = args[0]._version
+        ctx._shape = out.shape
+        ctx._dtype = out.dtype
+        ctx._hooks = None
+        ctx._retained = None
+        ctx._create_graph = False
+        ctx._trace = None
+        ctx._versions = ()
+        if ctx._saved is not None:
+            ctx._resolve_saved(args, returned, result)
+        if _mode.anomaly:
+            ctx._trace = _creation_trace()
+        return result
+
+    def _resolve_saved(self, args: tuple, returned: Any, result: Tensor) -> None:
+        """Note where each saved value came from, so backward can check it and rebuild it."""
+        on_arrays = type(self).on_arrays
+        values, sources, versions = [], [], []
+        for value in self._saved:
+            source = _CONSTANT
+            for i, arg in enumerate(args):
+                if isinstance(arg, Tensor) and (arg.data is value if on_arrays else arg is value):
+                    source = i
+                    versions.append((arg._version, arg._version[0]))
+                    break
+            else:
+                if value is returned:
+                    source = _OUTPUT
+                    versions.append((result._version, result._version[0]))
+            if isinstance(value, Tensor):
+                value = value.data
+            values.append(value)
+            sources.append(source)
+        self._saved = tuple(values)
+        self._saved_from = tuple(sources)
+        self._versions = tuple(versions)
+
+    def _saved_tensor(self, value: np.ndarray, source: int) -> Tensor:
+        # Under create_graph a saved input or output is rebuilt as a Tensor attached to the node it
+        # came from, so the backward formula that uses it is itself differentiable.
+        if not self._create_graph:
+            return Tensor._make(value, None)
+        if source == _OUTPUT:
+            return Tensor._make(value, self)
+        if source >= 0:
+            parent = self._parents[source]
+            if isinstance(parent, Tensor):
+                return parent
+            return Tensor._make(value, parent)
+        return Tensor._make(value, None)
+
+    def _backprop(self, grad: Any, sweep: Sweep) -> tuple:
+        if self._hooks is not None:
+            grad = _run_hooks(self._hooks, grad)
+        if self._retained is not None and sweep.accumulate:
+            tensor = self._retained()
+            if tensor is not None:
+                tensor._accumulate(grad, sweep)
+        cls = type(self)
+        self._create_graph = sweep.create_graph
+        if cls.on_arrays:
+            grads = cls.backward(self, grad)
+        else:
+            grads = cls.backward(self, grad if sweep.create_graph else Tensor._make(grad, None))
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) > len(self._parents):
+            if any(g is not None for g in grads[len(self._parents):]):
+                raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but "
+                                   f"forward had {len(self._parents)} arguments")
+        return tuple(self._checked(grad, parent) for grad, parent in zip(grads, self._parents))
+
+    def _checked(self, grad: Any, parent: Any) -> Any:
+        """Bring one input gradient to its input's shape (undo broadcasting) and plain form."""
+        if parent is None or grad is None:
+            return None
+        if not self._create_graph:
+            if isinstance(grad, Tensor):
+                grad = grad.data
+            elif type(grad) is not np.ndarray:
+                grad = np.asarray(grad)
+        shape = parent._shape
+        if grad.shape != shape:
+            grad = unbroadcast(grad, shape, self)
+        if _mode.anomaly:
+            _check_finite(self, grad)
+        return grad
+
+    def _release(self) -> None:
+        if self._saved is not None:
+            self._saved = _FREED
+
+    # --- for people and pictures ---------------------------------------------------------------
+
+    @classmethod
+    def name(cls) -> str:
+        """PyTorch-style node name, e.g. ``MulBackward0``."""
+        return f"{cls.__name__}Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes the inputs came from (leaf tensors stand for themselves), as in PyTorch."""
+        return tuple((parent, 0) for parent in self._parents)
+
+    def register_hook(self, hook: Any) -> None:
+        """Call ``hook(grad)`` with the gradient of this node's output; a returned value replaces it."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
+    """Sum `grad` down to `shape`: the adjoint of NumPy broadcasting (dx = sum over copied axes)."""
+    extra = grad.ndim - len(shape)
+    if extra >= 0:
+        axes = tuple(range(extra)) + tuple(
+            extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+        if axes:
+            grad = grad.sum(axis=axes, keepdims=True)
+        if grad.shape != shape and int(np.prod(grad.shape)) == int(np.prod(shape)):
+            grad = grad.reshape(shape)
+    if grad.shape != shape:
+        where = f"{node.name()} returned" if node is not None else "got"
+        raise RuntimeError(f"{where} a gradient of shape {tuple(grad.shape)} for an input of shape "
+                           f"{tuple(shape)}; a gradient must have its input's shape")
+    return grad
+
+
+def _creation_trace() -> str:
+    import traceback
+    frames = [f for f in traceback.extract_stack()[:-2] if "tinygrad_la" not in f.filename]
+    return "".join(traceback.format_list(frames[-6:]))
+
+
+def _check_finite(node: Function, grad: Any) -> None:
+    data = grad.data if isinstance(grad, Tensor) else grad
+    if not np.all(np.isfinite(data)):
+        where = node._trace or "(the forward call was not traced: it ran before anomaly detection was on)\n"
+        raise RuntimeError(f"Function {node.name()} returned nan or inf values in its gradient. "
+                           f"The forward op was created at:\n{where}")
