@@ -1,0 +1,95 @@
+# tinygrad_la: the two commands a newcomer runs are `make demo` and `make test`.
+# Everything installs into .venv; stamp files in .venv record which extras are in,
+# and are redone whenever pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+OUT    ?= out
+
+# Demo modules run in this order by `make demo`, each as `python -m MODULE --out $(OUT)`.
+DEMOS ?= demos.chapter
+
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k matmul -x"`.
+PYTEST_ARGS ?=
+
+.PHONY: all venv demos-venv bench-venv graphviz test demo bench soak clean
+
+all: test
+
+# --- virtual environment ------------------------------------------------------
+
+$(PY):
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+
+$(VENV)/.stamp-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[dev]'
+	touch $@
+
+$(VENV)/.stamp-demos: pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[demos,viz]'
+	touch $@
+
+$(VENV)/.stamp-bench: pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[dev,bench]'
+	touch $@
+
+venv: $(VENV)/.stamp-dev
+demos-venv: $(VENV)/.stamp-demos
+bench-venv: $(VENV)/.stamp-bench
+
+# --- system graphviz (the `dot` program behind tinygrad_la.viz) -----------------
+# Installed with apt-get when missing. If it still is missing, CI (CI=true) fails
+# here; on a developer's machine it is only a warning and the viz tests skip.
+
+graphviz:
+	@if command -v dot >/dev/null 2>&1; then \
+	  echo "graphviz: found $$(command -v dot)"; \
+	else \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	    elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	    else SUDO=none; fi; \
+	    if [ "$$SUDO" = none ]; then \
+	      echo "graphviz: 'dot' is missing, and installing it needs root (no sudo here)."; \
+	    else \
+	      echo "graphviz: 'dot' is missing; installing Debian's graphviz with apt-get"; \
+	      $$SUDO apt-get update && \
+	      $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y graphviz \
+	        || echo "graphviz: apt-get update or install failed."; \
+	    fi; \
+	  else \
+	    echo "graphviz: 'dot' is missing and there is no apt-get here."; \
+	  fi; \
+	  if ! command -v dot >/dev/null 2>&1; then \
+	    echo "graphviz: install the system package 'graphviz' (it provides 'dot') to draw graphs."; \
+	    if [ "$${CI:-}" = true ]; then \
+	      echo "graphviz: CI=true, so a missing 'dot' is an error."; exit 1; \
+	    fi; \
+	    echo "graphviz: WARNING: continuing without it; graph-drawing tests and figures are skipped."; \
+	  fi; \
+	fi
+
+# --- the commands ---------------------------------------------------------------
+
+test: $(VENV)/.stamp-dev graphviz
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+demo: $(VENV)/.stamp-demos graphviz
+	@mkdir -p $(OUT)
+	@for m in $(DEMOS); do \
+	  echo "== $$m"; \
+	  $(PY) -m $$m --out $(OUT) || exit 1; \
+	done
+
+bench: $(VENV)/.stamp-bench
+	$(PY) -m benchmarks
+
+# pyproject's addopts deselect soak tests with -m 'not soak'; the -m here comes
+# later on the command line, and pytest keeps the last -m.
+soak: $(VENV)/.stamp-dev graphviz
+	$(PY) -m pytest -q -m soak $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
