@@ -117,22 +117,22 @@ def topological_order(roots: Iterable[Any]) -> list[Any]:
     """Every node reachable from `roots`, each before the nodes it was computed from.
 
     Iterative depth-first search (an explicit stack, not recursion), so a chain of 100 000
-    ops is as easy as a chain of ten.
+    ops is as easy as a chain of ten. Nodes hash by identity, so they serve as their own keys.
     """
     order: list[Any] = []
-    visited: set[int] = set()
+    visited: set[Any] = set()
     stack: list[tuple[Any, bool]] = [(root, False) for root in roots]
     while stack:
         node, children_done = stack.pop()
         if children_done:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
         for parent in node._parents:
-            if parent is not None and id(parent) not in visited:
+            if parent is not None and parent not in visited:
                 stack.append((parent, False))
     order.reverse()
     return order
@@ -147,33 +147,30 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
     reached each captured node is returned instead (what `autograd.grad` does).
     """
     sweep = Sweep(create_graph, accumulate=capture is None)
-    wanted = None if capture is None else {id(node): None for node in capture}
-    grads: dict[int, Any] = {}
+    wanted = None if capture is None else dict.fromkeys(capture)
+    grads: dict[Any, Any] = {}
     for root, grad in zip(roots, root_grads):
-        key = id(root)
-        grads[key] = grad if key not in grads else grads[key] + grad
+        grads[root] = grad if root not in grads else grads[root] + grad
 
     previous_mode = _mode.enabled
     _mode.enabled = create_graph   # the backward pass is recorded only when asked to be
     try:
         for node in topological_order(roots):
-            grad = grads.pop(id(node), None)
+            grad = grads.pop(node, None)
             if grad is not None:
-                if wanted is not None and id(node) in wanted:
-                    wanted[id(node)] = grad
-                parent_grads = node._backprop(grad, sweep)
-                for parent, parent_grad in zip(node._parents, parent_grads):
+                if wanted is not None and node in wanted:
+                    wanted[node] = grad
+                for parent, parent_grad in zip(node._parents, node._backprop(grad, sweep)):
                     if parent is None or parent_grad is None:
                         continue
-                    key = id(parent)
-                    if key in grads:
-                        grads[key] = grads[key] + parent_grad
+                    if parent in grads:
+                        grads[parent] = grads[parent] + parent_grad
                     else:
-                        grads[key] = parent_grad
+                        grads[parent] = parent_grad
             if not retain_graph:
                 node._release()
     finally:
         _mode.enabled = previous_mode
     if wanted is None:
         return None
-    return [wanted[id(node)] for node in capture]
+    return [wanted[node] for node in capture]

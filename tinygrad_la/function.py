@@ -25,10 +25,8 @@ from typing import Any
 import numpy as np
 
 from .engine import Sweep, _mode
-from .tensor import Tensor, _run_hooks
+from .tensor import Tensor, _clock, _counter, _run_hooks
 
-_OUTPUT = -1     # a saved value that is the op's own output
-_CONSTANT = -2   # a saved value that depends on no input that requires grad (a mask, an index)
 _FREED = ()      # marks saved values released by a backward pass without retain_graph
 
 
@@ -42,8 +40,8 @@ class Function:
     for arguments that are not tensors or need none); trailing Nones may be left out.
     """
 
-    __slots__ = ("_parents", "_saved", "_saved_from", "_versions", "_shape", "_dtype",
-                 "_hooks", "_retained", "_create_graph", "_trace", "__weakref__")
+    __slots__ = ("_parents", "_saved", "_inputs", "_made_at", "_out_id", "_out_version", "_shape",
+                 "_dtype", "_extra", "_create_graph", "__weakref__")
 
     on_arrays = False   # built-in ops: forward/backward see NumPy arrays instead of Tensors
     is_view = False     # output shares memory (and so its version counter) with input 0
@@ -75,16 +73,11 @@ class Function:
                 f"Trying to backward through the graph a second time: the values {self.name()} saved "
                 "for backward were freed by the first backward(). Pass retain_graph=True to the "
                 "first backward() (or autograd.grad()) if you need to go through the graph again.")
-        for counter, version in self._versions:
-            if counter[0] != version:
-                raise RuntimeError(
-                    f"A tensor needed by {self.name()} to compute gradients was modified by an "
-                    f"in-place operation after it was used (its version is now {counter[0]}, "
-                    f"expected {version}). Use an out-of-place op (x = x + 1, not x += 1) or "
-                    ".clone() the tensor before changing it.")
+        if _clock[0] != self._made_at:   # something changed in place since this op ran
+            self._check_versions()
         if type(self).on_arrays and not self._create_graph:
             return saved
-        return tuple(self._saved_tensor(value, source) for value, source in zip(saved, self._saved_from))
+        return tuple(self._saved_tensor(value) for value in saved)
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -99,107 +92,110 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Tensor:
         """Run the op on its arguments and, if anything requires grad, record it."""
+        ctx = object.__new__(cls)
+        ctx._saved = None
         parents = None
         if _mode.enabled:
             for i, arg in enumerate(args):
-                if isinstance(arg, Tensor) and arg.requires_grad:
+                if isinstance(arg, Tensor) and arg._requires_grad:
                     if parents is None:
                         parents = [None] * len(args)
                     parents[i] = arg.grad_fn or arg
-        ctx = object.__new__(cls)
         ctx._parents = () if parents is None else tuple(parents)
-        ctx._saved = None
-        if cls.on_arrays:
-            out = cls.forward(ctx, *[arg.data if isinstance(arg, Tensor) else arg for arg in args])
-            returned = out
-        else:
-            previous = _mode.enabled
-            _mode.enabled = False
-            try:
-                returned = cls.forward(ctx, *args)
-            finally:
-                _mode.enabled = previous
-            if not isinstance(returned, Tensor):
-                raise TypeError(f"{cls.__name__}.forward must return a Tensor; it returned "
-                                f"{type(returned).__name__}. Wrap the result: Tensor(result).")
-            out = returned.data
+        try:
+            if cls.on_arrays:
+                returned = out = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
+            else:
+                returned, out = _forward_on_tensors(cls, ctx, args)
+        except ValueError as error:   # NumPy's shape errors, said with the op's name and shapes
+            raise _shape_error(cls, args, error) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
         if parents is None:
             return Tensor._make(out, None)
         result = Tensor._make(out, ctx)
         if cls.is_view:
-            result._version = args[0]._version
+            result._version = _counter(args[0])
         ctx._shape = out.shape
         ctx._dtype = out.dtype
-        ctx._hooks = None
-        ctx._retained = None
-        ctx._create_graph = False
-        ctx._trace = None
-        ctx._versions = ()
+        ctx._extra = None
         if ctx._saved is not None:
-            ctx._resolve_saved(args, returned, result)
+            # remember enough to check the saved values for in-place changes and to rebuild them
+            # as graph tensors under create_graph (both rare, so the work is done then)
+            ctx._inputs = args
+            ctx._made_at = _clock[0]
+            ctx._out_id = id(returned)
+            ctx._out_version = None
+            for value in ctx._saved:
+                if value is returned:
+                    ctx._out_version = _counter(result)
         if _mode.anomaly:
-            ctx._trace = _creation_trace()
+            ctx._extras()["trace"] = _creation_trace()
         return result
 
-    def _resolve_saved(self, args: tuple, returned: Any, result: Tensor) -> None:
-        """Note where each saved value came from, so backward can check it and rebuild it."""
+    def _source(self, value: Any) -> int:
+        """Which forward argument a saved value is (-1: the output, -2: neither)."""
         on_arrays = type(self).on_arrays
-        values, sources, versions = [], [], []
-        for value in self._saved:
-            source = _CONSTANT
-            for i, arg in enumerate(args):
-                if isinstance(arg, Tensor) and (arg.data is value if on_arrays else arg is value):
-                    source = i
-                    versions.append((arg._version, arg._version[0]))
-                    break
-            else:
-                if value is returned:
-                    source = _OUTPUT
-                    versions.append((result._version, result._version[0]))
-            if isinstance(value, Tensor):
-                value = value.data
-            values.append(value)
-            sources.append(source)
-        self._saved = tuple(values)
-        self._saved_from = tuple(sources)
-        self._versions = tuple(versions)
+        for i, arg in enumerate(self._inputs):
+            if isinstance(arg, Tensor) and (arg.data is value if on_arrays else arg is value):
+                return i
+        return -1 if id(value) == self._out_id else -2
 
-    def _saved_tensor(self, value: np.ndarray, source: int) -> Tensor:
+    def _check_versions(self) -> None:
+        for value in self._saved:
+            source = self._source(value)
+            if source >= 0:
+                counter = self._inputs[source]._version
+            else:
+                counter = self._out_version if source == -1 else None
+            if counter is not None and counter[0] > self._made_at:
+                raise RuntimeError(
+                    f"A tensor needed by {self.name()} to compute gradients was modified by an in-place "
+                    "operation after it was used. Use an out-of-place op (x = x + 1, not x += 1) or "
+                    ".clone() the tensor before changing it.")
+
+    def _saved_tensor(self, value: Any) -> Tensor:
         # Under create_graph a saved input or output is rebuilt as a Tensor attached to the node it
         # came from, so the backward formula that uses it is itself differentiable.
+        array = value.data if isinstance(value, Tensor) else value
         if not self._create_graph:
-            return Tensor._make(value, None)
-        if source == _OUTPUT:
-            return Tensor._make(value, self)
+            return Tensor._make(array, None)
+        source = self._source(value)
+        if source == -1:
+            return Tensor._make(array, self)
         if source >= 0:
             parent = self._parents[source]
             if isinstance(parent, Tensor):
                 return parent
-            return Tensor._make(value, parent)
-        return Tensor._make(value, None)
+            return Tensor._make(array, parent)
+        return Tensor._make(array, None)
 
-    def _backprop(self, grad: Any, sweep: Sweep) -> tuple:
-        if self._hooks is not None:
-            grad = _run_hooks(self._hooks, grad)
-        if self._retained is not None and sweep.accumulate:
-            tensor = self._retained()
-            if tensor is not None:
-                tensor._accumulate(grad, sweep)
+    def _backprop(self, grad: Any, sweep: Sweep) -> Any:
+        if self._extra is not None:
+            grad = self._run_extras(grad, sweep)
         cls = type(self)
-        self._create_graph = sweep.create_graph
+        create_graph = self._create_graph = sweep.create_graph
         if cls.on_arrays:
             grads = cls.backward(self, grad)
         else:
-            grads = cls.backward(self, grad if sweep.create_graph else Tensor._make(grad, None))
+            grads = cls.backward(self, grad if create_graph else Tensor._make(grad, None))
         if type(grads) is not tuple:
             grads = (grads,)
-        if len(grads) > len(self._parents):
-            if any(g is not None for g in grads[len(self._parents):]):
-                raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but "
-                                   f"forward had {len(self._parents)} arguments")
-        return tuple(self._checked(grad, parent) for grad, parent in zip(grads, self._parents))
+        if len(grads) > len(self._parents) and any(g is not None for g in grads[len(self._parents):]):
+            raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but forward "
+                               f"had {len(self._parents)} arguments")
+        if create_graph or not cls.on_arrays or _mode.anomaly:
+            return [self._checked(g, parent) for g, parent in zip(grads, self._parents)]
+        # the common case, kept lean: arrays in, arrays out, broadcasting undone
+        checked = []
+        for g, parent in zip(grads, self._parents):
+            if g is not None and parent is not None:
+                if type(g) is not np.ndarray:
+                    g = np.asarray(g)
+                if g.shape != parent._shape:
+                    g = unbroadcast(g, parent._shape, self)
+            checked.append(g)
+        return checked
 
     def _checked(self, grad: Any, parent: Any) -> Any:
         """Bring one input gradient to its input's shape (undo broadcasting) and plain form."""
@@ -210,11 +206,30 @@ class Function:
                 grad = grad.data
             elif type(grad) is not np.ndarray:
                 grad = np.asarray(grad)
+        elif not isinstance(grad, Tensor):
+            grad = Tensor._make(np.asarray(grad), None)
         shape = parent._shape
         if grad.shape != shape:
             grad = unbroadcast(grad, shape, self)
         if _mode.anomaly:
             _check_finite(self, grad)
+        return grad
+
+    def _extras(self) -> dict:
+        """Rarely used per-node state: hooks, the retain_grad tensor, the anomaly trace."""
+        if self._extra is None:
+            self._extra = {}
+        return self._extra
+
+    def _run_extras(self, grad: Any, sweep: Sweep) -> Any:
+        hooks = self._extra.get("hooks")
+        if hooks:
+            grad = _run_hooks(hooks, grad)
+        retained = self._extra.get("retained")
+        if retained is not None and sweep.accumulate:
+            tensor = retained()
+            if tensor is not None:
+                tensor._accumulate(grad, sweep)
         return grad
 
     def _release(self) -> None:
@@ -233,11 +248,11 @@ class Function:
         """The nodes the inputs came from (leaf tensors stand for themselves), as in PyTorch."""
         return tuple((parent, 0) for parent in self._parents)
 
-    def register_hook(self, hook: Any) -> None:
+    def register_hook(self, hook: Any) -> list:
         """Call ``hook(grad)`` with the gradient of this node's output; a returned value replaces it."""
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
+        hooks = self._extras().setdefault("hooks", [])
+        hooks.append(hook)
+        return hooks
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -260,6 +275,28 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
     return grad
 
 
+def _forward_on_tensors(cls: type, ctx: Function, args: tuple) -> tuple:
+    """A user Function's forward: Tensors in, a Tensor out, nothing recorded inside."""
+    previous = _mode.enabled
+    _mode.enabled = False
+    try:
+        returned = cls.forward(ctx, *args)
+    finally:
+        _mode.enabled = previous
+    if not isinstance(returned, Tensor):
+        raise TypeError(f"{cls.__name__}.forward must return a Tensor; it returned "
+                        f"{type(returned).__name__}. Wrap the result: Tensor(result).")
+    return returned, returned.data
+
+
+def _shape_error(cls: type, args: tuple, error: ValueError) -> Exception:
+    shapes = [tuple(np.shape(a.data if isinstance(a, Tensor) else a)) for a in args
+              if isinstance(a, (Tensor, np.ndarray))]
+    return RuntimeError(f"{cls.__name__}: inputs of shapes {', '.join(map(str, shapes))} do not fit "
+                        f"together ({error}). Shapes broadcast when, from the right, each pair of "
+                        "sizes is equal or one of them is 1.")
+
+
 def _creation_trace() -> str:
     import traceback
     frames = [f for f in traceback.extract_stack()[:-2] if "tinygrad_la" not in f.filename]
@@ -269,6 +306,6 @@ def _creation_trace() -> str:
 def _check_finite(node: Function, grad: Any) -> None:
     data = grad.data if isinstance(grad, Tensor) else grad
     if not np.all(np.isfinite(data)):
-        where = node._trace or "(the forward call was not traced: it ran before anomaly detection was on)\n"
+        where = (node._extra or {}).get("trace") or "(the forward call was not traced: it ran before anomaly detection was on)\n"
         raise RuntimeError(f"Function {node.name()} returned nan or inf values in its gradient. "
                            f"The forward op was created at:\n{where}")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .function import Function
-from .tensor import Tensor, _dim
+from .tensor import Tensor, _counter, _dim
 
 
 class Op(Function):
@@ -690,7 +690,7 @@ def index(x: Tensor, idx: Any) -> Tensor:
     except IndexError as error:
         raise IndexError(f"index {idx!r} does not fit a tensor of shape {x.shape}: {error}") from None
     if _is_basic(idx):
-        out._version = x._version   # a basic index is a view: in-place edits reach x
+        out._version = _counter(x)   # a basic index is a view: in-place edits reach x
     return out
 
 

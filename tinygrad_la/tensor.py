@@ -33,7 +33,7 @@ class Tensor:
         self._grad = None
         self._requires_grad = False
         self.grad_fn = None
-        self._version = [0]
+        self._version = None   # a version counter, made on the first in-place change (see _bump)
         self._hooks = None
         if requires_grad:
             self.requires_grad = True
@@ -46,7 +46,7 @@ class Tensor:
         t._grad = None
         t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
-        t._version = [0]
+        t._version = None
         t._hooks = None
         return t
 
@@ -238,24 +238,23 @@ class Tensor:
             self._grad = Tensor._make(current.data + grad, None)
         else:
             current.data += grad
-            current._version[0] += 1
+            _bump(current)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` during backward()."""
         if self.grad_fn is not None:
-            self.grad_fn._retained = weakref.ref(self)
+            self.grad_fn._extras()["retained"] = weakref.ref(self)
 
     @property
     def retains_grad(self) -> builtins.bool:
-        return self.grad_fn is not None and self.grad_fn._retained is not None
+        return self.grad_fn is not None and "retained" in (self.grad_fn._extra or {})
 
     def register_hook(self, hook: Callable[[Tensor], Any]) -> _HookHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(hook)
-            return _HookHandle(self.grad_fn._hooks, hook)
+            return _HookHandle(self.grad_fn.register_hook(hook), hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -264,7 +263,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and version counter)."""
         t = Tensor._make(self.data, None)
-        t._version = self._version
+        t._version = _counter(self)
         return t
 
     def detach_(self) -> Tensor:
@@ -765,8 +764,27 @@ def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any) -> Tensor:
             raise RuntimeError(f"in-place update of a tensor of shape {self.shape} and dtype {self.dtype} "
                                f"with a value of shape {tuple(value_shape)} failed: {error}. An in-place "
                                "result must keep the tensor's shape and dtype.") from None
-    self._version[0] += 1
+    _bump(self)
     return self
+
+
+# Version counters catch a backward that would read a value changed in place after it was saved.
+# Versions are ticks of one clock, so a node needs only the tick at which it was made: a tensor
+# changed later has a larger version. Tensors that share memory (views) share one counter.
+_clock = [0]
+
+
+def _counter(t: Tensor) -> list:
+    """The tensor's version counter, made on first use (most tensors never need one)."""
+    if t._version is None:
+        t._version = [0]
+    return t._version
+
+
+def _bump(t: Tensor) -> None:
+    """Record an in-place change of `t` (and of every view sharing its memory)."""
+    _clock[0] += 1
+    _counter(t)[0] = _clock[0]
 
 
 def _dim(dim: Any, ndim: int) -> int:

@@ -1,0 +1,340 @@
+"""Tests for tinygrad_la.value: the scalar Value on the shared engine.
+
+Every op is checked three ways: its forward value against the math module, its first derivative
+against central finite differences, and its second derivative (create_graph=True) against finite
+differences of the first. Then the chapter's neurons, accumulation, depth and errors.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tinygrad_la import engine
+from tinygrad_la.value import Value, value_grad
+
+
+def floats(lo: float, hi: float, away_from: float | None = None) -> st.SearchStrategy[float]:
+    s = st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+    return s if away_from is None else s.filter(lambda x: abs(x - away_from) > 1e-2)
+
+
+def central_difference(f, xs: list[float], i: int, h: float = 1e-6) -> float:
+    """(f(x + h eᵢ) - f(x - h eᵢ)) / 2h, with f taking and returning floats."""
+    up, down = list(xs), list(xs)
+    up[i] += h
+    down[i] -= h
+    return (f(*up) - f(*down)) / (2 * h)
+
+
+def on_floats(op):
+    """The op as a float -> float function (through Values, so forward is what gets tested)."""
+    return lambda *xs: op(*map(Value, xs)).data
+
+
+def first_derivative(op, i: int):
+    """x -> d op / d xᵢ, computed by backward (used as the function whose derivative we check)."""
+    def d(*xs):
+        vs = [Value(x) for x in xs]
+        return value_grad(op(*vs), [vs[i]])[0]
+    return d
+
+
+# name: (op on Values, the same op on floats from the math module, strategy for each argument)
+UNARY = {
+    "neg": (lambda a: -a, lambda x: -x, [floats(-5, 5)]),
+    "exp": (lambda a: a.exp(), math.exp, [floats(-5, 5)]),
+    "log": (lambda a: a.log(), math.log, [floats(0.1, 10)]),
+    "tanh": (lambda a: a.tanh(), math.tanh, [floats(-3, 3)]),
+    "sigmoid": (lambda a: a.sigmoid(), lambda x: 1 / (1 + math.exp(-x)), [floats(-10, 10)]),
+    "relu": (lambda a: a.relu(), lambda x: max(0.0, x), [floats(-5, 5, away_from=0.0)]),
+    "cube": (lambda a: a ** 3, lambda x: x ** 3, [floats(-3, 3)]),
+    "sqrt": (lambda a: a ** 0.5, math.sqrt, [floats(0.1, 10)]),
+    "reciprocal": (lambda a: a ** -1, lambda x: 1 / x, [floats(0.2, 5)]),
+    "radd": (lambda a: 2 + a, lambda x: 2 + x, [floats(-5, 5)]),
+    "rsub": (lambda a: 2 - a, lambda x: 2 - x, [floats(-5, 5)]),
+    "rmul": (lambda a: 2 * a, lambda x: 2 * x, [floats(-5, 5)]),
+    "rdiv": (lambda a: 2 / a, lambda x: 2 / x, [floats(0.2, 5)]),
+    "rpow": (lambda a: 2 ** a, lambda x: 2 ** x, [floats(-3, 3)]),
+    "mul_number": (lambda a: a * 3.5 - 1, lambda x: x * 3.5 - 1, [floats(-5, 5)]),
+    "div_number": (lambda a: a / 4 + 0.5, lambda x: x / 4 + 0.5, [floats(-5, 5)]),
+}
+BINARY = {
+    "add": (lambda a, b: a + b, lambda x, y: x + y, [floats(-5, 5), floats(-5, 5)]),
+    "sub": (lambda a, b: a - b, lambda x, y: x - y, [floats(-5, 5), floats(-5, 5)]),
+    "mul": (lambda a, b: a * b, lambda x, y: x * y, [floats(-5, 5), floats(-5, 5)]),
+    "div": (lambda a, b: a / b, lambda x, y: x / y, [floats(-5, 5), floats(0.2, 5)]),
+    "pow": (lambda a, b: a ** b, math.pow, [floats(0.1, 3), floats(-2, 2)]),
+    "neuron": (lambda w, x: (w * x + 1).tanh(), lambda w, x: math.tanh(w * x + 1),
+               [floats(-2, 2), floats(-2, 2)]),
+}
+OPS = {**UNARY, **BINARY}
+
+
+@pytest.mark.parametrize("name", OPS)
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_forward_matches_math(name, data):
+    op, reference, args = OPS[name]
+    xs = [data.draw(s) for s in args]
+    out = op(*map(Value, xs))
+    assert isinstance(out, Value) and type(out.data) is float
+    assert out.data == pytest.approx(reference(*xs), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", OPS)
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_first_derivatives_match_finite_differences(name, data):
+    op, _, args = OPS[name]
+    xs = [data.draw(s) for s in args]
+    vs = [Value(x) for x in xs]
+    op(*vs).backward()
+    for i, v in enumerate(vs):
+        assert v.grad == pytest.approx(central_difference(on_floats(op), xs, i), rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", OPS)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_second_derivatives_match_finite_differences(name, data):
+    op, _, args = OPS[name]
+    xs = [data.draw(s) for s in args]
+    vs = [Value(x) for x in xs]
+    firsts = value_grad(op(*vs), vs, create_graph=True)
+    for i, first in enumerate(firsts):
+        assert isinstance(first, Value)
+        seconds = value_grad(first, vs)       # row i of the Hessian
+        for j, second in enumerate(seconds):
+            expected = central_difference(first_derivative(op, i), xs, j, h=1e-5)
+            assert second == pytest.approx(expected, rel=1e-4, abs=1e-5), (i, j)
+
+
+# --- second derivatives in closed form ---------------------------------------------------------
+
+@given(floats(-3, 3))
+def test_second_derivative_of_cube_is_6x(x):
+    v = Value(x)
+    (first,) = value_grad(v ** 3, [v], create_graph=True)
+    assert first.data == pytest.approx(3 * x * x)
+    assert value_grad(first, [v])[0] == pytest.approx(6 * x)
+
+
+@given(floats(-3, 3))
+def test_second_derivative_of_tanh(x):
+    v = Value(x)
+    (first,) = value_grad(v.tanh(), [v], create_graph=True)
+    t = math.tanh(x)
+    assert value_grad(first, [v])[0] == pytest.approx(-2 * t * (1 - t * t), abs=1e-12)
+
+
+@given(floats(-2, 2), floats(-2, 2))
+def test_mixed_partials_of_exp_xy(x, y):
+    a, b = Value(x), Value(y)
+    da, db = value_grad((a * b).exp(), [a, b], create_graph=True)
+    e = math.exp(x * y)
+    daa, dab = value_grad(da, [a, b])
+    dba, dbb = value_grad(db, [a, b])
+    assert dab == pytest.approx(e * (1 + x * y)) and dba == pytest.approx(dab)
+    assert daa == pytest.approx(y * y * e) and dbb == pytest.approx(x * x * e)
+
+
+def test_third_derivative_by_nesting():
+    x = Value(1.5)
+    (d1,) = value_grad(x ** 4, [x], create_graph=True)
+    (d2,) = value_grad(d1, [x], create_graph=True)
+    (d3,) = value_grad(d2, [x])
+    assert (d1.data, d2.data, d3) == pytest.approx((4 * 1.5 ** 3, 12 * 1.5 ** 2, 24 * 1.5))
+
+
+def test_backward_create_graph_then_backward_of_the_grad():
+    x = Value(2.0)
+    (x ** 3).backward(create_graph=True)
+    first = x.grad
+    assert isinstance(first, Value) and first.data == pytest.approx(12.0)
+    x.grad = 0.0
+    first.backward()
+    assert x.grad == pytest.approx(12.0)      # d/dx 3x² = 6x
+
+
+# --- the chapter's neurons -----------------------------------------------------------------------
+
+def test_chapter_relu_neuron():
+    # 23.3 Example 23.1: x = [2, 3], w = [0.5, -1], b = 1 -> z = -1, ReLU(z) = 0
+    x1, x2 = Value(2.0, "x1"), Value(3.0, "x2")
+    w1, w2 = Value(0.5, "w1"), Value(-1.0, "w2")
+    b = Value(1.0, "b")
+    z = w1 * x1 + w2 * x2 + b
+    h = z.relu()
+    assert (z.data, h.data) == (-1.0, 0.0)
+    h.backward()
+    assert h.grad == 1.0 and z.grad == 0.0    # the neuron is inactive: no gradient gets through
+    assert [v.grad for v in (x1, x2, w1, w2, b)] == [0.0] * 5
+    z.backward()                               # the score itself: dz/dw = x, dz/dx = w, dz/db = 1
+    assert [v.grad for v in (w1, w2, x1, x2, b)] == [2.0, 3.0, 0.5, -1.0, 1.0]
+
+
+def test_micrograd_tanh_neuron():
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    b = Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    o = n.tanh()
+    o.backward()
+    assert o.data == pytest.approx(0.7071, abs=1e-4)
+    assert n.grad == pytest.approx(0.5)
+    assert x1.grad == pytest.approx(-1.5) and w1.grad == pytest.approx(1.0)
+    assert x2.grad == pytest.approx(0.5) and w2.grad == pytest.approx(0.0)
+
+
+def test_tanh_neuron_written_with_exp_gives_the_same_grads():
+    grads = []
+    for act in (lambda n: n.tanh(), lambda n: ((2 * n).exp() - 1) / ((2 * n).exp() + 1)):
+        x1, w1, b = Value(2.0), Value(-3.0), Value(6.8813735870195432)
+        o = act(x1 * w1 + b)
+        o.backward()
+        grads.append((o.data, x1.grad, w1.grad, b.grad))
+    assert grads[0] == pytest.approx(grads[1])
+
+
+# --- the walk -----------------------------------------------------------------------------------
+
+def test_backward_runs_the_shared_engine(monkeypatch):
+    calls = []
+    real = engine.backward
+    monkeypatch.setattr(engine, "backward", lambda *a, **k: calls.append(a) or real(*a, **k))
+    x = Value(3.0)
+    (x * x).backward()
+    assert len(calls) == 1 and x.grad == 6.0
+
+
+def test_grads_accumulate_over_two_backward_calls():
+    a = Value(3.0)
+    (a * a).backward()
+    (a * 2).backward()            # a separate graph
+    assert a.grad == 6.0 + 2.0
+    y = a * a
+    a.grad = 0.0
+    y.backward()
+    y.backward()                  # the same graph again: a Value saves nothing, nothing is freed
+    assert a.grad == 12.0 and y.grad == 2.0
+
+
+def test_shared_subexpressions():
+    a = Value(3.0)
+    b = a + a
+    b.backward()
+    assert a.grad == 2.0
+    a.grad = 0.0
+    c = a * a
+    d = c * c + c                 # a⁴ + a²: c feeds two nodes, a feeds c twice
+    d.backward()
+    assert a.grad == pytest.approx(4 * 27 + 2 * 3)
+
+
+def test_backward_with_a_seed_gradient():
+    a = Value(3.0)
+    (a * a).backward(0.5)
+    assert a.grad == 3.0
+
+
+def test_a_100_000_op_chain_has_no_recursion_error():
+    x = Value(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.00001
+    y.backward()
+    assert y.data == pytest.approx(1.00001 ** 100_000, rel=1e-9)
+    assert x.grad == pytest.approx(1.00001 ** 100_000, rel=1e-9)
+
+
+def test_value_grad_returns_without_accumulating():
+    a, b, unused = Value(2.0), Value(5.0), Value(1.0)
+    y = a * b + a
+    assert value_grad(y, [a, b, unused]) == [6.0, 2.0, 0.0]
+    assert value_grad(y, a) == [6.0]
+    assert (a.grad, b.grad, y.grad) == (0.0, 0.0, 0.0)
+    grads = value_grad(y, [a, unused], create_graph=True)
+    assert all(isinstance(g, Value) for g in grads) and [g.data for g in grads] == [6.0, 0.0]
+
+
+def test_value_grad_rejects_non_values():
+    with pytest.raises(TypeError, match="float"):
+        value_grad(1.0, [Value(1.0)])
+    with pytest.raises(TypeError, match=r"inputs\[1\] is int"):
+        value_grad(Value(1.0), [Value(1.0), 3])
+
+
+def test_graph_records_ops_and_parents_for_pictures():
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    c = a * b
+    assert c._op == "*" and c._parents == (a, b)
+    assert (a ** 2)._op == "**2" and (a ** 2)._parents == (a,)
+    assert c.tanh()._op == "tanh" and c.relu()._op == "ReLU"
+    assert a._op == "" and a._parents == ()
+
+
+# --- numbers, comparisons, repr, errors -----------------------------------------------------------
+
+def test_numbers_mix_with_values():
+    a = Value(2.0)
+    assert [(a + 1).data, (1 + a).data, (a - 1).data, (1 - a).data] == [3.0, 3.0, 1.0, -1.0]
+    assert [(a * 3).data, (3 * a).data, (a / 4).data, (4 / a).data] == [6.0, 6.0, 0.5, 2.0]
+    assert [(a ** 3).data, (3 ** a).data] == [8.0, 9.0]
+    assert (a + np.float32(0.5)).data == 2.5 and (a * np.int64(2)).data == 4.0
+    assert type(Value(np.float64(1.5)).data) is float and Value(3).data == 3.0
+
+
+def test_comparisons_use_data_and_equality_stays_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a <= b and a >= b and not a < b and a < 2 and a > 0.5 and b >= 1
+    assert a != b and a == a and len({a, b}) == 2      # identity: Values key dicts and sets
+    assert float(a) == 1.0
+
+
+def test_repr():
+    assert repr(Value(-1.0)) == "Value(data=-1.0, grad=0.0)"
+    assert repr(Value(-1.0, label="z")) == "Value(data=-1.0, grad=0.0, label='z')"
+
+
+@pytest.mark.parametrize("bad, name", [("3", "str"), ([1.0, 2.0], "list"), (None, "NoneType"),
+                                       (1 + 2j, "complex"), (np.zeros(3), "ndarray")])
+def test_value_of_a_non_number_raises_type_error_naming_the_type(bad, name):
+    with pytest.raises(TypeError, match=name):
+        Value(bad)
+
+
+def test_arrays_are_pointed_to_tensor():
+    with pytest.raises(TypeError, match="Tensor"):
+        Value([1.0, 2.0])
+
+
+def test_unsupported_operands_raise_type_error():
+    with pytest.raises(TypeError):
+        Value(1.0) + "a"
+    with pytest.raises(TypeError):
+        Value(1.0) ** None
+
+
+def test_domain_errors_and_stable_sigmoid():
+    with pytest.raises(ValueError, match="positive"):
+        Value(0.0).log()
+    with pytest.raises(ValueError, match="not a real number"):
+        Value(-8.0) ** (1 / 3)
+    assert Value(1000.0).sigmoid().data == 1.0 and Value(-1000.0).sigmoid().data == 0.0
+    x = Value(-1000.0)
+    x.sigmoid().backward()
+    assert x.grad == 0.0
+    assert Value(1000.0).exp().data == math.inf
+
+
+def test_pow_with_value_exponent_at_the_edges():
+    a, b = Value(0.0), Value(2.0)
+    (a ** b).backward()
+    assert (a.grad, b.grad) == (0.0, 0.0)          # d/db 0ᵇ = 0 for b > 0
+    a, b = Value(-2.0), Value(2.0)
+    y = a ** b
+    y.backward()
+    assert y.data == 4.0 and a.grad == -4.0 and math.isnan(b.grad)   # log of a negative base
