@@ -168,8 +168,11 @@ class Tensor:
     __hash__ = object.__hash__   # == is elementwise, so hash by identity, as PyTorch does
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal")
+        data = self.data
+        whole = data.dtype.kind != "f" or bool(np.all(np.mod(data[np.isfinite(data)], 1) == 0))
+        # PyTorch's look: whole numbers as "2.", others with 4 decimals ("0.4200")
+        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec_equal" if whole else "fixed")
         extras = []
         if self.data.dtype not in (dtypes.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
             extras.append(f"dtype={self.data.dtype}")
