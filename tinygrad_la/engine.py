@@ -69,17 +69,22 @@ class _ModeContext:
 
 
 class no_grad(_ModeContext):
-    """Stop recording: inside, results never require grad (use for updates and evaluation)."""
+    """Stop recording: inside, results never require grad (use for updates and evaluation).
 
-    def __init__(self) -> None:
-        self._target = False
+    A context manager (``with no_grad():``) or a decorator (``@no_grad()`` or ``@no_grad``).
+    """
+
+    _target = False
+
+    def __new__(cls, fn: Callable | None = None) -> Any:
+        context = super().__new__(cls)
+        return context if fn is None else context(fn)
 
 
-class enable_grad(_ModeContext):
+class enable_grad(no_grad):
     """Record again inside a no_grad() block."""
 
-    def __init__(self) -> None:
-        self._target = True
+    _target = True
 
 
 class set_grad_enabled(_ModeContext):

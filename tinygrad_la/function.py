@@ -40,8 +40,8 @@ class Function:
     for arguments that are not tensors or need none); trailing Nones may be left out.
     """
 
-    __slots__ = ("_parents", "_saved", "_inputs", "_made_at", "_out_id", "_out_version", "_shape",
-                 "_dtype", "_extra", "_create_graph", "__weakref__")
+    __slots__ = ("_parents", "_saved", "_saved_from", "_counters", "_made_at", "_shape", "_dtype",
+                 "_extra", "_create_graph", "__weakref__")
 
     on_arrays = False   # built-in ops: forward/backward see NumPy arrays instead of Tensors
     is_view = False     # output shares memory (and so its version counter) with input 0
@@ -77,7 +77,7 @@ class Function:
             self._check_versions()
         if type(self).on_arrays and not self._create_graph:
             return saved
-        return tuple(self._saved_tensor(value) for value in saved)
+        return tuple(self._saved_tensor(value, source) for value, source in zip(saved, self._saved_from))
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -104,8 +104,10 @@ class Function:
         ctx._parents = () if parents is None else tuple(parents)
         try:
             if cls.on_arrays:
-                returned = out = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
+                inputs = [a.data if isinstance(a, Tensor) else a for a in args]
+                returned = out = cls.forward(ctx, *inputs)
             else:
+                inputs = args
                 returned, out = _forward_on_tensors(cls, ctx, args)
         except ValueError as error:   # NumPy's shape errors, said with the op's name and shapes
             raise _shape_error(cls, args, error) from None
@@ -120,47 +122,48 @@ class Function:
         ctx._dtype = out.dtype
         ctx._extra = None
         if ctx._saved is not None:
-            # remember enough to check the saved values for in-place changes and to rebuild them
-            # as graph tensors under create_graph (both rare, so the work is done then)
-            ctx._inputs = args
-            ctx._made_at = _clock[0]
-            ctx._out_id = id(returned)
-            ctx._out_version = None
-            for value in ctx._saved:
-                if value is returned:
-                    ctx._out_version = _counter(result)
+            ctx._note_sources(inputs, args, returned, result)
         if _mode.anomaly:
             ctx._extras()["trace"] = _creation_trace()
         return result
 
-    def _source(self, value: Any) -> int:
-        """Which forward argument a saved value is (-1: the output, -2: neither)."""
-        on_arrays = type(self).on_arrays
-        for i, arg in enumerate(self._inputs):
-            if isinstance(arg, Tensor) and (arg.data is value if on_arrays else arg is value):
-                return i
-        return -1 if id(value) == self._out_id else -2
+    def _note_sources(self, inputs: list, args: tuple, returned: Any, result: Tensor) -> None:
+        """For each saved value: which argument it is (-1: the output, -2: neither), and the
+        version counters to check at backward time for in-place changes."""
+        sources = []
+        counters = []
+        for value in self._saved:
+            source = -2
+            for i, item in enumerate(inputs):
+                if item is value and isinstance(args[i], Tensor):
+                    source = i
+                    counters.append(_counter(args[i]))
+                    break
+            else:
+                if value is returned:
+                    source = -1
+                    counters.append(_counter(result))
+            sources.append(source)
+        self._saved_from = sources
+        self._counters = counters
+        self._made_at = _clock[0]
 
     def _check_versions(self) -> None:
-        for value in self._saved:
-            source = self._source(value)
-            if source >= 0:
-                counter = self._inputs[source]._version
-            else:
-                counter = self._out_version if source == -1 else None
-            if counter is not None and counter[0] > self._made_at:
+        for counter in self._counters:
+            if counter[0] > self._made_at:
                 raise RuntimeError(
                     f"A tensor needed by {self.name()} to compute gradients was modified by an in-place "
                     "operation after it was used. Use an out-of-place op (x = x + 1, not x += 1) or "
                     ".clone() the tensor before changing it.")
 
-    def _saved_tensor(self, value: Any) -> Tensor:
+    def _saved_tensor(self, value: Any, source: int) -> Tensor:
         # Under create_graph a saved input or output is rebuilt as a Tensor attached to the node it
         # came from, so the backward formula that uses it is itself differentiable.
-        array = value.data if isinstance(value, Tensor) else value
+        if not isinstance(value, (np.ndarray, np.generic, Tensor)):
+            return value   # a Python number (an exponent, a bound) stays a number
+        array = value.data if isinstance(value, Tensor) else np.asarray(value)
         if not self._create_graph:
             return Tensor._make(array, None)
-        source = self._source(value)
         if source == -1:
             return Tensor._make(array, self)
         if source >= 0:

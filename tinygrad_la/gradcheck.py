@@ -131,7 +131,7 @@ class _TensorSide:
         for i in self.checked:
             x = self.inputs[i].data
             flat = x.reshape(-1)   # a view: perturbing it perturbs the input
-            if not np.shares_memory(flat, x):
+            if x.size and not np.shares_memory(flat, x):
                 raise ValueError(f"gradcheck: input {i} is not contiguous; pass x.clone()")
             J = np.zeros((sum(self.out_sizes), x.size))
             for k in range(x.size):

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from .function import Function
-from .tensor import Tensor, _counter, _dim
+from .engine import _mode
+from .tensor import Tensor, _bump, _counter, _dim, _inplace
 
 
 class Op(Function):
@@ -715,15 +716,19 @@ class SetItem(Op):
 
 
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
-    from .tensor import _inplace
+    """x[idx] = value: recorded (SetItem) when a tensor involved requires grad, else written in place."""
     idx = _plain_index(idx)
+    recorded = _mode.enabled and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     try:
-        _inplace(x, None, lambda t, v: SetItem.apply(t, v, idx), value)
-    except (IndexError, ValueError, RuntimeError) as error:
-        if "leaf tensor" in str(error):
-            raise
-        raise type(error)(f"cannot assign a value of shape {np.shape(value)} to index {idx!r} of a tensor "
-                          f"of shape {x.shape}: {error}") from None
+        if recorded:
+            _inplace(x, None, lambda t, v: SetItem.apply(t, v, idx), value)
+        else:
+            x.data[idx] = value.data if isinstance(value, Tensor) else value
+            _bump(x)
+    except (IndexError, ValueError) as error:
+        kind = IndexError if isinstance(error, IndexError) else RuntimeError
+        raise kind(f"cannot assign a value of shape {np.shape(value)} to index {idx!r} of a tensor "
+                   f"of shape {x.shape}: {error}") from None
 
 
 # --- NumPy's ufuncs on Tensors (np.exp(t), array * t) ----------------------------------------------

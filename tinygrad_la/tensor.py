@@ -123,7 +123,7 @@ class Tensor:
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element; this one has shape {self.shape} "
+            raise RuntimeError(f"item() needs a tensor with one element; this one has shape {self.shape} "
                              f"({self.data.size} elements). Index it or reduce it (.sum(), .mean()) first.")
         return self.data.item()
 
@@ -280,16 +280,16 @@ class Tensor:
 
     # --- arithmetic (chapter 23.1: z = w·x + b is made of these) -------------------------------
 
-    def __add__(self, other: Any) -> Tensor: return _ops.Add.apply(self, other)
-    def __radd__(self, other: Any) -> Tensor: return _ops.Add.apply(other, self)
-    def __sub__(self, other: Any) -> Tensor: return _ops.Sub.apply(self, other)
-    def __rsub__(self, other: Any) -> Tensor: return _ops.Sub.apply(other, self)
-    def __mul__(self, other: Any) -> Tensor: return _ops.Mul.apply(self, other)
-    def __rmul__(self, other: Any) -> Tensor: return _ops.Mul.apply(other, self)
-    def __truediv__(self, other: Any) -> Tensor: return _ops.Div.apply(self, other)
-    def __rtruediv__(self, other: Any) -> Tensor: return _ops.Div.apply(other, self)
-    def __pow__(self, other: Any) -> Tensor: return _ops.Pow.apply(self, other)
-    def __rpow__(self, other: Any) -> Tensor: return _ops.Pow.apply(other, self)
+    def __add__(self, other: Any) -> Tensor: return _ops.Add.apply(*_operands(self, other))
+    def __radd__(self, other: Any) -> Tensor: return _ops.Add.apply(*_operands(other, self))
+    def __sub__(self, other: Any) -> Tensor: return _ops.Sub.apply(*_operands(self, other))
+    def __rsub__(self, other: Any) -> Tensor: return _ops.Sub.apply(*_operands(other, self))
+    def __mul__(self, other: Any) -> Tensor: return _ops.Mul.apply(*_operands(self, other))
+    def __rmul__(self, other: Any) -> Tensor: return _ops.Mul.apply(*_operands(other, self))
+    def __truediv__(self, other: Any) -> Tensor: return _ops.Div.apply(*_operands(self, other))
+    def __rtruediv__(self, other: Any) -> Tensor: return _ops.Div.apply(*_operands(other, self))
+    def __pow__(self, other: Any) -> Tensor: return _ops.Pow.apply(*_operands(self, other))
+    def __rpow__(self, other: Any) -> Tensor: return _ops.Pow.apply(*_operands(other, self))
     def __neg__(self) -> Tensor: return _ops.Neg.apply(self)
     def __pos__(self) -> Tensor: return self
     def __abs__(self) -> Tensor: return _ops.Abs.apply(self)
@@ -355,8 +355,8 @@ class Tensor:
 
     clip = clamp
 
-    def maximum(self, other: Any) -> Tensor: return _ops.Maximum.apply(self, other)
-    def minimum(self, other: Any) -> Tensor: return _ops.Minimum.apply(self, other)
+    def maximum(self, other: Any) -> Tensor: return _ops.Maximum.apply(*_operands(self, other))
+    def minimum(self, other: Any) -> Tensor: return _ops.Minimum.apply(*_operands(self, other))
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """PyTorch's ``x.where(cond, y)``: x where cond holds, else y."""
@@ -562,6 +562,8 @@ class Tensor:
         return tuple(pieces)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects chunks to be greater than 0; got {chunks}")
         n = self.shape[_dim(dim, self.ndim)]
         return self.split(builtins.max(-(-n // chunks), 1), dim)
 
@@ -641,10 +643,10 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        return _inplace(self, None, lambda x, v: x * 0 + v, value)
+        return _inplace(self, None, _filled, value)
 
     def copy_(self, source: Any) -> Tensor:
-        return _inplace(self, None, lambda x, s: x * 0 + s, source)
+        return _inplace(self, None, _filled, source)
 
     def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
         from .creation import _generator
@@ -729,6 +731,25 @@ def _run_hooks(hooks: list, grad: Any) -> Any:
     return value if as_tensor else value.data
 
 
+def _operands(a: Any, b: Any) -> tuple[Any, Any]:
+    """PyTorch's type promotion where it differs from NumPy's: a NumPy scalar (or 0-d array) acts
+    like a Python number, so it does not turn a float32 tensor into float64; and an integer or
+    bool tensor meeting a float tensor takes the float tensor's dtype."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        ka, kb = a.data.dtype.kind, b.data.dtype.kind
+        if ka != kb and "f" in (ka, kb) and ka != "c" and kb != "c":
+            if ka == "f":
+                b = b.to(a.data.dtype)
+            else:
+                a = a.to(b.data.dtype)
+        return a, b
+    if isinstance(b, (np.generic, np.ndarray)) and b.ndim == 0:
+        b = b.item()
+    elif isinstance(a, (np.generic, np.ndarray)) and a.ndim == 0:
+        a = a.item()
+    return a, b
+
+
 def _constant(fn: Callable, *args: Any) -> Tensor:
     """A result with no gradient (comparisons, sign, floor division)."""
     arrays = [a.data if isinstance(a, Tensor) else a for a in args]
@@ -740,8 +761,10 @@ def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any) -> Tensor:
 
     A leaf that requires grad may only be changed under no_grad() (an optimizer step). When the
     change must be recorded (grad mode on and a tensor involved requires grad), the result is
-    computed out of place and becomes this tensor's new value and grad_fn. Either way the version
-    counter goes up, so a backward that needs the old value raises instead of using the new one.
+    computed out of place and becomes this tensor's new value and grad_fn; the old array is left
+    as it was, so any backward that saved it still computes the right gradient. Otherwise the
+    array is written in place and its version counter goes up, so a backward that needs the
+    old value raises instead of silently using the new one.
     """
     other_requires_grad = isinstance(other, Tensor) and other._requires_grad
     if _mode.enabled and (self._requires_grad or other_requires_grad):
@@ -751,24 +774,37 @@ def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any) -> Tensor:
                 "update in `with tinygrad_la.no_grad():` (as an optimizer step does), or use an "
                 "out-of-place op (w = w - lr * w.grad).")
         result = op(self, other)
-        self.data = result.data if result.dtype == self.dtype else result.data.astype(self.dtype)
+        if result.shape != self.shape:
+            raise RuntimeError(f"in-place update of a tensor of shape {self.shape} would give shape "
+                               f"{result.shape}; an in-place result must keep the tensor's shape")
+        if result.dtype != self.dtype:
+            result = result.to(self.dtype)
+        self.data = result.data
         self.grad_fn = result.grad_fn
         self._requires_grad = result._requires_grad
-    else:
-        value = other.data if isinstance(other, Tensor) else other
-        try:
-            if ufunc is None:
-                result = op(Tensor._make(self.data, None), other)
-                np.copyto(self.data, result.data, casting="same_kind")
-            else:
-                ufunc(self.data, value, out=self.data, casting="same_kind")
-        except (TypeError, ValueError) as error:
-            value_shape = getattr(value, "shape", ())
-            raise RuntimeError(f"in-place update of a tensor of shape {self.shape} and dtype {self.dtype} "
-                               f"with a value of shape {tuple(value_shape)} failed: {error}. An in-place "
-                               "result must keep the tensor's shape and dtype.") from None
+        return self
+    value = other.data if isinstance(other, Tensor) else other
+    try:
+        if ufunc is None:
+            result = op(Tensor._make(self.data, None), other)
+            np.copyto(self.data, result.data, casting="same_kind")
+        else:
+            ufunc(self.data, value, out=self.data, casting="same_kind")
+    except (TypeError, ValueError) as error:
+        value_shape = getattr(value, "shape", ())
+        raise RuntimeError(f"in-place update of a tensor of shape {self.shape} and dtype {self.dtype} "
+                           f"with a value of shape {tuple(value_shape)} failed: {error}. An in-place "
+                           "result must keep the tensor's shape and dtype.") from None
     _bump(self)
     return self
+
+
+def _filled(x: Tensor, value: Any) -> Tensor:
+    """A fresh tensor of x's shape and dtype holding `value` (broadcast): fill_ and copy_.
+    x is kept in the graph with a zero gradient, as PyTorch does."""
+    value = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=x.dtype), None)
+    nowhere = np.zeros(x.shape, dtype=bool)
+    return _ops.where(nowhere, x, value.to(x.dtype))
 
 
 # Version counters catch a backward that would read a value changed in place after it was saved.

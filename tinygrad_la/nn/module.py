@@ -1,0 +1,531 @@
+"""Module and Parameter: the containers a network is built from (PyTorch's ``torch.nn.Module``).
+
+A Module owns Parameters (the chapter's W and b, 23.4) and sub-modules; setting one as an
+attribute registers it, so ``parameters()`` finds every weight of a model without being told:
+
+    class TwoLayer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(2, 3)    # registered as "hidden"
+            self.out = nn.Linear(3, 1)       # registered as "out"
+
+        def forward(self, x):               # 23.8: ŷ = W₂ σ(W₁x + b₁) + b₂
+            return self.out(self.hidden(x).relu())
+
+Speed (issue 5): a registered Parameter or Module lives in its registry (`_parameters`,
+`_modules`, `_buffers`) *and* in the instance ``__dict__``, so ``self.weight`` in a forward is a
+plain attribute lookup, not a ``__getattr__`` call. ``__setattr__``/``__delattr__`` keep the two
+in step. The registries are dicts that tick a global clock when changed, so ``parameters()`` can
+hand back a cached tuple until the structure of some model changes.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, namedtuple
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..engine import no_grad
+from ..tensor import Tensor, _bump, _check_device, _is_device
+
+__all__ = ["Module", "Parameter", "RemovableHandle"]
+
+
+class Parameter(Tensor):
+    """A Tensor that is a model's weight: a leaf that requires grad, registered by Modules.
+
+    ``Parameter(data)`` shares ``data``'s memory (as PyTorch does): wrap a fresh tensor.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            data = np.empty(0)
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+# --- structure clock: parameters() caches are valid while it stands still -------------------------
+
+_structure = [0]
+
+
+class _Registry(OrderedDict):
+    """An ordered dict that ticks the structure clock whenever it changes."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        _structure[0] += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        _structure[0] += 1
+        super().__delitem__(key)
+
+    def _tick(method: Callable) -> Callable:  # type: ignore[misc]  # noqa: N805
+        def changed(self: Any, *args: Any, **kwargs: Any) -> Any:
+            _structure[0] += 1
+            return method(self, *args, **kwargs)
+        changed.__name__ = method.__name__
+        return changed
+
+    pop = _tick(OrderedDict.pop)
+    popitem = _tick(OrderedDict.popitem)
+    clear = _tick(OrderedDict.clear)
+    update = _tick(OrderedDict.update)
+    setdefault = _tick(OrderedDict.setdefault)
+    move_to_end = _tick(OrderedDict.move_to_end)
+    del _tick
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict) -> None:
+        self.hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict(strict=False)`` returns, as PyTorch."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class Module:
+    """Base class of every layer and model: subclass it, set layers as attributes, write forward()."""
+
+    training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _modules: dict[str, Module | None]
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = _Registry()
+        d["_buffers"] = OrderedDict()          # buffers change often and never affect parameters()
+        d["_non_persistent_buffers"] = set()
+        d["_modules"] = _Registry()
+        d["_forward_pre_hooks"] = {}
+        d["_forward_hooks"] = {}
+        _structure[0] += 1
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_hooks or self._forward_pre_hooks:
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)   # the hot path: nothing else to do
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        for hook in tuple(self._forward_pre_hooks.values()):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in tuple(self._forward_hooks.values()):
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any], *,
+                              prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every forward; a returned value replaces the output."""
+        return _add_hook(self._forward_hooks, hook, prepend)
+
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple], Any], *,
+                                  prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, inputs)`` before every forward; a returned value replaces the inputs."""
+        return _add_hook(self._forward_pre_hooks, hook, prepend)
+
+    # --- registration ----------------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            self._registry("_parameters", "parameters")
+            _forget(d, name, keep="_parameters")   # a reassigned weight keeps its place in the order
+            d["_parameters"][name] = value
+            d[name] = value
+        elif isinstance(value, Module):
+            self._registry("_modules", "modules")
+            _forget(d, name, keep="_modules")
+            d["_modules"][name] = value
+            d[name] = value
+        else:
+            for registry, expected in (("_parameters", Parameter), ("_modules", Module), ("_buffers", Tensor)):
+                entries = d.get(registry)
+                if entries is not None and name in entries:
+                    if value is not None and not isinstance(value, expected):
+                        raise TypeError(f"cannot assign {type(value).__name__} as {registry[1:-1]} '{name}' of "
+                                        f"{type(self).__name__} ({expected.__name__} or None expected)"
+                                        + (". Wrap it: nn.Parameter(tensor)." if expected is Parameter else ""))
+                    entries[name] = value
+                    d[name] = value
+                    return
+            if name in ("_parameters", "_buffers", "_modules"):
+                _structure[0] += 1
+            object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if not _forget(self.__dict__, name):
+            object.__delattr__(self, name)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: something put straight into a registry.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = d.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def _registry(self, registry: str, what: str) -> dict:
+        entries = self.__dict__.get(registry)
+        if entries is None:
+            raise AttributeError(f"cannot assign {what} before Module.__init__() call: call "
+                                 f"super().__init__() first in {type(self).__name__}.__init__")
+        return entries
+
+    def _check_name(self, name: Any, kind: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string; got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f'{kind} name can\'t be empty or contain ".": got "{name}"')
+        registries = ("_parameters", "_buffers", "_modules")
+        if hasattr(self, name) and not any(name in self.__dict__.get(r, ()) for r in registries):
+            raise KeyError(f"attribute '{name}' already exists")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a Parameter (or None, a declared-but-absent one such as a missing bias)."""
+        self._registry("_parameters", "parameters")
+        self._check_name(name, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign {type(param).__name__} as parameter '{name}' "
+                            "(nn.Parameter or None expected). Wrap it: nn.Parameter(tensor).")
+        _forget(self.__dict__, name, keep="_parameters")
+        self._parameters[name] = param
+        self.__dict__[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add state that is not trained (running statistics, constants); saved in state_dict if persistent."""
+        self._registry("_buffers", "buffers")
+        self._check_name(name, "buffer")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign {type(tensor).__name__} as buffer '{name}' (Tensor or None expected)")
+        _forget(self.__dict__, name, keep="_buffers")
+        self._buffers[name] = tensor
+        self.__dict__[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a sub-module under `name` (what ``self.name = module`` does)."""
+        self._registry("_modules", "modules")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._check_name(name, "module")
+        _forget(self.__dict__, name, keep="_modules")
+        self._modules[name] = module
+        self.__dict__[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at a dotted path such as ``"encoder.0"``."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no sub-module '{part}' (looking for '{target}')")
+            module = child
+        return module
+
+    # --- walking the tree ------------------------------------------------------------------------
+
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module and every one below it, depth first."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs such as ("0.weight", ...), each shared parameter once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every Parameter of this module and its sub-modules (each once), in registration order."""
+        if not recurse:
+            return (p for p in self._parameters.values() if p is not None)
+        cached = self.__dict__.get("_parameters_cache")
+        if cached is None or cached[0] != _structure[0]:
+            cached = (_structure[0], tuple(p for _, p in self.named_parameters()))
+            self.__dict__["_parameters_cache"] = cached
+        return iter(cached[1])
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        seen: set[int] = set()
+        for module_prefix, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
+
+    def num_parameters(self, only_trainable: bool = True) -> int:
+        """How many numbers training adjusts (chapter 23.18: Linear(784, 128) has 100480)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn(module)`` on every sub-module (children first) and on this module; returns self."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # --- training state --------------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (Dropout active) for this module and all below; returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for module in self.modules():
+            module.__dict__["training"] = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (Dropout off): ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze (True) every parameter; returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of the last backward(): ``.grad = None`` (or zeros)."""
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                grad = p.grad
+                if grad.grad_fn is not None or not grad.data.flags.writeable:
+                    p.grad = Tensor(np.zeros_like(grad.data))
+                else:
+                    grad.data.fill(0)
+                    _bump(grad)
+
+    # --- dtype -----------------------------------------------------------------------------------
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """``to(dtype)`` converts floating point parameters and buffers in place; ``to("cpu")`` does nothing."""
+        dtype = kwargs.get("dtype")
+        for arg in args + tuple(v for k, v in kwargs.items() if k == "device"):
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _is_device(arg):
+                _check_device(arg)
+            elif arg is not None:
+                dtype = arg
+        if dtype is None:
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        return self._apply_to_tensors(lambda array: array.astype(dtype) if array.dtype.kind == "f" else array)
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    def half(self) -> Module:
+        return self.to(np.float16)
+
+    def cpu(self) -> Module:
+        return self
+
+    def _apply_to_tensors(self, convert: Callable[[np.ndarray], np.ndarray]) -> Module:
+        # The Parameter objects stay the same (an optimizer holding them keeps working); their data changes.
+        seen: set[int] = set()
+        for module in self.modules():
+            for t in itertools.chain(module._parameters.values(), module._buffers.values()):
+                if t is None or id(t) in seen:
+                    continue
+                seen.add(id(t))
+                t.data = convert(t.data)
+                if t.grad is not None:
+                    t.grad = Tensor(convert(t.grad.data))
+        return self
+
+    # --- saving and loading ----------------------------------------------------------------------
+
+    def state_dict(self, destination: dict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Tensor]:
+        """name -> tensor for every parameter and persistent buffer, module by module (as PyTorch).
+
+        The tensors share memory with the model (detached unless keep_vars=True): save or copy them.
+        """
+        if destination is None:
+            destination = OrderedDict()
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination, prefix + name + ".", keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> _IncompatibleKeys:
+        """Copy values from a state_dict into this model's parameters and buffers.
+
+        Every key and shape is checked first; if anything is wrong (missing or unexpected keys when
+        strict, or a shape that differs, always), a RuntimeError lists all of it and nothing is copied.
+        """
+        own = self.state_dict(keep_vars=True)
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        errors, arrays = [], []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if array.dtype == object or array.dtype.kind not in "biuf":
+                errors.append(f'While copying the parameter named "{key}", expected a Tensor or array of numbers '
+                              f"from the checkpoint but received {type(value).__name__}.")
+            elif array.shape != target.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape {array.shape} from checkpoint, "
+                              f"the shape in current model is {target.shape}.")
+            else:
+                arrays.append((target, array))
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        with no_grad():
+            for target, array in arrays:
+                np.copyto(target.data, array, casting="unsafe")
+                _bump(target)   # a graph that saved the old value now refuses to backward
+        return _IncompatibleKeys(missing, unexpected)
+
+    # --- printing --------------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """What goes between the parentheses of this module's repr (override in layers)."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        children = [f"({name}): {_indent(repr(module), 2)}" for name, module in self._modules.items()]
+        body = lines + children
+        if not body:
+            return self._get_name() + "()"
+        if len(lines) == 1 and not children:
+            return f"{self._get_name()}({lines[0]})"
+        return self._get_name() + "(\n  " + "\n  ".join(body) + "\n)"
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()))
+
+
+def _forget(d: dict, name: str, keep: str = "") -> bool:
+    """Remove `name` from the registries (but `keep`) of the module whose __dict__ is `d`; True if found."""
+    found = False
+    for registry in ("_parameters", "_buffers", "_modules"):
+        entries = d.get(registry)
+        if registry != keep and entries is not None and name in entries:
+            del entries[name]
+            found = True
+    if found:
+        d.pop(name, None)
+        nonpersistent = d.get("_non_persistent_buffers")
+        if nonpersistent is not None:
+            nonpersistent.discard(name)
+    return found
+
+
+def _add_hook(hooks: dict, hook: Callable, prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        for key in [k for k in hooks if k != handle.id]:
+            hooks[key] = hooks.pop(key)
+    return handle
+
+
+def _indent(text: str, spaces: int) -> str:
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
