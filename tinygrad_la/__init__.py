@@ -20,5 +20,7 @@ from . import autograd
 from .value import Value
 from .gradcheck import gradcheck, gradgradcheck
 from .api import *  # noqa: F401,F403  (module-level versions of the tensor methods)
+from . import data, nn, optim, utils
+from .serialization import save, load
 
 __version__ = "0.1.0"

@@ -24,6 +24,9 @@ from .tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate"]
 
+# a TensorDataset's arrays, and the row of each sample in them when Subsets wrap it (None: row = index)
+_Arrays = tuple[tuple[np.ndarray, ...], np.ndarray | None]
+
 
 class Dataset:
     """A collection of samples: ``dataset[i]`` is sample i, ``len(dataset)`` how many there are."""
@@ -193,7 +196,7 @@ class DataLoader:
         arrays = _tensor_arrays(self.dataset) if self.collate_fn is None else None
         return self._batches(order, arrays)
 
-    def _batches(self, order: np.ndarray, arrays: tuple[tuple[np.ndarray, ...], np.ndarray | None] | None) -> Iterator[Any]:
+    def _batches(self, order: np.ndarray, arrays: _Arrays | None) -> Iterator[Any]:
         size = self.batch_size
         stop = len(order) - len(order) % size if self.drop_last else len(order)
         collate = self.collate_fn or default_collate
@@ -207,7 +210,7 @@ class DataLoader:
                 yield collate([self.dataset[int(i)] for i in batch])
 
 
-def _tensor_arrays(dataset: Any) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
+def _tensor_arrays(dataset: Any) -> _Arrays | None:
     """(the arrays of a TensorDataset, index map of the Subsets around it), or None for other datasets."""
     mapping = None
     while type(dataset) is Subset:

@@ -10,6 +10,8 @@ A checkpoint is a state_dict (names -> tensors) or a nested dict of them, e.g.
     entries are Tensors, arrays or NumPy scalars. A file without it is refused, so a damaged
     directory of the zip cannot pass for a smaller checkpoint.
 
+An array reached twice (tied weights) is stored once and loads as one array shared by both places.
+
 Loading reads JSON and plain arrays (``allow_pickle=False``), so it never runs code from the
 file. Saving is atomic: the file is written beside the target under a temporary name, flushed to
 disk, then renamed over the target, so a crash mid-save leaves the old checkpoint whole.
@@ -46,7 +48,8 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     `f` is a path (used exactly as given: no ".npz" is appended) or a binary file object. A path
     is written atomically: a temporary file in the same directory, fsync, then ``os.replace``.
     """
-    arrays: dict[str, np.ndarray] = {MANIFEST: np.array("")}   # first in the file, filled in below
+    arrays = _Arrays()
+    arrays[MANIFEST] = np.array("")   # first in the file; filled in below
     root = _encode(obj, [], arrays)
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=True)
     arrays[MANIFEST] = np.array(manifest)
@@ -93,7 +96,16 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def _encode(obj: Any, path: list[str], arrays: dict[str, np.ndarray]) -> Any:
+class _Arrays(dict):
+    """name -> array for the file, and each stored array's name by id (the arrays are kept alive
+    here, so their ids stay unique while saving)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: dict[int, str] = {}
+
+
+def _encode(obj: Any, path: list[str], arrays: _Arrays) -> Any:
     """The manifest entry for `obj`; arrays go into `arrays` under their path's name."""
     if isinstance(obj, Tensor):
         return {"tensor": _store(obj.data, path, arrays), "requires_grad": obj.requires_grad}
@@ -119,16 +131,19 @@ def _encode(obj: Any, path: list[str], arrays: dict[str, np.ndarray]) -> Any:
                     "no functions or arbitrary objects)")
 
 
-def _store(array: np.ndarray, path: list[str], arrays: dict[str, np.ndarray]) -> str:
+def _store(array: np.ndarray, path: list[str], arrays: _Arrays) -> str:
     if array.dtype.hasobject:
         raise TypeError(f"save: the array at {_where(path)} holds Python objects (dtype object); only numeric "
                         "and bool arrays can be saved without pickle")
+    if id(array) in arrays.names:   # one array reached twice (tied weights): stored once, loaded shared
+        return arrays.names[id(array)]
     name = SEPARATOR.join(path) or "tensor"
     unique, k = name, 1
     while unique in arrays:   # two paths that flatten alike ("a/b" and a -> b)
         k += 1
         unique = f"{name}#{k}"
     arrays[unique] = array
+    arrays.names[id(array)] = unique
     return unique
 
 

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..engine import enable_grad
+from ..engine import enable_grad, no_grad
 from ..tensor import Tensor, _bump
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -138,13 +138,14 @@ class Optimizer:
                 loss = closure()
         work = self._checked_work()
         state = self.state
-        for group, items in work:
-            for p, grad in items:
-                p_state = state.get(p)
-                if p_state is None or (not p_state and self._required_state):
-                    p_state = state[p] = self._init_state(p, group)
-                self._update(p.data, grad, p_state, group)
-                _bump(p)   # graphs that saved the old value now refuse to backward through it
+        with no_grad():   # the update is plain NumPy; this keeps any Tensor math in a subclass unrecorded
+            for group, items in work:
+                for p, grad in items:
+                    p_state = state.get(p)
+                    if p_state is None or (not p_state and self._required_state):
+                        p_state = state[p] = self._init_state(p, group)
+                    self._update(p.data, grad, p_state, group)
+                    _bump(p)   # graphs that saved the old value now refuse to backward through it
         self._step_count += 1
         return loss
 

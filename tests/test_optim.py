@@ -1,0 +1,678 @@
+"""Optimizers and lr schedulers: each update against a hand-written NumPy reference of its formula.
+
+The loss L(θ) = Σ (½ c θ² + sin θ) has the gradient c θ + cos θ, which the references compute
+by hand, so they share nothing with the engine. Optional tests (marker `torch`) train the same
+tiny network here and in PyTorch and compare the losses step by step.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_la as tg
+from tinygrad_la import optim
+from tinygrad_la.optim import lr_scheduler
+from tinygrad_la.testing import arrays
+
+SHAPES = [(3,), (2, 4)]
+COEF = 1.7
+
+
+def start_values(seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=shape) for shape in SHAPES]
+
+
+def loss_of(params: list[tg.Tensor]) -> tg.Tensor:
+    return sum(((0.5 * COEF) * p * p + p.sin()).sum() for p in params)
+
+
+def grad_by_hand(theta: np.ndarray) -> np.ndarray:
+    return COEF * theta + np.cos(theta)
+
+
+def run_ours(cls: type, kwargs: dict, steps: int = 6, seed: int = 0) -> list[np.ndarray]:
+    params = [tg.tensor(v, requires_grad=True) for v in start_values(seed)]
+    opt = cls(params, **kwargs)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss_of(params).backward()
+        opt.step()
+    return [p.data for p in params]
+
+
+# --- the references: each formula as a textbook writes it ----------------------------------------
+
+def ref_sgd(theta, steps, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
+    b = None
+    for _ in range(steps):
+        g = grad_by_hand(theta) * (-1 if maximize else 1) + weight_decay * theta
+        if momentum:
+            b = g.copy() if b is None else momentum * b + (1 - dampening) * g
+            g = g + momentum * b if nesterov else b
+        theta = theta - lr * g
+    return theta
+
+
+def ref_adam(theta, steps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+             maximize=False, decoupled=False):
+    b1, b2 = betas
+    m = v = v_max = np.zeros_like(theta)
+    for t in range(1, steps + 1):
+        g = grad_by_hand(theta) * (-1 if maximize else 1)
+        if decoupled:
+            theta = theta * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * theta
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        v_max = np.maximum(v_max, v)
+        m_hat = m / (1 - b1 ** t)
+        v_hat = (v_max if amsgrad else v) / (1 - b2 ** t)
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return theta
+
+
+def ref_rmsprop(theta, steps, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                maximize=False):
+    v = g_avg = b = np.zeros_like(theta)
+    for _ in range(steps):
+        g = grad_by_hand(theta) * (-1 if maximize else 1) + weight_decay * theta
+        v = alpha * v + (1 - alpha) * g ** 2
+        if centered:
+            g_avg = alpha * g_avg + (1 - alpha) * g
+            denom = np.sqrt(v - g_avg ** 2) + eps
+        else:
+            denom = np.sqrt(v) + eps
+        if momentum > 0:
+            b = momentum * b + g / denom
+            theta = theta - lr * b
+        else:
+            theta = theta - lr * g / denom
+    return theta
+
+
+def ref_adagrad(theta, steps, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                maximize=False):
+    s = np.full_like(theta, initial_accumulator_value)
+    for t in range(1, steps + 1):
+        g = grad_by_hand(theta) * (-1 if maximize else 1) + weight_decay * theta
+        s = s + g * g
+        theta = theta - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s) + eps)
+    return theta
+
+
+CASES = [
+    (optim.SGD, ref_sgd, dict(lr=0.1)),
+    (optim.SGD, ref_sgd, dict(lr=0.1, momentum=0.9)),
+    (optim.SGD, ref_sgd, dict(lr=0.1, momentum=0.9, dampening=0.3)),
+    (optim.SGD, ref_sgd, dict(lr=0.1, momentum=0.9, nesterov=True)),
+    (optim.SGD, ref_sgd, dict(lr=0.1, weight_decay=0.05)),
+    (optim.SGD, ref_sgd, dict(lr=0.05, maximize=True)),
+    (optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1, maximize=True)),
+    (optim.Adam, ref_adam, dict(lr=0.1)),
+    (optim.Adam, ref_adam, dict(lr=0.1, betas=(0.8, 0.9), eps=1e-6)),
+    (optim.Adam, ref_adam, dict(lr=0.1, amsgrad=True)),
+    (optim.Adam, ref_adam, dict(lr=0.1, weight_decay=0.1)),
+    (optim.Adam, ref_adam, dict(lr=0.1, maximize=True)),
+    (optim.Adam, ref_adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1, maximize=True)),
+    (optim.RMSprop, ref_rmsprop, dict(lr=0.01)),
+    (optim.RMSprop, ref_rmsprop, dict(lr=0.01, centered=True)),
+    (optim.RMSprop, ref_rmsprop, dict(lr=0.01, momentum=0.9)),
+    (optim.RMSprop, ref_rmsprop, dict(lr=0.01, weight_decay=0.1, alpha=0.9)),
+    (optim.RMSprop, ref_rmsprop, dict(lr=0.01, centered=True, momentum=0.5, maximize=True)),
+    (optim.Adagrad, ref_adagrad, dict(lr=0.1)),
+    (optim.Adagrad, ref_adagrad, dict(lr=0.1, lr_decay=0.5)),
+    (optim.Adagrad, ref_adagrad, dict(lr=0.1, initial_accumulator_value=0.3, weight_decay=0.1)),
+    (optim.Adagrad, ref_adagrad, dict(lr=0.1, maximize=True, eps=1e-3)),
+]
+
+
+@pytest.mark.parametrize("cls, reference, kwargs", CASES,
+                         ids=[f"{c.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for c, _, kw in CASES])
+def test_update_matches_the_formula(cls, reference, kwargs):
+    ours = run_ours(cls, kwargs)
+    for got, start in zip(ours, start_values()):
+        np.testing.assert_allclose(got, reference(start, 6, **kwargs), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=0.1), dict(lr=0.1, weight_decay=0.2),
+                                    dict(lr=0.1, amsgrad=True, maximize=True), dict(lr=0.05, betas=(0.5, 0.6))])
+def test_adamw_decouples_the_weight_decay(kwargs):
+    ours = run_ours(optim.AdamW, kwargs)
+    expected_kwargs = dict(kwargs)
+    expected_kwargs.setdefault("weight_decay", 1e-2)   # AdamW's default
+    for got, start in zip(ours, start_values()):
+        np.testing.assert_allclose(got, ref_adam(start, 6, decoupled=True, **expected_kwargs), rtol=1e-12)
+
+
+@given(theta=arrays((5,)), grad=arrays((5,)), lr=st.floats(1e-4, 1.0))
+def test_one_sgd_and_adam_step_on_any_values(theta, grad, lr):
+    # first steps from arbitrary values: SGD moves by −η g; Adam by −η g/(|g| + ε) coordinate-wise
+    p = tg.tensor(theta, requires_grad=True)
+    p.grad = grad.copy()
+    optim.SGD([p], lr=lr).step()
+    np.testing.assert_allclose(p.data, theta - lr * grad, rtol=1e-12, atol=1e-12)
+    q = tg.tensor(theta, requires_grad=True)
+    q.grad = grad.copy()
+    optim.Adam([q], lr=lr).step()
+    np.testing.assert_allclose(q.data, theta - lr * grad / (np.abs(grad) + 1e-8), rtol=1e-9, atol=1e-12)
+
+
+# --- how step() changes parameters -----------------------------------------------------------------
+
+def test_step_writes_into_the_parameter_arrays():
+    for cls in (optim.SGD, optim.Adam, optim.RMSprop, optim.Adagrad):
+        p = tg.tensor([1.0, -2.0], requires_grad=True)
+        array = p.data
+        p.grad = np.array([0.5, 0.25])
+        cls([p], lr=0.1, **({"momentum": 0.9} if cls is optim.SGD else {})).step()
+        assert p.data is array and not np.array_equal(array, [1.0, -2.0])
+        assert p.is_leaf and p.requires_grad and p.grad_fn is None
+
+
+def test_step_keeps_the_dtype_of_float32_parameters():
+    p = tg.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    (p * p).sum().backward()
+    opt.step()
+    assert p.dtype == np.float32 and opt.state[p]["exp_avg"].dtype == np.float32
+
+
+def test_parameters_without_grad_are_skipped():
+    a = tg.tensor([1.0], requires_grad=True)
+    b = tg.tensor([2.0], requires_grad=True)
+    opt = optim.Adam([a, b], lr=0.1)
+    (a * 3).sum().backward()
+    opt.step()
+    assert b.data.tolist() == [2.0] and b not in opt.state
+    assert a.data[0] != 1.0 and opt.state[a]["step"] == 1
+
+
+def test_frozen_parameters_are_accepted_and_left_alone():
+    # as in PyTorch: requires_grad=False parameters never get a grad, so step() skips them
+    frozen = tg.tensor([1.0])
+    live = tg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([frozen, live], lr=0.5)
+    (live * 2).sum().backward()
+    opt.step()
+    assert frozen.data.tolist() == [1.0] and live.data.tolist() == [0.0]
+
+
+def test_a_graph_saved_before_the_step_refuses_to_backward():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    stale = (w * w).sum()       # saves w's old value
+    opt.step()                  # changes it in place
+    with pytest.raises(RuntimeError, match="modified by an in-place"):
+        stale.backward()
+
+
+def test_closure_is_evaluated_with_grad_on_and_its_loss_returned():
+    w = tg.tensor([3.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    with tg.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 9.0 and w.data.tolist() == pytest.approx([3.0 - 0.1 * 6.0])
+
+
+def test_param_groups_have_their_own_learning_rates():
+    a = tg.tensor([1.0, 1.0], requires_grad=True)
+    b = tg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.01}], lr=0.1, momentum=0.0)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
+    assert opt.param_groups[1]["momentum"] == 0.0   # missing options come from the defaults
+    (a.sum() + b.sum()).backward()
+    opt.step()
+    assert a.data.tolist() == [0.9, 0.9] and b.data.tolist() == [0.99]
+
+
+def test_add_param_group_later():
+    a = tg.tensor([1.0], requires_grad=True)
+    b = tg.tensor([1.0], requires_grad=True)
+    opt = optim.Adam([a], lr=0.1)
+    opt.add_param_group({"params": [b], "lr": 0.5, "amsgrad": True})
+    assert opt.param_groups[1]["betas"] == (0.9, 0.999) and opt.param_groups[1]["amsgrad"]
+    (a + b).sum().backward()
+    opt.step()
+    assert b.data[0] == pytest.approx(0.5) and "max_exp_avg_sq" in opt.state[b]
+    with pytest.raises(ValueError, match="already in parameter group 0"):
+        opt.add_param_group({"params": [a]})
+
+
+def test_zero_grad_both_ways():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    buffer = w.grad.data
+    opt.zero_grad(set_to_none=False)
+    assert w.grad is not None and w.grad.data is buffer and buffer.tolist() == [0.0, 0.0]
+    (w * w).sum().backward()
+    assert w.grad.tolist() == [2.0, 4.0]
+    opt.zero_grad()
+    assert w.grad is None
+
+
+def test_step_count_and_repr():
+    w = tg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1, momentum=0.9)
+    text = repr(opt)
+    assert text.startswith("SGD (") and "Parameter Group 0" in text and "lr: 0.1" in text
+
+
+# --- bad arguments ---------------------------------------------------------------------------------
+
+def _param():
+    return tg.tensor([1.0], requires_grad=True)
+
+
+BAD = [
+    (optim.SGD, dict(lr=-0.1), "lr"),
+    (optim.SGD, dict(lr=float("nan")), "lr"),
+    (optim.SGD, dict(lr=float("inf")), "lr"),
+    (optim.SGD, dict(lr="0.1"), "lr"),
+    (optim.SGD, dict(momentum=-0.5), "momentum"),
+    (optim.SGD, dict(weight_decay=-1e-4), "weight_decay"),
+    (optim.SGD, dict(nesterov=True), "nesterov"),
+    (optim.SGD, dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov"),
+    (optim.Adam, dict(lr=-1.0), "lr"),
+    (optim.Adam, dict(betas=(1.0, 0.999)), r"betas\[0\]"),
+    (optim.Adam, dict(betas=(0.9, -0.1)), r"betas\[1\]"),
+    (optim.Adam, dict(betas=(0.9,)), "betas"),
+    (optim.Adam, dict(eps=-1e-8), "eps"),
+    (optim.Adam, dict(weight_decay=-0.1), "weight_decay"),
+    (optim.AdamW, dict(betas=(0.9, float("nan"))), r"betas\[1\]"),
+    (optim.RMSprop, dict(alpha=-0.1), "alpha"),
+    (optim.RMSprop, dict(momentum=-0.1), "momentum"),
+    (optim.RMSprop, dict(eps=float("nan")), "eps"),
+    (optim.Adagrad, dict(lr_decay=-1.0), "lr_decay"),
+    (optim.Adagrad, dict(initial_accumulator_value=-1.0), "initial_accumulator_value"),
+    (optim.Adagrad, dict(eps=-1.0), "eps"),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, name", BAD, ids=[f"{c.__name__}-{n}-{kw}" for c, kw, n in BAD])
+def test_bad_options_raise_value_error_naming_the_argument(cls, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        cls([_param()], **kwargs)
+    with pytest.raises(ValueError, match=name):   # the same check guards a group's own options
+        cls([{"params": [_param()], **kwargs}])
+
+
+def test_bad_parameter_lists():
+    w = _param()
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.Adam(iter([]))
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([w * 2], lr=0.1)
+    with pytest.raises(ValueError, match="appears twice"):
+        optim.SGD([w, w], lr=0.1)
+    with pytest.raises(ValueError, match="already in parameter group 0"):
+        optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
+    with pytest.raises(TypeError, match="single Tensor"):
+        optim.SGD(w, lr=0.1)
+    with pytest.raises(TypeError, match="ordered"):
+        optim.SGD({w}, lr=0.1)
+    with pytest.raises(TypeError, match="only optimize Tensors"):
+        optim.SGD([np.zeros(2)], lr=0.1)
+    with pytest.raises(TypeError, match="floating point"):
+        optim.SGD([tg.tensor([1, 2])], lr=0.1)
+    with pytest.raises(ValueError, match="'params'"):
+        optim.SGD([{"lr": 0.1}])
+
+
+def test_a_failing_step_changes_nothing():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0], requires_grad=True)
+    opt = optim.Adam([{"params": [a]}, {"params": [b]}], lr=0.1)
+    (a.sum() + b.sum()).backward()
+    opt.step()
+    before = (a.data.copy(), b.data.copy(), {k: v.data.copy() for k, v in opt.state[a].items() if k != "step"})
+    opt.param_groups[1]["lr"] = float("nan")          # e.g. a schedule gone wrong, in the last group
+    with pytest.raises(ValueError, match="lr=nan"):
+        opt.step()
+    assert np.array_equal(a.data, before[0]) and np.array_equal(b.data, before[1])
+    assert opt.state[a]["step"] == 1 and all(np.array_equal(opt.state[a][k].data, v) for k, v in before[2].items())
+    opt.param_groups[1]["lr"] = 0.1
+    b.data = np.zeros(2)                               # the parameter changed shape under its state
+    b.grad = np.ones(2)
+    with pytest.raises(RuntimeError, match="state 'exp_avg' of parameter 1 has shape"):
+        opt.step()
+    assert np.array_equal(a.data, before[0]) and opt.state[a]["step"] == 1
+    b.data = np.broadcast_to(np.zeros(1), (2,))       # a read-only array (a broadcast view)
+    opt.state.pop(b)
+    with pytest.raises(RuntimeError, match="read-only"):
+        opt.step()
+    assert np.array_equal(a.data, before[0]) and opt.state[a]["step"] == 1
+
+
+# --- state_dict ------------------------------------------------------------------------------------
+
+OPTIMIZERS = [
+    (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True)),
+    (optim.Adam, dict(lr=0.05, amsgrad=True)),
+    (optim.AdamW, dict(lr=0.05)),
+    (optim.RMSprop, dict(lr=0.01, centered=True, momentum=0.5)),
+    (optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
+]
+
+
+def _train(opt, params, steps):
+    for _ in range(steps):
+        opt.zero_grad()
+        loss_of(params).backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("cls, kwargs", OPTIMIZERS, ids=[c.__name__ for c, _ in OPTIMIZERS])
+def test_state_dict_resumes_training_exactly(cls, kwargs):
+    straight = [tg.tensor(v, requires_grad=True) for v in start_values()]
+    _train(cls(straight, **kwargs), straight, 8)
+
+    first = [tg.tensor(v, requires_grad=True) for v in start_values()]
+    opt = cls(first, **kwargs)
+    _train(opt, first, 4)
+    saved = opt.state_dict()
+    weights = [p.data.copy() for p in first]
+    _train(opt, first, 3)    # later steps must not change the snapshot
+
+    resumed = [tg.tensor(w, requires_grad=True) for w in weights]
+    opt2 = cls(resumed, lr=123.0)   # options come back from the state dict
+    opt2.load_state_dict(saved)
+    assert opt2.param_groups[0]["lr"] == kwargs["lr"]
+    _train(opt2, resumed, 4)
+    for p, q in zip(straight, resumed):
+        assert np.array_equal(p.data, q.data)
+
+
+def test_state_dict_layout_is_pytorchs():
+    a = tg.tensor([1.0], requires_grad=True)
+    b = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([1.0], requires_grad=True)
+    opt = optim.Adam([{"params": [a, b]}, {"params": [c], "lr": 0.5}])
+    (a.sum() + c.sum()).backward()
+    opt.step()
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
+    assert sorted(sd["state"]) == [0, 2] and sd["state"][0]["step"] == 1
+    assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+    assert isinstance(sd["state"][0]["exp_avg"], tg.Tensor)
+    assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["betas"] == (0.9, 0.999)
+
+
+def test_load_state_dict_rejects_a_different_layout_and_changes_nothing():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([1.0], requires_grad=True)
+    source = optim.Adam([a, b], lr=0.1)
+    (a.sum() + b.sum()).backward()
+    source.step()
+    sd = source.state_dict()
+
+    target_params = [tg.tensor([0.0, 0.0], requires_grad=True), tg.tensor([0.0], requires_grad=True)]
+    target = optim.Adam(target_params, lr=0.2)
+    with pytest.raises(ValueError, match="2 parameter groups but the optimizer has 1"):
+        target.load_state_dict({"state": {}, "param_groups": sd["param_groups"] * 2})
+    with pytest.raises(ValueError, match="has 1 parameters but the optimizer's group 0 has 2"):
+        target.load_state_dict({"state": {}, "param_groups": [{**sd["param_groups"][0], "params": [0]}]})
+    wrong_shape = {"state": {0: {**sd["state"][0], "exp_avg": tg.zeros(5)}}, "param_groups": sd["param_groups"]}
+    with pytest.raises(ValueError, match="'exp_avg' of parameter 0 has shape"):
+        target.load_state_dict(wrong_shape)
+    bad_lr = {"state": sd["state"], "param_groups": [{**sd["param_groups"][0], "lr": -1.0}]}
+    with pytest.raises(ValueError, match="lr"):
+        target.load_state_dict(bad_lr)
+    assert target.state == {} and target.param_groups[0]["lr"] == 0.2
+    from_sgd = optim.SGD([tg.tensor([0.0, 0.0], requires_grad=True), tg.tensor([0.0], requires_grad=True)],
+                         lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="lacks"):   # an SGD state has no exp_avg
+        target.load_state_dict({"state": {0: {"momentum_buffer": tg.zeros(2)}},
+                                "param_groups": from_sgd.state_dict()["param_groups"]})
+
+
+# --- lr schedulers ---------------------------------------------------------------------------------
+
+def _scheduled(make, epochs, lr=0.1, groups=1):
+    params = [{"params": [tg.tensor([1.0], requires_grad=True)], "lr": lr * (g + 1)} for g in range(groups)]
+    opt = optim.SGD(params, lr=lr)
+    scheduler = make(opt)
+    lrs = [scheduler.get_last_lr()]
+    for _ in range(epochs):
+        opt.step()
+        scheduler.step()
+        lrs.append(scheduler.get_last_lr())
+    return np.array(lrs)
+
+
+def test_step_lr():
+    got = _scheduled(lambda o: lr_scheduler.StepLR(o, step_size=3, gamma=0.5), 10, groups=2)
+    t = np.arange(11)[:, None]
+    np.testing.assert_allclose(got, np.array([[0.1, 0.2]]) * 0.5 ** (t // 3), rtol=1e-14)
+
+
+def test_multistep_lr():
+    got = _scheduled(lambda o: lr_scheduler.MultiStepLR(o, milestones=[2, 5, 5, 8], gamma=0.1), 10)
+    expected = [0.1 * 0.1 ** sum(m <= t for m in [2, 5, 5, 8]) for t in range(11)]
+    np.testing.assert_allclose(got[:, 0], expected, rtol=1e-12)
+
+
+def test_exponential_lr():
+    got = _scheduled(lambda o: lr_scheduler.ExponentialLR(o, gamma=0.9), 10)
+    np.testing.assert_allclose(got[:, 0], 0.1 * 0.9 ** np.arange(11), rtol=1e-13)
+
+
+def test_cosine_annealing_lr_follows_the_closed_form_through_two_periods():
+    T, eta_min = 7, 0.01
+    got = _scheduled(lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=T, eta_min=eta_min), 3 * T)
+    t = np.arange(3 * T + 1)
+    expected = eta_min + (0.1 - eta_min) * (1 + np.cos(np.pi * t / T)) / 2
+    np.testing.assert_allclose(got[:, 0], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_lambda_lr():
+    got = _scheduled(lambda o: lr_scheduler.LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: 0.5 ** e]), 5, groups=2)
+    t = np.arange(6)
+    np.testing.assert_allclose(got, np.stack([0.1 / (t + 1), 0.2 * 0.5 ** t], axis=1), rtol=1e-14)
+
+
+def test_scheduler_step_with_an_epoch_uses_the_closed_form_and_state_dict_resumes():
+    w = tg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    scheduler = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    opt.step()
+    scheduler.step(5)
+    assert scheduler.get_last_lr() == [0.1 * 0.5 ** 2]
+    saved, opt_saved = scheduler.state_dict(), opt.state_dict()
+    assert "optimizer" not in saved and saved["last_epoch"] == 5
+
+    w2 = tg.tensor([1.0], requires_grad=True)
+    opt2 = optim.SGD([w2], lr=0.1)
+    scheduler2 = lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
+    opt2.load_state_dict(opt_saved)
+    scheduler2.load_state_dict(saved)
+    for s in (scheduler, scheduler2):
+        s.optimizer.step()
+        s.step()
+    assert scheduler2.get_last_lr() == scheduler.get_last_lr() == [0.1 * 0.5 ** 3]
+
+
+def test_scheduler_warns_when_stepped_before_the_optimizer():
+    opt = optim.SGD([tg.tensor([1.0], requires_grad=True)], lr=0.1)
+    scheduler = lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    with pytest.warns(UserWarning, match="before optimizer.step"):
+        scheduler.step()
+    opt.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler.step()
+
+
+def test_scheduler_resume_needs_initial_lr():
+    opt = optim.SGD([tg.tensor([1.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(KeyError, match="initial_lr"):
+        lr_scheduler.StepLR(opt, step_size=2, last_epoch=3)
+    with pytest.raises(ValueError, match="step_size"):
+        lr_scheduler.StepLR(opt, step_size=0)
+    with pytest.raises(TypeError, match="Optimizer"):
+        lr_scheduler.StepLR(object(), step_size=1)
+
+
+# --- the same training in PyTorch (optional) ------------------------------------------------------
+
+TORCH_CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-2)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.2)),
+    ("SGD", dict(lr=0.01, momentum=0.5, maximize=True)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=1e-2)),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6)),
+    ("Adam", dict(lr=0.01, maximize=True, weight_decay=1e-2)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9, weight_decay=1e-2)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, maximize=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=1e-2, initial_accumulator_value=0.1, weight_decay=1e-3)),
+    ("Adagrad", dict(lr=0.05, maximize=True)),
+]
+
+
+def _network_start(seed=0):
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+    weights = [rng.normal(size=(5, 3)) * 0.5, rng.normal(size=5) * 0.1, rng.normal(size=(1, 5)) * 0.5,
+               rng.normal(size=1) * 0.1]
+    return X, y, weights
+
+
+def _train_network(lib, make_tensor, opt_cls, kwargs, steps, schedule=None):
+    """The same loop for both libraries: a 3-5-1 tanh network, MSE loss, float64."""
+    X, y, weights = _network_start()
+    params = [make_tensor(w, requires_grad=True) for w in weights]
+    X, y = make_tensor(X), make_tensor(y)
+    opt = opt_cls(params, **kwargs)
+    scheduler = schedule(opt) if schedule else None
+    losses = []
+    for _ in range(steps):
+        W1, b1, W2, b2 = params
+        loss = (((X @ W1.T + b1).tanh() @ W2.T + b2 - y) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(loss.item())
+    return np.array(losses)
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, kwargs", TORCH_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(TORCH_CASES)])
+def test_losses_match_pytorch_step_by_step(torch, name, kwargs):
+    ours = _train_network(tg, lambda a, **k: tg.tensor(a, **k), getattr(optim, name), kwargs, 30)
+    theirs = _train_network(torch, lambda a, **k: torch.tensor(a, dtype=torch.float64, **k),
+                            getattr(torch.optim, name), kwargs, 30)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    assert (ours[-1] > ours[0]) if kwargs.get("maximize") else (ours[-1] < ours[0])
+
+
+SCHEDULES = [
+    ("StepLR", dict(step_size=4, gamma=0.5)),
+    ("MultiStepLR", dict(milestones=[3, 7, 7], gamma=0.3)),
+    ("ExponentialLR", dict(gamma=0.93)),
+    ("CosineAnnealingLR", dict(T_max=6, eta_min=1e-3)),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, kwargs", SCHEDULES, ids=[n for n, _ in SCHEDULES])
+def test_schedules_match_pytorch(torch, name, kwargs):
+    def lrs(opt_module, sched_module, make_tensor):
+        opt = opt_module.SGD([make_tensor(np.ones(1), requires_grad=True)], lr=0.1)
+        scheduler = getattr(sched_module, name)(opt, **kwargs)
+        values = []
+        for _ in range(20):
+            opt.step()
+            scheduler.step()
+            values.append(scheduler.get_last_lr()[0])
+        return values
+
+    ours = lrs(optim, lr_scheduler, lambda a, **k: tg.tensor(a, **k))
+    theirs = lrs(torch.optim, torch.optim.lr_scheduler, lambda a, **k: torch.tensor(a, **k))
+    assert ours == pytest.approx(theirs, rel=1e-14, abs=1e-16)
+
+
+@pytest.mark.torch
+def test_adam_with_a_cosine_schedule_matches_pytorch(torch):
+    schedule = {"tg": lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=10),
+                "torch": lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10)}
+    ours = _train_network(tg, lambda a, **k: tg.tensor(a, **k), optim.Adam, dict(lr=0.05), 25, schedule["tg"])
+    theirs = _train_network(torch, lambda a, **k: torch.tensor(a, dtype=torch.float64, **k), torch.optim.Adam,
+                            dict(lr=0.05), 25, schedule["torch"])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+@pytest.mark.torch
+def test_state_dict_has_pytorchs_keys(torch):
+    for name, kwargs in [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(amsgrad=True)),
+                         ("RMSprop", dict(centered=True, momentum=0.5)), ("Adagrad", {})]:
+        ours_p, theirs_p = tg.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+        ours, theirs = getattr(optim, name)([ours_p], **kwargs), getattr(torch.optim, name)([theirs_p], **kwargs)
+        (ours_p * ours_p).sum().backward()
+        (theirs_p * theirs_p).sum().backward()
+        ours.step()
+        theirs.step()
+        a, b = ours.state_dict(), theirs.state_dict()
+        assert set(a["state"][0]) == set(b["state"][0]), name
+        assert set(a["param_groups"][0]) <= set(b["param_groups"][0]), name
+        assert math.isclose(a["param_groups"][0]["lr"], b["param_groups"][0]["lr"])
+
+
+@pytest.mark.torch
+def test_a_pytorch_optimizer_state_dict_loads_and_training_continues_alike(torch):
+    make_torch = lambda a, **k: torch.tensor(a, dtype=torch.float64, **k)  # noqa: E731
+    X, y, weights = _network_start()
+    theirs = [make_torch(w, requires_grad=True) for w in weights]
+    torch_opt = torch.optim.Adam(theirs, lr=0.02, amsgrad=True)
+    Xt, yt = make_torch(X), make_torch(y)
+
+    def torch_step():
+        W1, b1, W2, b2 = theirs
+        loss = (((Xt @ W1.T + b1).tanh() @ W2.T + b2 - yt) ** 2).mean()
+        torch_opt.zero_grad()
+        loss.backward()
+        torch_opt.step()
+        return loss.item()
+
+    for _ in range(5):
+        torch_step()
+    ours = [tg.tensor(p.detach().numpy().copy(), requires_grad=True) for p in theirs]
+    opt = optim.Adam(ours, lr=0.02, amsgrad=True)
+    opt.load_state_dict(torch_opt.state_dict())
+    assert opt.state[ours[0]]["step"] == 5
+    Xo, yo = tg.tensor(X), tg.tensor(y)
+    for _ in range(5):
+        W1, b1, W2, b2 = ours
+        loss = (((Xo @ W1.T + b1).tanh() @ W2.T + b2 - yo) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        assert loss.item() == pytest.approx(torch_step(), rel=1e-12)
