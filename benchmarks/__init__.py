@@ -1,0 +1,21 @@
+"""Benchmarks for tinygrad_la against hand-written NumPy (and PyTorch, MyGrad, HIPS autograd,
+micrograd when they are installed): the workloads of issue 5.
+
+    python -m benchmarks            # or: make bench   (writes benchmarks/RESULTS.md)
+    python -m benchmarks --quick    # a minute or less
+    python -m benchmarks --only sine --profile
+
+One module per workload, each defining WORKLOAD (see harness.py for what a workload is). A
+workload's first engine is hand NumPy; every engine must reproduce its loss and gradients
+before it is timed.
+"""
+from __future__ import annotations
+
+import importlib
+
+WORKLOAD_MODULES = ["sine", "mlp", "per_op", "chain", "value_mlp"]
+
+
+def workloads() -> list:
+    """Every workload, in the order the runner and the tests use."""
+    return [importlib.import_module(f"{__name__}.{name}").WORKLOAD for name in WORKLOAD_MODULES]
