@@ -4,7 +4,7 @@ Most functions are compositions of the core ops. A few are single ops with their
 because they sit on every training step (issue 5) or because the composed form loses precision:
 
     Linear          Z = X Wᵀ + 1 bᵀ            dX = G W,  dW = Gᵀ X,  db = 1ᵀ G
-    CrossEntropy    ℓᵢ = logsumexp(xᵢ) - xᵢ[tᵢ]  dxᵢ = gᵢ·(pᵢ - yᵢ)       (p = softmax x, y = one-hot t)
+    CrossEntropy    ℓᵢ = logsumexp(xᵢ) - xᵢ[tᵢ]  dxᵢ = gᵢ·(pᵢ - yᵢ)    (p = softmax x, y = one-hot t)
     MseLoss         ℓ = mean((x - y)²)         dx = g·2(x - y)/N,  dy = -dx
     BinaryCrossEntropy, Softplus, Erf, LeakyRelu, Embedding (below, each with its formula)
 
@@ -375,12 +375,16 @@ class MseLoss(Op):
 def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
     """Mean squared error (23.14): L = (1/N) Σ (ŷ_i - y_i)²."""
-    target = _as_tensor(target)
-    if input.shape != target.shape:
+    if not isinstance(target, Tensor):
+        target = Tensor(target)
+    x, y = input.data, target.data      # checks on the arrays: this runs on every training step
+    if x.shape != y.shape:
         _same_shape("mse_loss", input, target)
-    if target.dtype.kind != "f" or input.dtype.kind != "f":
+    if x.dtype.kind != "f" or y.dtype.kind != "f":
         _float_target("mse_loss", input, target)
-    return MseLoss.apply(input, target, _reduction(reduction, size_average, reduce))
+    if size_average is not None or reduce is not None or reduction not in _REDUCTIONS:
+        reduction = _reduction(reduction, size_average, reduce)
+    return MseLoss.apply(input, target, reduction)
 
 
 def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
@@ -465,7 +469,7 @@ class CrossEntropy(Op):
     weight w[t], mixed with ε/C·w by label smoothing, zero on ignored rows; aᵢ = Σ_c yᵢc (1 when
     plain). 'mean' divides by Σᵢ w[tᵢ] over kept rows (N when plain), as PyTorch.
     """
-    __slots__ = ("target", "row_weight", "weight", "smoothing", "reduction", "denominator")
+    __slots__ = ("target", "kept", "row_weight", "weight", "smoothing", "reduction", "denominator")
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
@@ -473,9 +477,11 @@ class CrossEntropy(Op):
         rows = np.arange(n)
         kept = target != ignore_index
         row_weight = None                  # w[tᵢ], 0 on ignored rows; None: all 1
-        if not kept.all():
+        if kept.all():
+            kept = None
+        else:
             target = np.where(kept, target, 0)
-            row_weight = kept.astype(x.dtype)
+            kept = row_weight = kept.astype(x.dtype)
         if weight is not None:
             weight = weight.astype(x.dtype, copy=False)
             row_weight = weight[target] if row_weight is None else weight[target] * row_weight
@@ -489,13 +495,11 @@ class CrossEntropy(Op):
         if label_smoothing:
             log_p = shifted - log_sum
             smooth = -(log_p.sum(axis=1) if weight is None else log_p @ weight)
-            if row_weight is not None and weight is None:
-                smooth = smooth * row_weight
-            elif weight is not None and not kept.all():
+            if kept is not None:
                 smooth = smooth * kept
             loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth
         ctx.save_for_backward(x, exp / sum_exp)
-        ctx.target, ctx.row_weight, ctx.weight = target, row_weight, weight
+        ctx.target, ctx.kept, ctx.row_weight, ctx.weight = target, kept, row_weight, weight
         ctx.smoothing, ctx.reduction = label_smoothing, reduction
         ctx.denominator = n if row_weight is None else row_weight.sum()
         if reduction == "none":
@@ -524,13 +528,12 @@ class CrossEntropy(Op):
         y[np.arange(n), ctx.target] = (1 - eps) * (1 if row_weight is None else row_weight)
         a = None if row_weight is None else row_weight[:, None]
         if eps:
-            kept = np.ones(n, dtype=dtype) if row_weight is None else (row_weight != 0).astype(dtype)
-            if weight is None:
-                y += (eps / c) * kept[:, None]
-                a = None if row_weight is None else kept[:, None]
+            kept = 1 if ctx.kept is None else ctx.kept[:, None]
+            if weight is None:             # then row_weight is the kept mask, and a = kept
+                y += (eps / c) * kept
             else:
-                y += (eps / c) * weight * kept[:, None]
-                a = ((1 - eps) * row_weight + (eps / c) * weight.sum() * kept)[:, None]
+                y += (eps / c) * weight * kept
+                a = (1 - eps) * row_weight[:, None] + (eps / c) * weight.sum() * kept
         return y, a
 
 

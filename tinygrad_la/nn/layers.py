@@ -227,6 +227,16 @@ class Embedding(Module):
         else:
             self.weight = Parameter(_weight)
 
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None) -> Embedding:
+        """An Embedding holding given vectors (num_embeddings, embedding_dim); frozen unless freeze=False."""
+        table = np.array(embeddings.data if hasattr(embeddings, "data") else embeddings)
+        if table.ndim != 2:
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional; got shape {table.shape}")
+        layer = cls(table.shape[0], table.shape[1], padding_idx=padding_idx, _weight=table)
+        layer.weight.requires_grad = not freeze
+        return layer
+
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:

@@ -14,9 +14,9 @@ attribute registers it, so ``parameters()`` finds every weight of a model withou
 
 Speed (issue 5): a registered Parameter or Module lives in its registry (`_parameters`,
 `_modules`, `_buffers`) *and* in the instance ``__dict__``, so ``self.weight`` in a forward is a
-plain attribute lookup, not a ``__getattr__`` call. ``__setattr__``/``__delattr__`` keep the two
-in step. The registries are dicts that tick a global clock when changed, so ``parameters()`` can
-hand back a cached tuple until the structure of some model changes.
+plain attribute lookup (there is no ``__getattr__``). The registries keep the mirror up to date
+however they are changed, and tick a global clock when parameters or modules come and go, so
+``parameters()`` can hand back a cached tuple until the structure of some model changes.
 """
 from __future__ import annotations
 
@@ -55,30 +55,68 @@ _structure = [0]
 
 
 class _Registry(OrderedDict):
-    """An ordered dict that ticks the structure clock whenever it changes."""
+    """A module's parameters, buffers or sub-modules by name.
+
+    Every entry is mirrored into the module's ``__dict__`` (`namespace`), so ``module.weight`` is a
+    plain attribute lookup: no ``__getattr__``, whose mere presence slows every attribute access.
+    Changes tick the structure clock (for parameters and modules), which parameters() caches check.
+    """
+
+    def __init__(self, namespace: dict | None = None, ticks: bool = True) -> None:
+        super().__init__()
+        self.namespace = namespace
+        self.ticks = ticks
 
     def __setitem__(self, key: str, value: Any) -> None:
-        _structure[0] += 1
+        if self.ticks:
+            _structure[0] += 1
         super().__setitem__(key, value)
+        if self.namespace is not None:
+            self.namespace[key] = value
 
     def __delitem__(self, key: str) -> None:
-        _structure[0] += 1
-        super().__delitem__(key)
-
-    def _tick(method: Callable) -> Callable:  # type: ignore[misc]  # noqa: N805
-        def changed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.ticks:
             _structure[0] += 1
-            return method(self, *args, **kwargs)
-        changed.__name__ = method.__name__
-        return changed
+        super().__delitem__(key)
+        if self.namespace is not None:
+            self.namespace.pop(key, None)
 
-    pop = _tick(OrderedDict.pop)
-    popitem = _tick(OrderedDict.popitem)
-    clear = _tick(OrderedDict.clear)
-    update = _tick(OrderedDict.update)
-    setdefault = _tick(OrderedDict.setdefault)
-    move_to_end = _tick(OrderedDict.move_to_end)
-    del _tick
+    # the other ways to change a dict, routed through the two above
+    def pop(self, key: str, *default: Any) -> Any:
+        if key not in self:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self, last: bool = True) -> tuple[str, Any]:
+        if not self:
+            raise KeyError("popitem(): registry is empty")
+        key = next(reversed(self)) if last else next(iter(self))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self):
+            del self[key]
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in OrderedDict(*args, **kwargs).items():
+            self[key] = value
+
+    def move_to_end(self, key: str, last: bool = True) -> None:
+        _structure[0] += self.ticks
+        super().move_to_end(key, last)
+
+    def __reduce__(self) -> tuple:
+        # copies and pickles leave the namespace out; Module.__setstate__ points it at the new module
+        return (type(self), (None, self.ticks), None, None, iter(self.items()))
 
 
 class RemovableHandle:
@@ -122,10 +160,10 @@ class Module:
     def __init__(self) -> None:
         d = self.__dict__
         d["training"] = True
-        d["_parameters"] = _Registry()
-        d["_buffers"] = OrderedDict()          # buffers change often and never affect parameters()
+        d["_parameters"] = _Registry(d)
+        d["_buffers"] = _Registry(d, ticks=False)   # buffers change often and never affect parameters()
         d["_non_persistent_buffers"] = set()
-        d["_modules"] = _Registry()
+        d["_modules"] = _Registry(d)
         d["_forward_pre_hooks"] = {}
         d["_forward_hooks"] = {}
         _structure[0] += 1
@@ -193,15 +231,6 @@ class Module:
         if not _forget(self.__dict__, name):
             object.__delattr__(self, name)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails: something put straight into a registry.
-        d = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
-            entries = d.get(registry)
-            if entries is not None and name in entries:
-                return entries[name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
     def _registry(self, registry: str, what: str) -> dict:
         entries = self.__dict__.get(registry)
         if entries is None:
@@ -209,19 +238,18 @@ class Module:
                                  f"super().__init__() first in {type(self).__name__}.__init__")
         return entries
 
-    def _check_name(self, name: Any, kind: str) -> None:
+    def _check_name(self, name: Any, kind: str, registry: str) -> None:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string; got {type(name).__name__}")
         if not name or "." in name:
             raise KeyError(f'{kind} name can\'t be empty or contain ".": got "{name}"')
-        registries = ("_parameters", "_buffers", "_modules")
-        if hasattr(self, name) and not any(name in self.__dict__.get(r, ()) for r in registries):
+        if hasattr(self, name) and name not in self.__dict__[registry]:   # as PyTorch: no silent shadowing
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a Parameter (or None, a declared-but-absent one such as a missing bias)."""
         self._registry("_parameters", "parameters")
-        self._check_name(name, "parameter")
+        self._check_name(name, "parameter", "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign {type(param).__name__} as parameter '{name}' "
                             "(nn.Parameter or None expected). Wrap it: nn.Parameter(tensor).")
@@ -232,7 +260,7 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add state that is not trained (running statistics, constants); saved in state_dict if persistent."""
         self._registry("_buffers", "buffers")
-        self._check_name(name, "buffer")
+        self._check_name(name, "buffer", "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign {type(tensor).__name__} as buffer '{name}' (Tensor or None expected)")
         _forget(self.__dict__, name, keep="_buffers")
@@ -248,7 +276,7 @@ class Module:
         self._registry("_modules", "modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._check_name(name, "module")
+        self._check_name(name, "module", "_modules")
         _forget(self.__dict__, name, keep="_modules")
         self._modules[name] = module
         self.__dict__[name] = module
@@ -495,8 +523,18 @@ class Module:
             return f"{self._get_name()}({lines[0]})"
         return self._get_name() + "(\n  " + "\n  ".join(body) + "\n)"
 
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()))
+    def __getstate__(self) -> dict:
+        # copies and pickles rebuild the parameters() cache rather than trust a stale one
+        state = self.__dict__.copy()
+        state.pop("_parameters_cache", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = state.get(registry)
+            if isinstance(entries, _Registry):
+                entries.namespace = self.__dict__
 
 
 def _forget(d: dict, name: str, keep: str = "") -> bool:
