@@ -27,7 +27,14 @@ import numpy as np
 from .engine import Sweep, _mode
 from .tensor import Tensor, _clock, _counter, _run_hooks
 
-_FREED = ()      # marks saved values released by a backward pass without retain_graph
+class _Freed(tuple):
+    """Stands where saved values were, once a backward pass without retain_graph released them
+    (empty, like what was saved; its own object, unlike a ctx that saved nothing)."""
+
+    __slots__ = ()
+
+
+_FREED = _Freed()
 
 
 class Function:
@@ -40,8 +47,8 @@ class Function:
     for arguments that are not tensors or need none); trailing Nones may be left out.
     """
 
-    __slots__ = ("_parents", "_saved", "_saved_from", "_counters", "_made_at", "_shape", "_dtype",
-                 "_extra", "_create_graph", "__weakref__")
+    __slots__ = ("_parents", "_needs", "_saved", "_saved_from", "_counters", "_made_at", "_shape",
+                 "_dtype", "_extra", "_create_graph", "__weakref__")
 
     on_arrays = False   # built-in ops: forward/backward see NumPy arrays instead of Tensors
     is_view = False     # output shares memory (and so its version counter) with input 0
@@ -82,7 +89,7 @@ class Function:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each forward argument: does it want a gradient?"""
-        return tuple(parent is not None for parent in self._parents)
+        return self._needs
 
     def mark_non_differentiable(self, *args: Any) -> None:  # PyTorch API; outputs here are
         pass                                                 # single, so there is nothing to do
@@ -94,14 +101,21 @@ class Function:
         """Run the op on its arguments and, if anything requires grad, record it."""
         ctx = object.__new__(cls)
         ctx._saved = None
-        parents = None
+        record = False
         if _mode.enabled:
-            for i, arg in enumerate(args):
+            parents = []
+            for arg in args:
                 if isinstance(arg, Tensor) and arg._requires_grad:
-                    if parents is None:
-                        parents = [None] * len(args)
-                    parents[i] = arg.grad_fn or arg
-        ctx._parents = () if parents is None else tuple(parents)
+                    parents.append(arg.grad_fn or arg)
+                    record = True
+                else:
+                    parents.append(None)
+        if record:
+            ctx._parents = tuple(parents)
+            ctx._needs = tuple([parent is not None for parent in parents])
+        else:
+            ctx._parents = ()
+            ctx._needs = (False,) * len(args)
         try:
             if cls.on_arrays:
                 inputs = [a.data if isinstance(a, Tensor) else a for a in args]
@@ -113,7 +127,7 @@ class Function:
             raise _shape_error(cls, args, error) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
-        if parents is None:
+        if not record:
             return Tensor._make(out, None)
         result = Tensor._make(out, ctx)
         if cls.is_view:

@@ -284,6 +284,11 @@ class Value:
     def _release(self) -> None:
         pass
 
+    def draw(self, **kwargs: Any) -> Any:
+        """The graph that computed this Value, as a graphviz picture (see viz.py)."""
+        from .viz import draw_graph
+        return draw_graph(self, **kwargs)
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"

@@ -1,0 +1,110 @@
+"""Pictures of the chapter's three graphs, drawn by tinygrad_la.viz.
+
+    python -m demos.graphs --out out
+
+(a) 23.1  the neuron h = tanh(x1·w1 + x2·w2 + b) in scalar Values, after backward: every number
+          with its data and its gradient, as in the chapter;
+(b) 23.17 the chapter's hand-built XOR network ŷ = W₂ ReLU(W₁x + b₁) + b₂ on the four points: the
+          forward pass, with the hidden layer's numbers, and ŷ = 0, 1, 1, 0 at the output;
+(c) 23.24 one training step of the sine network (Linear(1, 12), ReLU, Linear(12, 1), mean squared
+          error on 120 points): shapes along every edge, each layer's weights and their gradients.
+
+`write_chapter_graphs(out_dir)` writes neuron_graph.svg, xor_graph.svg and sine_step_graph.svg.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import tinygrad_la as tg
+from tinygrad_la import nn
+from tinygrad_la.viz import draw_graph, record_modules
+
+
+def neuron_graph() -> Any:
+    """23.1 with tanh: x = (2, 3), w = (0.5, -1), b = 1, so z = -1 and h = tanh(-1)."""
+    x1, x2 = tg.Value(2.0, label="x1"), tg.Value(3.0, label="x2")
+    w1, w2 = tg.Value(0.5, label="w1"), tg.Value(-1.0, label="w2")
+    b = tg.Value(1.0, label="b")
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1.label, x2w2.label = "x1*w1", "x2*w2"
+    s = x1w1 + x2w2
+    s.label = "x1*w1 + x2*w2"
+    z = s + b
+    z.label = "z"
+    h = z.tanh()
+    h.label = "h"
+    h.backward()
+    return draw_graph(h, title="23.1 a neuron: h = tanh(x1·w1 + x2·w2 + b), after h.backward()")
+
+
+def xor_graph() -> Any:
+    """23.17: the hand-built network, W₁ = [[1, 1], [1, 1]], b₁ = (0, -1), W₂ = [[1, -2]], b₂ = 0."""
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    with tg.no_grad():
+        model[0].weight.copy_(tg.tensor([[1.0, 1.0], [1.0, 1.0]]))
+        model[0].bias.copy_(tg.tensor([0.0, -1.0]))
+        model[2].weight.copy_(tg.tensor([[1.0, -2.0]]))
+        model[2].bias.copy_(tg.tensor([0.0]))
+    X = tg.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    hidden = []
+    model[1].register_forward_hook(lambda module, inputs, output: hidden.append(output))
+    with record_modules(model):
+        y_hat = model(X)
+    hidden[0].retain_grad()   # lets the picture see the hidden layer H (a weak reference)
+    return draw_graph(y_hat, module=model, show_data=True, show_grad=False,
+                      title="23.17 XOR: ŷ = W₂ ReLU(W₁x + b₁) + b₂ on the four points (forward pass)")
+
+
+def sine_step() -> tuple[tg.Tensor, nn.Sequential]:
+    """23.24 exercise 6 with tinygrad_la.nn: the chapter's data and starting weights, one step up
+    to loss.backward() (retain_graph=True keeps the saved inputs, so X and y stay in the picture)."""
+    np.random.seed(3)   # the chapter's draws, in the chapter's order
+    X = np.linspace(-2, 2, 120).reshape(-1, 1)
+    y = (np.sin(3 * X[:, 0]) + 0.15 * np.random.randn(120)).reshape(-1, 1)
+    model = nn.Sequential(nn.Linear(1, 12), nn.ReLU(), nn.Linear(12, 1))
+    with tg.no_grad():
+        model[0].weight.copy_(tg.tensor(0.5 * np.random.randn(12, 1)))
+        model[0].bias.zero_()
+        model[2].weight.copy_(tg.tensor(0.5 * np.random.randn(1, 12)))
+        model[2].bias.zero_()
+    with record_modules(model):
+        loss = nn.functional.mse_loss(model(tg.tensor(X)), tg.tensor(y))
+    loss.backward(retain_graph=True)
+    return loss, model
+
+
+def sine_step_graph() -> Any:
+    loss, model = sine_step()
+    return draw_graph(loss, module=model,
+                      title="23.24 one training step of the sine network: loss = mean((ŷ - y)²), "
+                            "after loss.backward()")
+
+
+def write_chapter_graphs(out_dir: str | Path) -> list[Path]:
+    """Render the three graphs as SVG files in `out_dir`; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, make in (("neuron_graph", neuron_graph), ("xor_graph", xor_graph),
+                       ("sine_step_graph", sine_step_graph)):
+        path = out / f"{name}.svg"
+        path.write_bytes(make().pipe(format="svg"))
+        paths.append(path)
+    return paths
+
+
+def graph_example() -> tuple:
+    """For ``python -m tinygrad_la.viz demos.graphs``: the sine step's loss, weights and model."""
+    loss, model = sine_step()
+    return loss, dict(model.named_parameters()), model
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="out", help="directory for the SVG files")
+    for path in write_chapter_graphs(parser.parse_args().out):
+        print(f"  wrote {path}")
