@@ -8,7 +8,9 @@ PY     := $(VENV)/bin/python
 OUT    ?= out
 
 # Demo modules run in this order by `make demo`, each as `python -m MODULE --out $(OUT)`.
-DEMOS ?= demos.chapter
+# `demos` runs them all in one process (chapter, regression, xor, sine, figures, digits, graphs)
+# and lists the figures; `make demo DEMOS="demos.xor demos.sine"` runs just those.
+DEMOS ?= demos
 
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k matmul -x"`.
 PYTEST_ARGS ?=
@@ -24,6 +26,8 @@ $(PY):
 
 $(VENV)/.stamp-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -e '.[dev]'
+	@# PyTorch is only an oracle for the tests marked `torch`; where it cannot be installed they skip
+	$(PY) -m pip install -e '.[oracle]' || echo "PyTorch not installed: tests marked 'torch' will skip"
 	touch $@
 
 $(VENV)/.stamp-demos: pyproject.toml | $(PY)

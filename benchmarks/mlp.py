@@ -108,6 +108,29 @@ def tinygrad_la_tensors(p: Problem):
     return run
 
 
+def tinygrad_la_nn(p: Problem):
+    """The way users write it: nn.Sequential of Linear/ReLU, F.cross_entropy, optim.SGD."""
+    import tinygrad_la as tg
+    from tinygrad_la import nn, optim
+    X, labels = tg.from_numpy(p.X), tg.from_numpy(p.labels)
+    n_in, n_hidden, n_out = p.X.shape[1], p.weights()[0].shape[0], p.weights()[2].shape[0]
+    model = nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_out)).float()
+    with tg.no_grad():
+        for param, value in zip(model.parameters(), p.weights()):
+            param.copy_(tg.from_numpy(value))
+    params = list(model.parameters())
+    optimizer = optim.SGD(params, lr=p.lr)
+
+    def run():
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(X), labels)
+        loss.backward()
+        grads = [w.grad.numpy() for w in params]
+        optimizer.step()
+        return result(loss.numpy(), grads)
+    return run
+
+
 def torch_tensors(p: Problem):
     import torch
     X, lr = torch.from_numpy(p.X), p.lr
@@ -173,10 +196,11 @@ def autograd_functional(p: Problem):
 
 
 TINYGRAD_RAW = "tinygrad_la (tensors)"
-TINYGRAD_NN = "tinygrad_la (nn)"   # nn.Linear + F.cross_entropy + optim.SGD: one more engine, when they exist
+TINYGRAD_NN = "tinygrad_la (nn)"   # nn.Linear + F.cross_entropy + optim.SGD
 
 ENGINES = [
     Engine(BASELINE, numpy_hand),
+    Engine(TINYGRAD_NN, tinygrad_la_nn, needs=("tinygrad_la.nn", "tinygrad_la.optim")),
     Engine(TINYGRAD_RAW, tinygrad_la_tensors, needs=("tinygrad_la",)),
     Engine("PyTorch (tensors)", torch_tensors, needs=("torch",)),
     Engine("MyGrad", mygrad_tensors, needs=("mygrad",)),

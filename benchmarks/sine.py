@@ -106,6 +106,31 @@ def tinygrad_la_tensors(p: Problem):
     return run
 
 
+def tinygrad_la_nn(p: Problem):
+    """The way users write it: nn.Sequential, nn.MSELoss, optim.SGD (chapter weights copied in)."""
+    import tinygrad_la as tg
+    from tinygrad_la import nn, optim
+    X, y = tg.tensor(p.X), tg.tensor(p.y)
+
+    def run():
+        model = nn.Sequential(nn.Linear(1, 12), nn.ReLU(), nn.Linear(12, 1))
+        W1, b1, W2, b2 = p.weights()
+        with tg.no_grad():
+            for param, value in zip(model.parameters(), (W1, b1, W2, b2)):
+                param.copy_(tg.tensor(value))
+        loss_fn = nn.MSELoss()
+        optimizer = optim.SGD(model.parameters(), lr=p.eta)
+        losses = np.empty(p.steps)
+        for step in range(p.steps):
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+            losses[step] = loss.item()
+        return result(losses, [w.numpy().copy() for w in model.parameters()])
+    return run
+
+
 def torch_tensors(p: Problem):
     import torch
     X, y, eta = torch.from_numpy(p.X), torch.from_numpy(p.y), p.eta
@@ -173,14 +198,12 @@ def autograd_functional(p: Problem):
 
 
 TINYGRAD_RAW = "tinygrad_la (tensors)"
-# Goals prefer the nn variant once it is listed: write `tinygrad_la_nn(p)` like the engines above
-# (nn.Sequential + nn.MSELoss + optim.SGD, weights copied from p.weights()) and add
-# Engine(TINYGRAD_NN, tinygrad_la_nn, needs=("tinygrad_la.nn", "tinygrad_la.optim")) to ENGINES.
 TINYGRAD_NN = "tinygrad_la (nn)"
 TINYGRAD_COMPILED = "tinygrad_la (compiled)"  # issue 5, step 3
 
 ENGINES = [
     Engine(BASELINE, numpy_hand),
+    Engine(TINYGRAD_NN, tinygrad_la_nn, needs=("tinygrad_la.nn", "tinygrad_la.optim")),
     Engine(TINYGRAD_RAW, tinygrad_la_tensors, needs=("tinygrad_la",)),
     Engine("PyTorch (tensors)", torch_tensors, needs=("torch",)),
     Engine("MyGrad", mygrad_tensors, needs=("mygrad",)),

@@ -162,17 +162,18 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
     try:
         for node in topological_order(roots):
             grad = grads.pop(node, None)
+            parents = node._parents
             if grad is not None:
                 if wanted is not None and node in wanted:
                     wanted[node] = grad
-                for parent, parent_grad in zip(node._parents, node._backprop(grad, sweep)):
+                for parent, parent_grad in zip(parents, node._backprop(grad, sweep)):
                     if parent is None or parent_grad is None:
                         continue
                     if parent in grads:
                         grads[parent] = grads[parent] + parent_grad
                     else:
                         grads[parent] = parent_grad
-            if not retain_graph:
+            if parents and not retain_graph:   # leaves (no parents) have nothing to release
                 node._release()
     finally:
         _mode.enabled = previous_mode

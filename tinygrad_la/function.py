@@ -101,24 +101,27 @@ class Function:
         """Run the op on its arguments and, if anything requires grad, record it."""
         ctx = object.__new__(cls)
         ctx._saved = None
+        inputs = []      # what a built-in forward sees: the arrays inside the tensors
+        parents = []     # the graph node each input came from (None: no gradient wanted)
+        needs = []
         record = False
-        if _mode.enabled:
-            parents = []
-            for arg in args:
-                if isinstance(arg, Tensor) and arg._requires_grad:
+        grad_mode = _mode.enabled
+        for arg in args:
+            if isinstance(arg, Tensor):
+                inputs.append(arg.data)
+                if grad_mode and arg._requires_grad:
                     parents.append(arg.grad_fn or arg)
+                    needs.append(True)
                     record = True
-                else:
-                    parents.append(None)
-        if record:
-            ctx._parents = tuple(parents)
-            ctx._needs = tuple([parent is not None for parent in parents])
-        else:
-            ctx._parents = ()
-            ctx._needs = (False,) * len(args)
+                    continue
+            else:
+                inputs.append(arg)
+            parents.append(None)
+            needs.append(False)
+        ctx._parents = tuple(parents) if record else ()
+        ctx._needs = tuple(needs)
         try:
             if cls.on_arrays:
-                inputs = [a.data if isinstance(a, Tensor) else a for a in args]
                 returned = out = cls.forward(ctx, *inputs)
             else:
                 inputs = args
@@ -135,32 +138,32 @@ class Function:
         ctx._shape = out.shape
         ctx._dtype = out.dtype
         ctx._extra = None
-        if ctx._saved is not None:
-            ctx._note_sources(inputs, args, returned, result)
+        saved = ctx._saved
+        if saved is not None:
+            # For each saved value note which argument it is (-1: the output, -2: neither) and
+            # the version counter to check at backward time for in-place changes.
+            sources = []
+            counters = []
+            for value in saved:
+                if value is returned:
+                    sources.append(-1)
+                    counters.append(_counter(result))
+                    continue
+                i = 0
+                for item in inputs:
+                    if item is value and isinstance(args[i], Tensor):
+                        sources.append(i)
+                        counters.append(_counter(args[i]))
+                        break
+                    i += 1
+                else:
+                    sources.append(-2)
+            ctx._saved_from = sources
+            ctx._counters = counters
+            ctx._made_at = _clock[0]
         if _mode.anomaly:
             ctx._extras()["trace"] = _creation_trace()
         return result
-
-    def _note_sources(self, inputs: list, args: tuple, returned: Any, result: Tensor) -> None:
-        """For each saved value: which argument it is (-1: the output, -2: neither), and the
-        version counters to check at backward time for in-place changes."""
-        sources = []
-        counters = []
-        for value in self._saved:
-            source = -2
-            for i, item in enumerate(inputs):
-                if item is value and isinstance(args[i], Tensor):
-                    source = i
-                    counters.append(_counter(args[i]))
-                    break
-            else:
-                if value is returned:
-                    source = -1
-                    counters.append(_counter(result))
-            sources.append(source)
-        self._saved_from = sources
-        self._counters = counters
-        self._made_at = _clock[0]
 
     def _check_versions(self) -> None:
         for counter in self._counters:
@@ -198,19 +201,21 @@ class Function:
             grads = cls.backward(self, grad if create_graph else Tensor._make(grad, None))
         if type(grads) is not tuple:
             grads = (grads,)
-        if len(grads) > len(self._parents) and any(g is not None for g in grads[len(self._parents):]):
+        parents = self._parents
+        if len(grads) > len(parents) and any(g is not None for g in grads[len(parents):]):
             raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but forward "
-                               f"had {len(self._parents)} arguments")
+                               f"had {len(parents)} arguments")
         if create_graph or not cls.on_arrays or _mode.anomaly:
-            return [self._checked(g, parent) for g, parent in zip(grads, self._parents)]
+            return [self._checked(g, parent) for g, parent in zip(grads, parents)]
         # the common case, kept lean: arrays in, arrays out, broadcasting undone
         checked = []
-        for g, parent in zip(grads, self._parents):
+        for g, parent in zip(grads, parents):
             if g is not None and parent is not None:
                 if type(g) is not np.ndarray:
                     g = np.asarray(g)
-                if g.shape != parent._shape:
-                    g = unbroadcast(g, parent._shape, self)
+                shape = parent._shape
+                if g.shape != shape:
+                    g = unbroadcast(g, shape, self)
             checked.append(g)
         return checked
 

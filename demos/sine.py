@@ -1,0 +1,168 @@
+"""23.24 Exercise 6: train a tiny nonlinear model, a 1-12-1 ReLU network learning a noisy sine curve.
+
+    python -m demos.sine [--steps 1500] [--seed 3] [--out out]
+
+The chapter writes this network's backward pass by hand in NumPy (dY, dW2, db2, dH, dZ1, dW1, db1).
+Here it is nn.Sequential(nn.Linear(1, 12), nn.ReLU(), nn.Linear(12, 1)) with nn.MSELoss and
+optim.SGD, started from the very weights the chapter draws with np.random, and backward() finds
+the gradients. The demo runs the chapter's NumPy code too and compares the two loss curves step
+by step; with the chapter's settings the final loss must be 0.12352043669982682 to 1e-9.
+Figures: sine_loss.png (Training a Tiny ReLU Network), sine_fit.png (... Learns a Nonlinear Curve).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import tinygrad_la as tg
+from tinygrad_la import nn, optim
+
+try:
+    from demos import common
+except ImportError:   # run as a file, `python demos/NAME.py`: this folder is on the path, not the repo
+    import common
+
+STEPS, SEED, HIDDEN, ETA = 1500, 3, 12, 0.02
+CHAPTER_FINAL_LOSS = 0.12352043669982682
+
+
+def make_data_and_weights(seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The data and the starting weights, drawn from np.random in the chapter's order (the order matters)."""
+    np.random.seed(seed)
+    X = np.linspace(-2, 2, 120).reshape(-1, 1)
+    y = (np.sin(3 * X[:, 0]) + 0.15 * np.random.randn(120)).reshape(-1, 1)
+    weights = {
+        "W1": 0.5 * np.random.randn(HIDDEN, 1),
+        "b1": np.zeros((HIDDEN,)),
+        "W2": 0.5 * np.random.randn(1, HIDDEN),
+        "b2": np.zeros((1,)),
+    }
+    return X, y, weights
+
+
+def chapter_numpy(X: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray], steps: int) -> list[float]:
+    """The chapter's loop, backward written by hand: the reference our autodiff run must match."""
+    W1, b1, W2, b2 = (weights[k].copy() for k in ("W1", "b1", "W2", "b2"))
+    losses = []
+    for _ in range(steps):
+        Z1 = X @ W1.T + b1
+        H = np.maximum(0, Z1)
+        Yhat = H @ W2.T + b2
+        E = Yhat - y
+        losses.append(np.mean(E**2))
+        dY = 2 * E / len(X)
+        dW2, db2 = dY.T @ H, dY.sum(axis=0)
+        dH = dY @ W2
+        dZ1 = dH * (Z1 > 0)
+        dW1, db1 = dZ1.T @ X, dZ1.sum(axis=0)
+        W2 -= ETA * dW2
+        b2 -= ETA * db2
+        W1 -= ETA * dW1
+        b1 -= ETA * db1
+    return losses
+
+
+def make_model(weights: dict[str, np.ndarray]) -> nn.Sequential:
+    """ŷ = W2 ReLU(W1 x + b1) + b2 (23.8), with the chapter's starting weights copied into the layers."""
+    model = nn.Sequential(nn.Linear(1, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 1))
+    with tg.no_grad():   # setting weights is not part of any computation to differentiate
+        model[0].weight.copy_(weights["W1"])   # (12, 1): one row per hidden neuron (23.4)
+        model[0].bias.copy_(weights["b1"])     # (12,)
+        model[2].weight.copy_(weights["W2"])   # (1, 12)
+        model[2].bias.copy_(weights["b2"])     # (1,)
+    return model
+
+
+def train(X: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray],
+          steps: int) -> tuple[nn.Sequential, list[float]]:
+    model = make_model(weights)
+    loss_fn = nn.MSELoss()
+    optimizer = optim.SGD(model.parameters(), lr=ETA)
+    X_t, y_t = tg.tensor(X), tg.tensor(y)   # (120, 1) each: one example per row
+    losses = []
+    bar = common.progress(steps, "sine")
+    for _ in bar:
+        optimizer.zero_grad()
+        loss = loss_fn(model(X_t), y_t)
+        losses.append(loss.item())
+        loss.backward()      # all of the chapter's dW2, db2, dH, dZ1, dW1, db1, in one call
+        optimizer.step()     # W ← W − η dW for all four parameters
+        bar.set_postfix_str(f"loss {losses[-1]:.4f}", refresh=False)
+    return model, losses
+
+
+def graph_example() -> tuple[tg.Tensor, dict[str, tg.Tensor], nn.Module]:
+    """One training step, for `python -m tinygrad_la.viz demos.sine`: (loss, parameters, model).
+
+    The loss at the chapter's starting weights, after loss.backward(retain_graph=True) so the picture
+    shows the gradients and the inputs the ops saved; record_modules lets it box each layer's ops.
+    """
+    from tinygrad_la.viz import record_modules
+    X, y, weights = make_data_and_weights(SEED)
+    model = make_model(weights)
+    with record_modules(model):
+        loss = nn.MSELoss()(model(tg.tensor(X)), tg.tensor(y))
+    loss.backward(retain_graph=True)
+    return loss, dict(model.named_parameters()), model
+
+
+def plot(report: common.Report, out: Path, X, y, prediction, kinks, losses, reference) -> None:
+    plt = common.pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(losses, label="tinygrad_la: nn.Linear, backward(), optim.SGD")
+    ax.plot(reference, linestyle=(0, (4, 4)), color="k", linewidth=1, label="the chapter's NumPy backprop")
+    ax.set(xlabel="step", ylabel="MSE", title="Training a Tiny ReLU Network")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    report.save(fig, out, "sine_loss.png")
+
+    fig, ax = plt.subplots(figsize=(9.5, 4))
+    ax.scatter(X[:, 0], y[:, 0], s=20, alpha=0.55, label="data")
+    ax.plot(X[:, 0], np.sin(3 * X[:, 0]), color="gray", linestyle=":", linewidth=1.5, label="sin(3x), without noise")
+    ax.plot(X[:, 0], prediction[:, 0], color="C1", linewidth=2, label="network fit")
+    bottom = ax.get_ylim()[0]
+    ax.plot(kinks, np.full_like(kinks, bottom), "^", color="C3", markersize=7, clip_on=False,
+            label="bends, where a hidden unit's\nscore w x + b = 0 (23.12)")
+    ax.set(xlabel="x", ylabel="y", title="A Tiny Neural Network Learns a Nonlinear Curve", ylim=(bottom, None))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
+    ax.grid(True, alpha=0.3)
+    report.save(fig, out, "sine_fit.png")
+
+
+def run(steps: int = STEPS, seed: int = SEED, out: Path = Path("out")) -> common.Report:
+    report = common.Report("sine")
+    print(f"23.24 exercise 6: 1-{HIDDEN}-1 ReLU network on a noisy sine, optim.SGD(lr={ETA}), {steps} steps, "
+          f"seed {seed}")
+    X, y, weights = make_data_and_weights(seed)
+    model, losses = train(X, y, weights, steps)
+    reference = chapter_numpy(X, y, weights, steps)
+
+    if (steps, seed) == (STEPS, SEED):
+        print("  the final loss, against the number the chapter prints:")
+        report.check("final loss", losses[-1], CHAPTER_FINAL_LOSS, tol=1e-9)
+    else:
+        print("  the final loss, against the chapter's NumPy loop run with the same steps and seed:")
+        report.check("final loss", losses[-1], reference[-1], tol=1e-9)
+    deviation = common.max_relative_difference(losses, reference)
+    report.values["max relative deviation"] = deviation
+    report.goal("loss curve", deviation <= 1e-9,
+                f"loss curve vs the chapter's NumPy backprop, {steps} steps: max relative difference {deviation:.1e}")
+
+    with tg.no_grad():
+        prediction = model(tg.tensor(X)).numpy()
+    # 23.12: each hidden ReLU unit folds the line where its score w x + b crosses 0, at x = -b / w
+    w1, b1 = model[0].weight.numpy()[:, 0], model[0].bias.numpy()
+    kinks = np.array([-b / w for w, b in zip(w1, b1) if w != 0 and -2 <= -b / w <= 2])
+    plot(report, out, X, y, prediction, kinks, losses, reference)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = common.parse_args(__doc__, argv, steps=STEPS, seed=SEED, seed_help="NumPy seed for data and weights")
+    return run(args.steps, args.seed, args.out).exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
