@@ -131,6 +131,35 @@ def tinygrad_la_nn(p: Problem):
     return run
 
 
+def tinygrad_la_compiled(p: Problem):
+    """The nn version's step under tinygrad_la.compile: traced once, replayed as plain NumPy calls."""
+    import tinygrad_la as tg
+    from tinygrad_la import nn, optim
+    X, y = tg.tensor(p.X), tg.tensor(p.y)
+
+    def run():
+        model = nn.Sequential(nn.Linear(1, 12), nn.ReLU(), nn.Linear(12, 1))
+        with tg.no_grad():
+            for param, value in zip(model.parameters(), p.weights()):
+                param.copy_(tg.tensor(value))
+        loss_fn = nn.MSELoss()
+        optimizer = optim.SGD(model.parameters(), lr=p.eta)
+
+        @tg.compile
+        def train_step(X, y):
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        losses = np.empty(p.steps)
+        for step in range(p.steps):
+            losses[step] = train_step(X, y).item()
+        return result(losses, [w.numpy().copy() for w in model.parameters()])
+    return run
+
+
 def torch_tensors(p: Problem):
     import torch
     X, y, eta = torch.from_numpy(p.X), torch.from_numpy(p.y), p.eta
@@ -204,6 +233,7 @@ TINYGRAD_COMPILED = "tinygrad_la (compiled)"  # issue 5, step 3
 ENGINES = [
     Engine(BASELINE, numpy_hand),
     Engine(TINYGRAD_NN, tinygrad_la_nn, needs=("tinygrad_la.nn", "tinygrad_la.optim")),
+    Engine(TINYGRAD_COMPILED, tinygrad_la_compiled, needs=("tinygrad_la.nn", "tinygrad_la.optim")),
     Engine(TINYGRAD_RAW, tinygrad_la_tensors, needs=("tinygrad_la",)),
     Engine("PyTorch (tensors)", torch_tensors, needs=("torch",)),
     Engine("MyGrad", mygrad_tensors, needs=("mygrad",)),

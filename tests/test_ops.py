@@ -181,6 +181,52 @@ def test_matmul_spellings_agree() -> None:
     assert_close(v.dot(v), v.numpy() @ v.numpy())
 
 
+# --- einsum: its backward is an einsum too (so create_graph works) ---------------------------------
+
+# equation: operand shapes
+EINSUM_CASES = {
+    "ij,jk->ik": ((2, 3), (3, 4)),                     # matrix product
+    "ij,jk (implicit output)": ((2, 3), (3, 4)),
+    "ji (implicit transpose)": ((2, 3),),
+    "ij->j": ((2, 3),),                                # column sums
+    "ij->": ((2, 3),),
+    "ii->i": ((3, 3),),                                # diagonal
+    "ii (trace)": ((3, 3),),
+    "iij->j": ((2, 2, 3),),
+    "i,j->ij": ((3,), (2,)),                           # outer product
+    "i,i->": ((3,), (3,)),                             # dot product
+    "bij,bjk->bik": ((2, 2, 3), (2, 3, 2)),            # batched matrix product
+    "...ij,...jk->...ik": ((2, 1, 2, 3), (3, 3, 2)),   # broadcast batch dimensions
+    "...ij,jk": ((2, 2, 3), (3, 2)),
+    "ij,ij->j (broadcast 1)": ((1, 3), (2, 3)),
+    "ij,jk,kl->il": ((2, 3), (3, 2), (2, 2)),          # three operands
+    "ij,k->ijk": ((1, 2), (3,)),
+}
+
+
+@pytest.mark.parametrize("case", EINSUM_CASES)
+@given(data=st.data())
+def test_einsum(case: str, data: st.DataObject) -> None:
+    equation = case.split(" ")[0]
+    xs = [data.draw(tensors(shape), label=f"x{i}") for i, shape in enumerate(EINSUM_CASES[case])]
+    check(lambda *xs: tg.einsum(equation, *xs), lambda *arrays: np.einsum(equation, *arrays), *xs)
+
+
+def test_einsum_spellings_and_errors() -> None:
+    a, b = tg.randn(2, 3), tg.randn(3, 4)
+    expected = a.numpy() @ b.numpy()
+    assert_close(tg.einsum("ij,jk->ik", [a, b]), expected)       # operands as one list
+    assert_close(tg.einsum("i j , j k -> i k", a, b), expected)   # spaces are ignored
+    with pytest.raises(RuntimeError, match=r"subscript 'j' has size 3 .* and 2"):
+        tg.einsum("ij,jk->ik", a, tg.randn(2, 2))
+    with pytest.raises(RuntimeError, match="operand 0 has shape"):
+        tg.einsum("ijk->i", a)
+    with pytest.raises(ValueError, match="'z' .* is not in any operand"):
+        tg.einsum("ij->z", a)
+    with pytest.raises(ValueError, match="2 operand"):
+        tg.einsum("ij,jk->ik", a)
+
+
 # --- reductions: dim None / int / negative / tuple, keepdim both ways -----------------------------
 
 @st.composite

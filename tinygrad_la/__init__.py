@@ -13,8 +13,9 @@ from .engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Function
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: A004
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
-from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, manual_seed,
-                       ones, ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+                       manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+                       tensor, zeros, zeros_like)
 from .ops import cat, stack, where, MinMax
 from . import autograd
 from .value import Value
@@ -22,5 +23,6 @@ from .gradcheck import gradcheck, gradgradcheck
 from .api import *  # noqa: F401,F403  (module-level versions of the tensor methods)
 from . import data, nn, optim, utils
 from .serialization import save, load
+from .compile import compile, CompileError
 
 __version__ = "0.1.0"

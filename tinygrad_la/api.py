@@ -1,14 +1,17 @@
 """Module-level versions of the tensor methods, so ``torch.exp(x)`` reads ``tinygrad_la.exp(x)``."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _check_device
+from .ops import einsum
+from .dtypes import device
+from .tensor import Tensor
 
 __all__ = ["abs", "allclose", "amax", "amin", "argmax", "argmin", "bmm", "chunk", "clamp", "clip",
-           "clone", "cos", "detach", "device", "dot", "exp", "flatten", "is_floating_point", "is_tensor",
+           "clone", "cos", "cuda", "backends", "accelerator", "detach", "device", "dot", "einsum", "exp", "flatten", "is_floating_point", "is_tensor",
            "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mm",
            "mul", "add", "sub", "div", "neg", "numel", "outer", "permute", "pow", "prod", "relu",
            "reshape", "sigmoid", "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sum",
@@ -40,24 +43,10 @@ clip = clamp
 def maximum(x: Any, y: Any) -> Tensor: return _t(x).maximum(y)
 def minimum(x: Any, y: Any) -> Tensor: return _t(x).minimum(y)
 def matmul(x: Any, y: Any) -> Tensor: return _t(x) @ y
-def dot(x: Any, y: Any) -> Tensor: return _t(x) @ y
-def outer(x: Any, y: Any) -> Tensor: return _t(x).reshape(-1, 1) * _t(y).reshape(1, -1)
-
-
-def mm(x: Any, y: Any) -> Tensor:
-    """Matrix product of two 2-D tensors."""
-    x, y = _t(x), _t(y)
-    if x.ndim != 2 or y.ndim != 2:
-        raise RuntimeError(f"mm expects two 2-D tensors; got shapes {x.shape} and {y.shape}. Use matmul for others.")
-    return x @ y
-
-
-def bmm(x: Any, y: Any) -> Tensor:
-    """Batched matrix product of (B, n, m) and (B, m, p) tensors."""
-    x, y = _t(x), _t(y)
-    if x.ndim != 3 or y.ndim != 3 or x.shape[0] != y.shape[0]:
-        raise RuntimeError(f"bmm expects 3-D tensors with the same batch size; got shapes {x.shape} and {y.shape}")
-    return x @ y
+def dot(x: Any, y: Any) -> Tensor: return _t(x).dot(y)
+def outer(x: Any, y: Any) -> Tensor: return _t(x).outer(y)
+def mm(x: Any, y: Any) -> Tensor: return _t(x).mm(y)
+def bmm(x: Any, y: Any) -> Tensor: return _t(x).bmm(y)
 
 
 def sum(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).sum(*args, **kwargs)   # noqa: A001
@@ -96,21 +85,11 @@ def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: 
     return bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-class device:
-    """``tinygrad_la.device("cpu")``: the only device there is."""
 
-    def __init__(self, name: str = "cpu") -> None:
-        _check_device(name)
-        self.type = "cpu"
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')"
-
-    def __str__(self) -> str:
-        return "cpu"
-
-    def __eq__(self, other: Any) -> bool:
-        return str(other) == "cpu"
-
-    def __hash__(self) -> int:
-        return hash("cpu")
+# "Is there a GPU?" checks that PyTorch programs start with: here the answer is always no, so
+# ``device = "cuda" if torch.cuda.is_available() else "cpu"`` picks the CPU.
+cuda = SimpleNamespace(is_available=lambda: False, device_count=lambda: 0,
+                       manual_seed=lambda seed: None, manual_seed_all=lambda seed: None)
+backends = SimpleNamespace(mps=SimpleNamespace(is_available=lambda: False, is_built=lambda: False))
+accelerator = SimpleNamespace(is_available=lambda: False, current_accelerator=lambda: None,
+                              device_count=lambda: 0)

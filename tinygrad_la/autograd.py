@@ -81,6 +81,7 @@ def set_detect_anomaly(mode: bool) -> None:
     Costs a finiteness check per op and a stack trace per recorded op; off by default.
     """
     _mode.anomaly = bool(mode)
+    _mode.watching = _mode.anomaly or _mode.tracer is not None
 
 
 def is_anomaly_enabled() -> bool:
@@ -95,10 +96,10 @@ class detect_anomaly:
 
     def __enter__(self) -> None:
         self._previous = _mode.anomaly
-        _mode.anomaly = self._target
+        set_detect_anomaly(self._target)
 
     def __exit__(self, *exc: Any) -> None:
-        _mode.anomaly = self._previous
+        set_detect_anomaly(self._previous)
 
 
 _unused: Sequence = (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, Function)

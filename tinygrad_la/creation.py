@@ -24,6 +24,9 @@ def manual_seed(seed: int) -> np.random.Generator:
 
 
 def _generator() -> np.random.Generator:
+    from .engine import _mode
+    if _mode.tracer is not None:
+        _mode.tracer.random()
     return _rng
 
 
@@ -81,16 +84,30 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     return _finish(np.full(_shape_arg((size,)), fill_value, dtype), requires_grad, device)
 
 
-def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(np.shape(t), dtype or _dtype_of(t)), requires_grad, None)
+def zeros_like(t: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(np.shape(t), dtype or _dtype_of(t)), requires_grad, device)
 
 
-def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(np.shape(t), dtype or _dtype_of(t)), requires_grad, None)
+def ones_like(t: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(np.shape(t), dtype or _dtype_of(t)), requires_grad, device)
 
 
-def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.full(np.shape(t), fill_value, dtype or _dtype_of(t)), requires_grad, None)
+def empty_like(t: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.full(np.shape(t), fill_value, dtype or _dtype_of(t)), requires_grad, device)
+
+
+def rand_like(t: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) in the shape (and float dtype) of t."""
+    return rand(np.shape(t), dtype=dtype or _dtype_of(t), device=device, requires_grad=requires_grad)
+
+
+def randn_like(t: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples in the shape (and float dtype) of t."""
+    return randn(np.shape(t), dtype=dtype or _dtype_of(t), device=device, requires_grad=requires_grad)
 
 
 def _dtype_of(t: Any) -> np.dtype:
@@ -136,14 +153,22 @@ def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
                    requires_grad, device)
 
 
-def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None, device: Any = None,
-            generator: np.random.Generator | None = None) -> Tensor:
-    """Integers uniformly from [low, high) (int64 unless dtype says otherwise)."""
+def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None, device: Any = None,
+            generator: np.random.Generator | None = None, requires_grad: bool = False) -> Tensor:
+    """Integers uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
+    (int64 unless dtype says otherwise)."""
     if high is None:
         low, high = 0, low
+    elif size is None and isinstance(high, (tuple, list)):   # randint(high, size)
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint needs a size: randint(high, size) or randint(low, high, size), e.g. "
+                        "randint(0, 10, (3,))")
     rng = generator or _rng
-    array = rng.integers(low, high, size=tuple(size), dtype=np.dtype(dtype or np.int64))
-    return _finish(np.asarray(array), False, device)
+    array = np.asarray(rng.integers(low, high, size=_shape_arg((size,)), dtype=np.int64))
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return _finish(array, requires_grad, device)
 
 
 def randperm(n: int, dtype: Any = None, device: Any = None,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -150,6 +150,8 @@ class DataLoader:
     shuffle    a new random order every epoch (every ``iter(loader)``), drawn from ``generator``,
                or a generator seeded once with ``seed``, or else the library's generator
                (``tinygrad_la.manual_seed``) at the start of the epoch.
+    sampler    the indices to visit, in order: any iterable of ints, iterated afresh every epoch
+               (instead of shuffle).
     drop_last  leave out a last batch smaller than batch_size.
     batch_size None yields single samples, unbatched.
 
@@ -161,16 +163,21 @@ class DataLoader:
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False, drop_last: bool = False,
                  collate_fn: Callable[[list[Any]], Any] | None = None, generator: np.random.Generator | None = None,
-                 seed: int | None = None, num_workers: int = 0, pin_memory: bool = False) -> None:
+                 seed: int | None = None, num_workers: int = 0, pin_memory: bool = False,
+                 sampler: Iterable[int] | None = None) -> None:
         if batch_size is not None and (not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool)
                                        or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size should be a positive integer (or None); got "
                              f"batch_size={batch_size!r}")
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give generator= or seed=, not both")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler= gives the order itself, so it cannot be combined with "
+                             "shuffle=True; shuffle inside the sampler instead")
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
+        self.sampler = sampler
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.generator = np.random.default_rng(seed) if seed is not None else generator
@@ -178,12 +185,14 @@ class DataLoader:
         self.pin_memory = pin_memory
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self) -> np.ndarray:
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)

@@ -1,4 +1,4 @@
-"""dtypes by PyTorch's names (they are NumPy's dtypes) and the default float dtype.
+"""dtypes by PyTorch's names (they are NumPy's dtypes), the default float dtype, and the one device.
 
 The default is float64 so the chapter's printed numbers reproduce to the last digit;
 `set_default_dtype(float32)` switches to PyTorch's default.
@@ -38,3 +38,35 @@ def set_default_dtype(dtype: Any) -> None:
 
 def is_floating_point(dtype: Any) -> bool:
     return np.dtype(dtype).kind == "f"
+
+
+class device:
+    """``tinygrad_la.device("cpu")``: the only device there is (``tensor.device`` is this one)."""
+
+    def __init__(self, type: Any = "cpu", index: Any = None) -> None:  # noqa: A002
+        _check_device(type if index is None else f"{type}:{index}")
+        self.type = "cpu"
+        self.index = None
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __eq__(self, other: Any) -> bool:
+        return str(other) == "cpu"
+
+    def __hash__(self) -> int:
+        return hash("cpu")
+
+
+def _check_device(device: Any) -> None:
+    """Accept "cpu" (or a device); anything else raises, saying where the computing happens."""
+    name = str(device).split(":")[0]
+    if name != "cpu":
+        raise RuntimeError(f"device {str(device)!r} is not available: tinygrad_la runs on NumPy, on the "
+                           "CPU only. Use device='cpu' (or leave it out).")
+
+
+cpu = device("cpu")

@@ -32,6 +32,8 @@ from typing import Any, Callable, Iterable, Sequence
 class _GradMode(threading.local):
     enabled = True     # class attribute: each new thread starts with recording on
     anomaly = False    # detect_anomaly: check every backward result for nan/inf
+    tracer = None      # compile.Tracer while tinygrad_la.compile records a step
+    watching = False   # anomaly or tracer: one flag for Function.apply to test
 
 
 _mode = _GradMode()
@@ -151,6 +153,9 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
     does). With `capture` (a list of nodes), nothing is accumulated and the total gradient that
     reached each captured node is returned instead (what `autograd.grad` does).
     """
+    tracer = _mode.tracer   # tinygrad_la.compile: note this pass so it can be replayed
+    if tracer is not None:
+        tracer.backward(roots, root_grads, create_graph, capture)
     sweep = Sweep(create_graph, accumulate=capture is None)
     wanted = None if capture is None else dict.fromkeys(capture)
     grads: dict[Any, Any] = {}
@@ -166,7 +171,10 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
             if grad is not None:
                 if wanted is not None and node in wanted:
                     wanted[node] = grad
-                for parent, parent_grad in zip(parents, node._backprop(grad, sweep)):
+                parent_grads = node._backprop(grad, sweep)
+                if tracer is not None:
+                    tracer.node(node, grad, parent_grads)
+                for parent, parent_grad in zip(parents, parent_grads):
                     if parent is None or parent_grad is None:
                         continue
                     if parent in grads:

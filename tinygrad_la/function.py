@@ -131,7 +131,10 @@ class Function:
         if type(out) is not np.ndarray:
             out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
         if not record:
-            return Tensor._make(out, None)
+            result = Tensor._make(out, None)
+            if _mode.watching:
+                _watch(ctx, args, result)
+            return result
         result = Tensor._make(out, ctx)
         if cls.is_view:
             result._version = _counter(args[0])
@@ -161,8 +164,8 @@ class Function:
             ctx._saved_from = sources
             ctx._counters = counters
             ctx._made_at = _clock[0]
-        if _mode.anomaly:
-            ctx._extras()["trace"] = _creation_trace()
+        if _mode.watching:
+            _watch(ctx, args, result)
         return result
 
     def _check_versions(self) -> None:
@@ -317,6 +320,14 @@ def _shape_error(cls: type, args: tuple, error: ValueError) -> Exception:
     return RuntimeError(f"{cls.__name__}: inputs of shapes {', '.join(map(str, shapes))} do not fit "
                         f"together ({error}). Shapes broadcast when, from the right, each pair of "
                         "sizes is equal or one of them is 1.")
+
+
+def _watch(ctx: Function, args: tuple, result: Tensor) -> None:
+    """The rare extras of apply: anomaly mode's creation trace, and tinygrad_la.compile's tracer."""
+    if _mode.anomaly and result.grad_fn is not None:
+        ctx._extras()["trace"] = _creation_trace()
+    if _mode.tracer is not None:
+        _mode.tracer.op(ctx, args, result)
 
 
 def _creation_trace() -> str:

@@ -67,8 +67,12 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> dtypes.device:
+        return dtypes.cpu
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -100,6 +104,8 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Any) -> None:
+        if _mode.tracer is not None:
+            _mode.tracer.set_grad(self, value)
         if value is not None:
             if not isinstance(value, Tensor):
                 value = Tensor(value)
@@ -122,6 +128,8 @@ class Tensor:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
+        if _mode.tracer is not None:
+            _mode.tracer.concrete(self, "item()")
         if self.data.size != 1:
             raise RuntimeError(f"item() needs a tensor with one element; this one has shape {self.shape} "
                              f"({self.data.size} elements). Index it or reduce it (.sum(), .mean()) first.")
@@ -129,12 +137,18 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying array itself (no copy), also for tensors that require grad."""
+        if _mode.tracer is not None:
+            _mode.tracer.concrete(self, "numpy()")
         return self.data
 
     def tolist(self) -> Any:
+        if _mode.tracer is not None:
+            _mode.tracer.concrete(self, "tolist()")
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if _mode.tracer is not None:
+            _mode.tracer.concrete(self, "np.asarray()")
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __len__(self) -> int:
@@ -148,6 +162,8 @@ class Tensor:
         return (self[i] for i in range(self.data.shape[0]))
 
     def __bool__(self) -> builtins.bool:
+        if _mode.tracer is not None:
+            _mode.tracer.concrete(self, "bool()")
         if self.data.size != 1:
             raise RuntimeError(f"The truth value of a tensor with {self.data.size} elements is "
                                "ambiguous; use .any() or .all()")
@@ -330,8 +346,29 @@ class Tensor:
     def pow(self, exponent: Any) -> Tensor: return self ** exponent
     def neg(self) -> Tensor: return -self
     def matmul(self, other: Any) -> Tensor: return self @ other
-    def mm(self, other: Any) -> Tensor: return self @ other
-    def dot(self, other: Any) -> Tensor: return self @ other
+
+    def mm(self, other: Any) -> Tensor:
+        """Matrix product of two 2-D tensors (``matmul`` takes other shapes)."""
+        _check_ndims("mm", self, other, 2, "Use matmul (or @) for other shapes.")
+        return self @ other
+
+    def bmm(self, other: Any) -> Tensor:
+        """Batched matrix product: (B, n, m) @ (B, m, p) -> (B, n, p), no broadcasting."""
+        _check_ndims("bmm", self, other, 3, "Use matmul (or @) to broadcast batch dimensions.")
+        if self.shape[0] != np.shape(other)[0]:
+            raise RuntimeError(f"bmm expects two batches of the same size; got shapes {self.shape} and "
+                               f"{np.shape(other)}. Use matmul (or @) to broadcast batch dimensions.")
+        return self @ other
+
+    def dot(self, other: Any) -> Tensor:
+        """Σᵢ xᵢ yᵢ of two 1-D tensors of the same length."""
+        _check_ndims("dot", self, other, 1, "Use matmul (or @) for matrices.")
+        return self @ other
+
+    def outer(self, other: Any) -> Tensor:
+        """x yᵀ of two 1-D tensors: out[i, j] = x[i]·y[j]."""
+        _check_ndims("outer", self, other, 1, "Flatten them first (.reshape(-1)).")
+        return self.reshape(-1, 1) * _as_tensor(other).reshape(1, -1)
 
     # --- elementwise functions -----------------------------------------------------------------
 
@@ -612,6 +649,10 @@ class Tensor:
     def int(self) -> Tensor: return self.to(np.int32)
     def bool(self) -> Tensor: return self.to(np.bool_)
     def cpu(self) -> Tensor: return self
+
+    def cuda(self, device: Any = None, **kwargs: Any) -> Tensor:
+        _check_device("cuda" if device is None else f"cuda:{device}")
+        return self
     def contiguous(self) -> Tensor: return self
     def clone(self) -> Tensor: return _ops.Clone.apply(self)
 
@@ -750,10 +791,23 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _check_ndims(name: str, a: Any, b: Any, ndim: builtins.int, hint: str) -> None:
+    shape_a, shape_b = np.shape(a), np.shape(b)
+    if len(shape_a) != ndim or len(shape_b) != ndim:
+        raise RuntimeError(f"{name} expects two {ndim}-D tensors; got shapes {shape_a} and {shape_b}. {hint}")
+
+
 def _constant(fn: Callable, *args: Any) -> Tensor:
     """A result with no gradient (comparisons, sign, floor division)."""
     arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-    return Tensor._make(np.asarray(fn(*arrays)), None)
+    result = Tensor._make(np.asarray(fn(*arrays)), None)
+    if _mode.tracer is not None:
+        _mode.tracer.constant(fn, args, result)
+    return result
 
 
 def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any) -> Tensor:
@@ -783,6 +837,8 @@ def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any) -> Tensor:
         self.grad_fn = result.grad_fn
         self._requires_grad = result._requires_grad
         return self
+    if _mode.tracer is not None:
+        _mode.tracer.inplace(self, ufunc, op, other)
     value = other.data if isinstance(other, Tensor) else other
     try:
         if ufunc is None:
@@ -902,11 +958,7 @@ def _is_device(arg: Any) -> builtins.bool:
     return isinstance(arg, str) or type(arg).__name__ == "device"
 
 
-def _check_device(device: Any) -> None:
-    name = str(device).split(":")[0]
-    if name != "cpu":
-        raise RuntimeError(f"device {str(device)!r} is not available: tinygrad_la runs on NumPy, on the "
-                           "CPU only. Use device='cpu' (or leave it out).")
+_check_device = dtypes._check_device   # "cpu" passes; "cuda", "mps" raise, saying why
 
 
 from . import ops as _ops  # noqa: E402  (ops needs Tensor defined first)

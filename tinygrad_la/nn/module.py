@@ -433,6 +433,10 @@ class Module:
     def cpu(self) -> Module:
         return self
 
+    def cuda(self, device: Any = None) -> Module:
+        _check_device("cuda" if device is None else f"cuda:{device}")
+        return self
+
     def _apply_to_tensors(self, convert: Callable[[np.ndarray], np.ndarray]) -> Module:
         # The Parameter objects stay the same (an optimizer holding them keeps working); their data changes.
         seen: set[int] = set()

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..engine import enable_grad, no_grad
+from ..engine import _mode, enable_grad, no_grad
 from ..tensor import Tensor, _bump
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -111,6 +111,8 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``p.grad = None`` (default), or fill them with zeros in place."""
+        if _mode.tracer is not None:   # tinygrad_la.compile: run now, and again on every replay
+            return _mode.tracer.call(self.zero_grad, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
@@ -132,13 +134,32 @@ class Optimizer:
         ``closure`` re-evaluates the model and returns the loss (it runs with grad mode on). All
         checks run before the first parameter changes: a step that raises changes nothing.
         """
+        if _mode.tracer is not None:   # tinygrad_la.compile: run now, and again on every replay
+            if closure is not None:
+                _mode.tracer.unsupported("optimizer.step(closure)")
+            return _mode.tracer.call(self.step, replay=self._replayed_step)
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         work = self._checked_work()
+        self._apply(work)
+        return loss
+
+    def _replayed_step(self) -> None:
+        """step() as a compiled training step replays it: the gradients' shapes and dtypes were
+        checked when the step was traced and cannot have changed, so only the options are."""
+        work = []
+        for g, group in enumerate(self.param_groups):
+            self._check_group(group, g)
+            work.append((group, [(p, p._grad.data) for p in group["params"] if p._grad is not None]))
+        self._apply(work)
+
+    def _apply(self, work: list) -> None:
         state = self.state
-        with no_grad():   # the update is plain NumPy; this keeps any Tensor math in a subclass unrecorded
+        previous = _mode.enabled
+        _mode.enabled = False   # the update is plain NumPy; this keeps any Tensor math in a subclass unrecorded
+        try:
             for group, items in work:
                 for p, grad in items:
                     p_state = state.get(p)
@@ -146,8 +167,9 @@ class Optimizer:
                         p_state = state[p] = self._init_state(p, group)
                     self._update(p.data, grad, p_state, group)
                     _bump(p)   # graphs that saved the old value now refuse to backward through it
+        finally:
+            _mode.enabled = previous
         self._step_count += 1
-        return loss
 
     def _checked_work(self) -> list[tuple[dict[str, Any], list[tuple[Tensor, np.ndarray]]]]:
         """Validate options, gradients and state; return (group, [(param, grad array)]) to update."""

@@ -1,0 +1,182 @@
+"""tinygrad_la.compile: a replayed step computes exactly what the eager step computes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_la as tg
+from tinygrad_la import nn, optim
+from tinygrad_la.compile import CompileError
+
+
+def sine_problem(points: int = 40):
+    rng = np.random.default_rng(3)
+    X = np.linspace(-2, 2, points).reshape(-1, 1)
+    y = np.sin(3 * X) + 0.15 * rng.standard_normal((points, 1))
+    weights = [0.5 * rng.standard_normal((12, 1)), np.zeros(12), 0.5 * rng.standard_normal((1, 12)), np.zeros(1)]
+    return tg.tensor(X), tg.tensor(y), weights
+
+
+def make_model(weights, optimizer=optim.SGD, **options):
+    model = nn.Sequential(nn.Linear(1, 12), nn.ReLU(), nn.Linear(12, 1))
+    with tg.no_grad():
+        for param, value in zip(model.parameters(), weights):
+            param.copy_(tg.tensor(value))
+    return model, optimizer(model.parameters(), **options)
+
+
+def train(step, X, y, steps):
+    return [step(X, y).item() for _ in range(steps)]
+
+
+@pytest.mark.parametrize("optimizer, options", [
+    (optim.SGD, dict(lr=0.02)),
+    (optim.SGD, dict(lr=0.02, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+    (optim.Adam, dict(lr=0.01)),
+])
+def test_a_compiled_training_step_gives_the_eager_losses_and_weights(optimizer, options):
+    X, y, weights = sine_problem()
+    loss_fn = nn.MSELoss()
+
+    eager_model, eager_opt = make_model(weights, optimizer, **options)
+
+    def eager_step(X, y):
+        eager_opt.zero_grad()
+        loss = loss_fn(eager_model(X), y)
+        loss.backward()
+        eager_opt.step()
+        return loss
+
+    model, opt = make_model(weights, optimizer, **options)
+
+    @tg.compile
+    def step(X, y):
+        opt.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    eager = train(eager_step, X, y, 60)
+    compiled = train(step, X, y, 60)
+    assert len(step.programs) == 1                # traced once, replayed 59 times
+    np.testing.assert_array_equal(compiled, eager)
+    for p, q in zip(model.parameters(), eager_model.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+    assert compiled[-1] < compiled[0]
+
+
+def test_the_replayed_gradients_are_the_eager_gradients():
+    X, y, weights = sine_problem()
+    model, _ = make_model(weights)
+
+    @tg.compile
+    def gradients(X, y):
+        for p in model.parameters():
+            p.grad = None
+        loss = ((model(X) - y) ** 2).mean()
+        loss.backward()
+        return loss
+
+    for scale in (1.0, 0.5, -2.0):                # new data each call: same program, new numbers
+        Xs = tg.tensor(X.numpy() * scale)
+        loss = gradients(Xs, y)
+        replayed = [p.grad.numpy().copy() for p in model.parameters()]
+        for p in model.parameters():
+            p.grad = None
+        eager_loss = ((model(Xs) - y) ** 2).mean()
+        eager_loss.backward()
+        assert loss.item() == eager_loss.item()
+        for g, p in zip(replayed, model.parameters()):
+            np.testing.assert_array_equal(g, p.grad.numpy())
+    assert len(gradients.programs) == 1
+
+
+def test_raw_tensor_updates_under_no_grad_replay_too():
+    # the chapter's regression (23.16), written with raw tensors and a manual update
+    rng = np.random.RandomState(7)
+    X = np.linspace(-3, 3, 80)
+    y = 1.8 * X - 0.6 + 0.5 * rng.normal(size=80)
+    w = tg.tensor(0.0, requires_grad=True)
+    b = tg.tensor(0.0, requires_grad=True)
+
+    @tg.compile
+    def step(X, y):
+        loss = ((w * X + b - y) ** 2).mean()
+        loss.backward()
+        with tg.no_grad():
+            w.sub_(0.04 * w.grad)
+            b.sub_(0.04 * b.grad)
+        w.grad = None
+        b.grad = None
+        return loss
+
+    losses = [step(X, y) for _ in range(300)]
+    assert (w.item(), b.item(), losses[-1].item()) == pytest.approx(
+        (1.8025337939337942, -0.6310421664257352, 0.2776807055918692), abs=1e-12)
+
+
+def test_a_new_shape_traces_again():
+    X, y, weights = sine_problem()
+    model, opt = make_model(weights)
+
+    @tg.compile
+    def loss_of(X, y):
+        return ((model(X) - y) ** 2).mean()
+
+    full = loss_of(X, y)
+    half = loss_of(X[:20], y[:20])
+    assert len(loss_of.programs) == 2
+    assert loss_of(X[:20], y[:20]).item() == half.item()
+    assert loss_of(X, y).item() == full.item()
+    assert "def replay" in loss_of.source
+
+
+def test_results_are_values_without_a_graph_and_tuples_work():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+
+    @tg.compile
+    def f(x):
+        y = x * a
+        return y, y.sum()
+
+    f(tg.tensor([3.0, 4.0]))
+    y, total = f(tg.tensor([5.0, 6.0]))
+    np.testing.assert_array_equal(y.numpy(), [5.0, 12.0])
+    assert total.item() == 17.0 and total.grad_fn is None
+
+
+@pytest.mark.parametrize("body, words", [
+    (lambda x: x * 2 if (x.sum() > 0) else x, "bool()"),
+    (lambda x: x * x.sum().item(), "item()"),
+    (lambda x: x * float(x.numpy()[0]), "numpy()"),
+], ids=["if on a value", "item", "numpy"])
+def test_reading_a_value_inside_raises_compile_error(body, words):
+    f = tg.compile(body)
+    with pytest.raises(CompileError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        f(tg.tensor([1.0, 2.0]))
+
+
+def test_random_layers_and_user_functions_are_refused_with_a_reason():
+    drop = nn.Dropout(0.5)
+    with pytest.raises(CompileError, match="random"):
+        tg.compile(lambda x: drop(x))(tg.ones(4))
+
+    class Double(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with pytest.raises(CompileError, match="Double"):
+        tg.compile(lambda x: Double.apply(x))(tg.ones(4))
+
+
+def test_tracing_leaves_no_tracer_behind_after_an_error():
+    with pytest.raises(CompileError):
+        tg.compile(lambda x: x.sum().item())(tg.ones(2))
+    y = tg.ones(2, requires_grad=True) * 3          # eager again, recording as usual
+    assert y.grad_fn is not None and tg.engine._mode.tracer is None and not tg.engine._mode.watching
