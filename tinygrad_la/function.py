@@ -27,6 +27,7 @@ import numpy as np
 from .engine import Sweep, _mode
 from .tensor import Tensor, _clock, _counter, _run_hooks
 
+
 class _Freed(tuple):
     """Stands where saved values were, once a backward pass without retain_graph released them
     (empty, like what was saved; its own object, unlike a ctx that saved nothing)."""
@@ -120,14 +121,14 @@ class Function:
             needs.append(False)
         ctx._parents = tuple(parents) if record else ()
         ctx._needs = tuple(needs)
-        try:
-            if cls.on_arrays:
+        if cls.on_arrays:
+            try:
                 returned = out = cls.forward(ctx, *inputs)
-            else:
-                inputs = args
-                returned, out = _forward_on_tensors(cls, ctx, args)
-        except ValueError as error:   # NumPy's shape errors, said with the op's name and shapes
-            raise _shape_error(cls, args, error) from None
+            except ValueError as error:   # NumPy's shape errors, said with the op's name and shapes
+                raise _shape_error(cls, args, error) from None
+        else:
+            inputs = args
+            returned, out = _forward_on_tensors(cls, ctx, args)
         if type(out) is not np.ndarray:
             out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
         if not record:
