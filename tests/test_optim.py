@@ -283,7 +283,6 @@ BAD = [
     (optim.SGD, dict(lr=-0.1), "lr"),
     (optim.SGD, dict(lr=float("nan")), "lr"),
     (optim.SGD, dict(lr=float("inf")), "lr"),
-    (optim.SGD, dict(lr="0.1"), "lr"),
     (optim.SGD, dict(momentum=-0.5), "momentum"),
     (optim.SGD, dict(weight_decay=-1e-4), "weight_decay"),
     (optim.SGD, dict(nesterov=True), "nesterov"),
@@ -310,6 +309,13 @@ def test_bad_options_raise_value_error_naming_the_argument(cls, kwargs, name):
         cls([_param()], **kwargs)
     with pytest.raises(ValueError, match=name):   # the same check guards a group's own options
         cls([{"params": [_param()], **kwargs}])
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr="0.1"), dict(lr=None), dict(momentum=True)])
+def test_options_of_the_wrong_kind_raise_type_error_naming_the_argument(kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(TypeError, match=rf"{name}={kwargs[name]!r} is a {type(kwargs[name]).__name__}"):
+        optim.SGD([_param()], **kwargs)
 
 
 def test_bad_parameter_lists():

@@ -6,11 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from .ops import einsum
+from .ops import cat, einsum
 from .dtypes import device
 from .tensor import Tensor
 
-__all__ = ["abs", "allclose", "amax", "amin", "argmax", "argmin", "bmm", "chunk", "clamp", "clip",
+__all__ = ["abs", "all", "any", "broadcast_to", "concat", "concatenate", "eq", "ne", "lt", "le", "gt", "ge",
+           "sign", "swapaxes", "allclose", "amax", "amin", "argmax", "argmin", "bmm", "chunk", "clamp", "clip",
            "clone", "cos", "cuda", "backends", "accelerator", "detach", "device", "dot", "einsum", "exp", "flatten", "is_floating_point", "is_tensor",
            "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mm",
            "mul", "add", "sub", "div", "neg", "numel", "outer", "permute", "pow", "prod", "relu",
@@ -72,6 +73,18 @@ def permute(x: Any, dims: Any) -> Tensor: return _t(x).permute(dims)
 def t(x: Any) -> Tensor: return _t(x).t()
 def split(x: Any, size: Any, dim: int = 0) -> tuple: return _t(x).split(size, dim)
 def chunk(x: Any, chunks: int, dim: int = 0) -> tuple: return _t(x).chunk(chunks, dim)
+def broadcast_to(x: Any, shape: Any) -> Tensor: return _t(x).broadcast_to(shape)
+def swapaxes(x: Any, dim0: int, dim1: int) -> Tensor: return _t(x).transpose(dim0, dim1)
+def sign(x: Any) -> Tensor: return _t(x).sign()
+def all(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).all(*args, **kwargs)   # noqa: A001
+def any(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).any(*args, **kwargs)   # noqa: A001
+def eq(x: Any, y: Any) -> Tensor: return _t(x) == y
+def ne(x: Any, y: Any) -> Tensor: return _t(x) != y
+def lt(x: Any, y: Any) -> Tensor: return _t(x) < y
+def le(x: Any, y: Any) -> Tensor: return _t(x) <= y
+def gt(x: Any, y: Any) -> Tensor: return _t(x) > y
+def ge(x: Any, y: Any) -> Tensor: return _t(x) >= y
+concat = concatenate = cat
 def clone(x: Any) -> Tensor: return _t(x).clone()
 def detach(x: Any) -> Tensor: return _t(x).detach()
 def numel(x: Any) -> int: return _t(x).numel()

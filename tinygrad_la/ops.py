@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import get_default_dtype
 from .function import Function
 from .engine import _mode
-from .tensor import Tensor, _bump, _counter, _dim, _inplace
+from .tensor import Tensor, _bump, _counter, _dim, _inplace, _reduced_shape
 
 
 class Op(Function):
@@ -169,12 +170,20 @@ class Where(Op):
 
 # --- elementwise functions ------------------------------------------------------------------------
 
+def _floating(x: np.ndarray) -> np.ndarray:
+    """Integer and bool inputs of e^x, log x, ... are computed in the default float dtype, as PyTorch
+    does (NumPy would pick float16 for bool, and float64 for integers whatever the default)."""
+    return x.astype(get_default_dtype())
+
+
 class Exp(Op):
     """e^x;  dx = g·e^x"""
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind != "f":
+            x = _floating(x)
         out = np.exp(x)
         ctx.save_for_backward(out)
         return out
@@ -191,6 +200,8 @@ class Log(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind != "f":
+            x = _floating(x)
         ctx.save_for_backward(x)
         return np.log(x)
 
@@ -206,6 +217,8 @@ class Sin(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind != "f":
+            x = _floating(x)
         ctx.save_for_backward(x)
         return np.sin(x)
 
@@ -221,6 +234,8 @@ class Cos(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind != "f":
+            x = _floating(x)
         ctx.save_for_backward(x)
         return np.cos(x)
 
@@ -236,6 +251,8 @@ class Tanh(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind != "f":
+            x = _floating(x)
         out = np.tanh(x)
         ctx.save_for_backward(out)
         return out
@@ -247,21 +264,30 @@ class Tanh(Op):
 
 
 class Sigmoid(Op):
-    """σ(x) = 1 / (1 + e^-x);  dx = g·σ(x)·(1 - σ(x))"""
+    """σ(x) = 1 / (1 + e^-x);  dx = g·σ(x)·(1 - σ(x)) = g·σ(x)·σ(-x)"""
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x):
-        # e^-|x| never overflows; each side of 0 uses the form that keeps full precision
+        if x.dtype.kind != "f":
+            x = _floating(x)
+        # With e = e^-|x| (never overflows), σ(x) and σ(-x) are 1/(1+e) and e/(1+e) in the order of
+        # x's sign. Keeping σ(-x) itself, not 1 - σ(x), keeps the slope exact far out: at x = 80 in
+        # float32, σ(x) rounds to 1 but σ(-x) = 1.8e-35 is still there.
         e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        ctx.save_for_backward(out)
+        near = 1 / (1 + e)
+        far = e * near
+        positive = x >= 0
+        out = np.where(positive, near, far)
+        ctx.save_for_backward(out, np.where(positive, far, near))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        out, = ctx.saved_tensors
-        return g * out * (1 - out)
+        out, out_of_neg = ctx.saved_tensors
+        if isinstance(out, Tensor):   # create_graph: σ(-x) must be a function of x as well
+            out_of_neg = 1 - out
+        return g * out * out_of_neg
 
 
 class ReLU(Op):
@@ -301,6 +327,8 @@ class Sqrt(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind != "f":
+            x = _floating(x)
         out = np.sqrt(x)
         ctx.save_for_backward(out)
         return out
@@ -489,7 +517,7 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
                          f"but {len(shapes)} were given")
     for term in terms + [rhs]:
         letters = term.replace("...", "")
-        if not all(c in _LETTERS for c in letters) or "." in letters:
+        if not all(c in _LETTERS for c in letters):
             raise ValueError(f"einsum: invalid subscripts {term!r} in {equation!r}; use letters a-z, A-Z "
                              "and '...' for the leading dimensions")
     spare = [c for c in _LETTERS if c not in equation]
@@ -634,6 +662,49 @@ class LogSoftmax(Op):
         return g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True)
 
 
+class LogSumExp(Op):
+    """log Σ e^x over axes = m + log Σ e^(x - m), m = max x;  dx = g·e^(x - out) = g·softmax(x)
+
+    A fused op for its infinities, where the composed form gives nan: a group holding +inf sums
+    to +inf, its gradient shared by the +inf entries (softmax's limit); a group of only -inf
+    (everything masked out) sums to -inf, with gradient 0 (no finite change of x moves it).
+    """
+    __slots__ = ("axes", "keep_shape")
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        if x.dtype.kind != "f":
+            x = _floating(x)
+        ctx.axes = axes
+        ctx.keep_shape = keep = _keepdim_shape(x.shape, axes)
+        m = x.max(axis=axes, keepdims=True) if x.size else np.zeros(keep, x.dtype)
+        finite = np.isfinite(m)
+        if x.size and finite.all():
+            e = np.exp(x - m)
+            total = e.sum(axis=axes, keepdims=True)
+            out = np.log(total) + m
+            p = e / total
+        else:   # empty groups, infinite or nan maxima: no shift there, then the limits by hand
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m = np.where(finite, m, 0)
+                e = np.exp(x - m)
+                total = e.sum(axis=axes, keepdims=True)
+                out = np.log(total) + m
+                p = e / total
+                top = x == np.inf
+                p = np.where(out == np.inf, top / top.sum(axis=axes, keepdims=True), p)
+                p = np.where(total == 0, 0, p).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, p)
+        return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, p = ctx.saved_tensors
+        if isinstance(g, Tensor):   # create_graph: softmax(x) as a function of x
+            p = (x - LogSumExp.apply(x, ctx.axes, True)).exp()
+        return g.reshape(ctx.keep_shape) * p, None, None
+
+
 # --- shapes ---------------------------------------------------------------------------------------
 
 class Reshape(Op):
@@ -727,7 +798,7 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
     """Join equal-shaped tensors along a new dimension."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack() needs a non-empty list of tensors")
+        raise RuntimeError("stack() needs a non-empty list of tensors; got an empty list")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack(): tensor {i} has shape {t.shape} but tensor 0 has shape "

@@ -198,6 +198,12 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
 
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.4f}" formats a one-element tensor's value, as PyTorch does."""
+        if spec and self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return format(repr(self), spec)
+
     # --- autograd ------------------------------------------------------------------------------
 
     def backward(self, gradient: Any = None, retain_graph: builtins.bool | None = None,
@@ -326,6 +332,7 @@ class Tensor:
     def __and__(self, other: Any) -> Tensor: return _constant(np.logical_and if self.dtype == np.bool_ else np.bitwise_and, self, other)
     def __or__(self, other: Any) -> Tensor: return _constant(np.logical_or if self.dtype == np.bool_ else np.bitwise_or, self, other)
     def __invert__(self) -> Tensor: return _constant(np.logical_not if self.dtype == np.bool_ else np.invert, self)
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__   # PyTorch's method names
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         # np.exp(t), array * t, ... run our differentiable ops (and give Tensors back)
@@ -471,12 +478,10 @@ class Tensor:
 
     def logsumexp(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
                   keepdims: Any = None) -> Tensor:
-        """log Σ exp(x), computed as m + log Σ exp(x - m) with m = max(x) so nothing overflows."""
+        """log Σ exp(x), computed as m + log Σ exp(x - m) with m = max(x) so nothing overflows;
+        +inf entries give +inf and groups of only -inf give -inf, with finite gradients."""
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        m = self.data.max(axis=dims, keepdims=True) if self.data.size else np.zeros((1,) * self.ndim)
-        m = np.where(np.isfinite(m), m, 0)   # all -inf (or inf) rows: no shift, let exp/log say it
-        out = (self - m).exp().sum(dims, keepdim=True).log() + m
-        return out if keep else out.reshape(_reduced_shape(self.shape, dims))
+        return _ops.LogSumExp.apply(self, dims, keep)
 
     def prod(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
              keepdims: Any = None) -> Tensor:
@@ -485,10 +490,12 @@ class Tensor:
         return _ops.product(self, dims, keep)
 
     def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return Tensor._make(np.asarray(self.data.all(axis=dim, keepdims=keepdim)), None)
+        dims, keep = _reduction_args(self, dim, None, keepdim, None)
+        return Tensor._make(np.asarray(self.data.all(axis=dims, keepdims=keep)), None)
 
     def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return Tensor._make(np.asarray(self.data.any(axis=dim, keepdims=keepdim)), None)
+        dims, keep = _reduction_args(self, dim, None, keepdim, None)
+        return Tensor._make(np.asarray(self.data.any(axis=dims, keepdims=keep)), None)
 
     # --- shapes --------------------------------------------------------------------------------
 
@@ -524,7 +531,11 @@ class Tensor:
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims: Any) -> Tensor:
-        dims = tuple(_dim(d, self.ndim) for d in _shape_arg(dims))
+        dims = _shape_arg(dims)
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"permute: the tensor has {self.ndim} dimensions (shape {self.shape}) but the "
+                               f"order {dims} names {len(dims)}; give each dimension once")
+        dims = tuple(_dim(d, self.ndim) for d in dims)
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute needs each of the {self.ndim} dimensions once; got {dims}")
         return _ops.Permute.apply(self, dims)
@@ -583,14 +594,16 @@ class Tensor:
         n = self.shape[d]
         if isinstance(split_size_or_sections, (int, np.integer)):
             step = builtins.int(split_size_or_sections)
-            if step <= 0:
-                raise ValueError(f"split_size must be positive; got {step}")
+            if step <= 0 and not (step == 0 and n == 0):
+                raise RuntimeError(f"split_size must be positive (or 0 for an empty dimension); got "
+                                   f"split_size={step} for dimension {d} of size {n}")
+            step = builtins.max(step, 1)
             sizes = [builtins.min(step, n - start) for start in range(0, n, step)] or [0]
         else:
             sizes = [builtins.int(s) for s in split_size_or_sections]
-            if builtins.sum(sizes) != n:
-                raise ValueError(f"split sizes {sizes} add up to {builtins.sum(sizes)}, but dimension {d} "
-                                 f"has size {n}")
+            if builtins.sum(sizes) != n or builtins.any(size < 0 for size in sizes):
+                raise RuntimeError(f"split sizes {sizes} add up to {builtins.sum(sizes)}, but dimension {d} "
+                                   f"has size {n}; give non-negative sizes that add up to {n}")
         pieces, start = [], 0
         for size in sizes:
             index = (slice(None),) * d + (slice(start, start + size),)
@@ -616,10 +629,14 @@ class Tensor:
 
     def softmax(self, dim: int = -1) -> Tensor:
         """p_i = e^{s_i} / Σ_j e^{s_j}, shifted by max(s) so large scores do not overflow."""
+        if self.data.dtype.kind != "f":
+            _needs_float(self, "softmax")
         return _ops.Softmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
 
     def log_softmax(self, dim: int = -1) -> Tensor:
         """log p_i = s_i - logsumexp(s): stable where log(softmax) would give -inf."""
+        if self.data.dtype.kind != "f":
+            _needs_float(self, "log_softmax")
         return _ops.LogSoftmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
 
     # --- conversion ----------------------------------------------------------------------------
@@ -733,7 +750,16 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     try:
         array = np.array(data, dtype=dtype)
     except (ValueError, TypeError) as error:
+        ragged = _ragged(data, 0, ()) if isinstance(data, (list, tuple)) else None
+        if ragged:   # ValueError, as PyTorch: the data is of the right kind, its lengths are not
+            raise ValueError(f"cannot make a tensor from ragged lists: {ragged}; every list at one "
+                             "depth must have the same length") from None
         raise TypeError(f"cannot make a tensor from {type(data).__name__}: {error}") from None
+    if array.dtype == object and isinstance(data, (list, tuple)) and _ragged(data, 0, ()):
+        raise ValueError(f"cannot make a tensor from ragged lists: {_ragged(data, 0, ())}; every list "
+                         "at one depth must have the same length")
+    if data is None:
+        raise TypeError("cannot make a tensor from None; give a number, (nested lists of) numbers or an array")
     if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(f"cannot make a tensor from {type(data).__name__} holding "
                         f"{array.dtype.kind == 'O' and 'ragged lists or objects' or 'strings'}; "
@@ -741,6 +767,24 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if dtype is None and array.dtype == np.float64 and not isinstance(data, np.generic):
         array = array.astype(dtypes.get_default_dtype(), copy=False)
     return array
+
+
+def _ragged(data: Any, depth: builtins.int, where: tuple) -> str | None:
+    """Where nested lists first differ in length, said as PyTorch says it; None if they do not."""
+    rows = [item for item in data if isinstance(item, (list, tuple))]
+    if not rows:
+        return None
+    if len(rows) != len(data):
+        return f"numbers and lists are mixed at dim {depth}" + (f" (inside index {where})" if where else "")
+    expected = len(rows[0])
+    for i, row in enumerate(rows):
+        if len(row) != expected:
+            return f"expected sequence of length {expected} at dim {depth + 1} (got {len(row)}, at index {where + (i,)})"
+    for i, row in enumerate(rows):
+        inner = _ragged(row, depth + 1, where + (i,))
+        if inner:
+            return inner
+    return None
 
 
 def _seed_gradient(output: Tensor, gradient: Any, create_graph: builtins.bool) -> Any:
@@ -880,6 +924,11 @@ def _bump(t: Tensor) -> None:
     """Record an in-place change of `t` (and of every view sharing its memory)."""
     _clock[0] += 1
     _counter(t)[0] = _clock[0]
+
+
+def _needs_float(t: Tensor, name: str) -> None:
+    raise TypeError(f"{name}() needs floating point scores; got a tensor of dtype {t.dtype}. Convert it "
+                    "first with .double() or .float() (integer scores are usually a mix-up with the targets).")
 
 
 def _dim(dim: Any, ndim: int) -> int:

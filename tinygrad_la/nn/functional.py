@@ -22,7 +22,7 @@ import numpy as np
 
 from ..creation import _generator
 from ..ops import Op, index_add
-from ..tensor import Tensor
+from ..tensor import Tensor, _as_array
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "logsigmoid", "softmax",
            "log_softmax", "dropout", "embedding", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
@@ -37,8 +37,12 @@ class Linear(Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
+        if type(x) is not np.ndarray:   # a list or a number: made an array as tensor() would
+            x = _as_array(x)
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise RuntimeError(_linear_shape_error(x.shape, weight.shape))
+        if x.dtype != weight.dtype and x.dtype.kind != "f":
+            raise RuntimeError(_linear_dtype_error(x.dtype, weight.shape, weight.dtype))
         ctx.save_for_backward(x, weight)
         z = x @ weight.T
         if bias is not None:
@@ -68,6 +72,13 @@ def _linear_shape_error(x_shape: tuple, w_shape: tuple) -> str:
     if len(x_shape) >= 1 and x_shape[0] == in_features:
         return message + " The features go in the last dimension: transpose the input (x.T)."
     return message + " Check in_features, or the out_features of the layer before."
+
+
+def _linear_dtype_error(x_dtype: np.dtype, w_shape: tuple, w_dtype: np.dtype) -> str:
+    out_features, in_features = w_shape
+    return (f"Linear({in_features} -> {out_features}) expects a floating point input like its weight "
+            f"({w_dtype}); got input of dtype {x_dtype}. Convert it with x.{'float' if w_dtype == np.float32 else 'double'}() "
+            "(tensor([[1, 2]]) of Python ints is int64).")
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -377,6 +388,8 @@ def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any =
     """Mean squared error (23.14): L = (1/N) Σ (ŷ_i - y_i)²."""
     if not isinstance(target, Tensor):
         target = Tensor(target)
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
     x, y = input.data, target.data      # checks on the arrays: this runs on every training step
     if x.shape != y.shape:
         _same_shape("mse_loss", input, target)
@@ -390,7 +403,7 @@ def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any =
 def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean") -> Tensor:
     """Mean absolute error: (1/N) Σ |ŷ_i - y_i|."""
-    target = _as_tensor(target)
+    input, target = _as_tensor(input), _as_tensor(target)
     _same_shape("l1_loss", input, target)
     _float_target("l1_loss", input, target)
     return _reduce((input - target).abs(), _reduction(reduction, size_average, reduce))
@@ -426,7 +439,7 @@ def _clamped_logs(x: Any) -> tuple:
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-[y log p + (1 - y) log(1 - p)] for probabilities p in [0, 1] (use the _with_logits form on scores)."""
-    target = _as_tensor(target)
+    input, target = _as_tensor(input), _as_tensor(target)
     _same_shape("binary_cross_entropy", input, target)
     _float_target("binary_cross_entropy", input, target)
     reduction = _reduction(reduction, size_average, reduce)
@@ -447,7 +460,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
 
     Finite for any logits; with pos_weight p: (1 - y)·x + (1 + (p - 1)·y)·softplus(-x).
     """
-    target = _as_tensor(target)
+    input, target = _as_tensor(input), _as_tensor(target)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     _float_target("binary_cross_entropy_with_logits", input, target)
     reduction = _reduction(reduction, size_average, reduce)
@@ -537,6 +550,15 @@ class CrossEntropy(Op):
         return y, a
 
 
+def _scores(name: str, input: Any) -> Tensor:
+    """The input of a classification loss: float scores (a list or array is taken as a tensor)."""
+    input = _as_tensor(input)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: input (the scores) must be floating point; got dtype {input.dtype}. Pass the "
+                        f"model's output first and the class indices second: {name}(input, target).")
+    return input
+
+
 def _class_target(name: str, input: Tensor, target: np.ndarray, ignore_index: int) -> tuple[np.ndarray, int]:
     """Check integer class targets against the input's shape and class count, before any computing."""
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
@@ -583,6 +605,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0 and 1; got {label_smoothing}")
     target_data = np.asarray(target.data if isinstance(target, Tensor) else target)
+    input = _scores("cross_entropy", input)
     if input.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, shape (C,) or (N, C, ...); got a scalar")
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
@@ -625,6 +648,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
     cross_entropy(x, t) = nll_loss(log_softmax(x, 1), t).
     """
     reduction = _reduction(reduction, size_average, reduce)
+    input = _scores("nll_loss", input)
     if input.ndim == 0:
         raise ValueError("nll_loss: input must have a class dimension, shape (C,) or (N, C, ...); got a scalar")
     target_data = np.asarray(target.data if isinstance(target, Tensor) else target)

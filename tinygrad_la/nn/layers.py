@@ -28,6 +28,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        dtypes._check_device("cpu" if device is None else device)
         self.in_features = in_features
         self.out_features = out_features
         dtype = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
@@ -214,6 +215,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  device: Any = None, dtype: Any = None, _weight: Any = None) -> None:
         super().__init__()
+        dtypes._check_device("cpu" if device is None else device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:

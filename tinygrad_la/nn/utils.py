@@ -6,6 +6,9 @@ counts what 23.18 counts by hand: Linear(784, 128) has 128·784 weights and 128 
 """
 from __future__ import annotations
 
+import math
+import types
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -16,8 +19,8 @@ from ..engine import no_grad
 from ..tensor import Tensor, _bump
 from .module import Module
 
-__all__ = ["summary", "Summary", "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters"]
+__all__ = ["summary", "Summary", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
+           "parameters_to_vector", "vector_to_parameters"]
 
 
 @dataclass
@@ -108,41 +111,121 @@ def _shape_of(output: Any) -> Any:
 
 
 # --- gradient clipping ----------------------------------------------------------------------------
+# PyTorch's semantics: the norm of all gradients together (as if concatenated into one vector),
+# returned as a 0-d tensor of the gradients' dtype (before clipping); every gradient is multiplied
+# by min(max_norm / (norm + 1e-6), 1), so a nan or inf norm gives nan (or zero) gradients unless
+# error_if_nonfinite=True refuses it first. Nothing is changed before every check has passed.
 
 def _grads(parameters: Any) -> list[Tensor]:
+    """The gradients of `parameters` (a tensor or an iterable of them) that exist."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p for p in parameters if p.grad is not None]
+    else:
+        is_generator = isinstance(parameters, types.GeneratorType)
+        parameters = list(parameters)
+        if is_generator and not parameters:
+            warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=3)
+    for i, p in enumerate(parameters):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"parameters[{i}] is a {type(p).__name__}; gradient clipping takes Tensors "
+                            "(model.parameters(), or a list of tensors)")
+    return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
-    """Scale all gradients together so their joint norm is at most max_norm; returns the norm before."""
-    params = _grads(parameters)
-    if not params:
+def _vector_norm(a: np.ndarray, p: float) -> float:
+    """‖a‖_p of the entries of `a` (torch.linalg.vector_norm), in float64, without overflow: the
+    p-norm of |a|/max|a| times max|a|, so gradients of 1e200 have a norm, not inf."""
+    a = np.abs(a.ravel().astype(np.float64, copy=False))
+    if p == math.inf:
+        return float(a.max()) if a.size else 0.0
+    if p == -math.inf:
+        return float(a.min()) if a.size else math.inf
+    if p == 0:
+        return float(np.count_nonzero(a))
+    top = float(a.max()) if a.size else 0.0
+    if top == 0 or not math.isfinite(top):   # zeros, inf or nan: nothing to scale
+        with np.errstate(divide="ignore"):
+            return float(np.sum(a ** p) ** (1 / p))
+    with np.errstate(divide="ignore", under="ignore"):
+        return top * float(np.sum((a / top) ** p) ** (1 / p))
+
+
+def get_total_norm(tensors: Any, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """The norm of the norms of `tensors`: ‖(‖g₁‖, ‖g₂‖, ...)‖_p, which for p ≠ 0 is the p-norm of all
+    their entries as one vector. A 0-d tensor of their (promoted) dtype; tensor(0.) for none."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if not tensors:
         return Tensor(0.0)
     norm_type = float(norm_type)
-    if norm_type == float("inf"):
-        total = max(float(np.max(np.abs(p.grad.data))) if p.grad.data.size else 0.0 for p in params)
-    else:
-        total = float(sum(np.sum(np.abs(p.grad.data) ** norm_type) for p in params) ** (1 / norm_type))
-    if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
-                           "it cannot be clipped. To disable this error, set `error_if_nonfinite=False`")
-    factor = min(max_norm / (total + 1e-6), 1.0)
-    with no_grad():
-        for p in params:
-            p.grad.data *= factor
-            _bump(p.grad)
-    return Tensor(total)
+    arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+    dtype = np.result_type(*arrays)
+    total = _vector_norm(np.array([_vector_norm(a, norm_type) for a in arrays]), norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite "
+                           f"({total}), so it cannot be clipped. To disable this error and scale the gradients by "
+                           "the non-finite norm anyway, set `error_if_nonfinite=False`")
+    return Tensor._make(np.asarray(total, dtype=dtype if dtype.kind == "f" else np.float64), None)
 
 
-def clip_grad_value_(parameters: Any, clip_value: float) -> None:
-    """Clamp every gradient entry to [-clip_value, clip_value] in place."""
+def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Any, foreach: bool | None = None) -> None:
+    """Multiply every gradient by min(max_norm / (total_norm + 1e-6), 1), in place."""
+    _check_bound("max_norm", max_norm)
+    grads = _grads(parameters)
+    if not grads:
+        return
+    norm = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm, dtype=np.float64)
+    coef = np.minimum(float(max_norm) / (norm + 1e-6), 1.0)   # in the norm's dtype, as PyTorch
     with no_grad():
-        for p in _grads(parameters):
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
-            _bump(p.grad)
+        for g in grads:
+            if g.data.flags.writeable:
+                np.multiply(g.data, coef, out=g.data, casting="unsafe")
+                _bump(g)
+            else:   # a read-only (e.g. broadcast) gradient array: give the parameter a new one
+                g.data = (g.data * coef).astype(g.data.dtype)
+
+
+def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> Tensor:
+    """Scale all gradients together so that their joint norm is at most `max_norm` (PyTorch's function).
+
+    Returns the total norm before clipping, a 0-d tensor of the gradients' dtype. ``norm_type`` is any
+    p (``inf`` for the largest entry). With ``error_if_nonfinite=True`` a nan or inf norm raises and
+    leaves the gradients as they were; otherwise they are scaled by it (to nan or zero), as PyTorch.
+    """
+    if isinstance(parameters, types.GeneratorType):
+        parameters = list(parameters)
+        if not parameters:
+            warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=2)
+    _check_bound("max_norm", max_norm)
+    grads = _grads(parameters)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(parameters, max_norm, total, foreach)
+    return total
+
+
+def clip_grad_value_(parameters: Any, clip_value: float, foreach: bool | None = None) -> None:
+    """Clamp every gradient entry to [-clip_value, clip_value] in place (nan stays nan)."""
+    _check_bound("clip_value", clip_value)
+    clip_value = float(clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            if g.data.flags.writeable:
+                np.clip(g.data, -clip_value, clip_value, out=g.data)
+                _bump(g)
+            else:
+                g.data = np.clip(g.data, -clip_value, clip_value)
+
+
+def _check_bound(name: str, value: Any) -> None:
+    # PyTorch takes a negative bound and silently flips or scrambles every gradient; here it is an error
+    try:
+        number = float(value.item() if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__})") from None
+    if not number >= 0:
+        raise ValueError(f"{name} must be a number >= 0 (or inf); got {name}={value!r}. A negative bound would "
+                         "flip the gradients' signs.")
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -152,11 +235,20 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Copy consecutive pieces of a flat vector into the parameters (in place)."""
+    """Copy consecutive pieces of a flat vector into the parameters (in place).
+
+    The vector's length is checked against the parameters' total size first, so a wrong vector
+    changes no parameter (PyTorch's would fill the first ones, then fail)."""
+    parameters = list(parameters)
+    data = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    total = sum(p.numel() for p in parameters)
+    if data.ndim != 1 or data.size != total:
+        raise ValueError(f"vector_to_parameters: the parameters hold {total} numbers in all, so vec must have "
+                         f"shape ({total},); got shape {data.shape}")
     start = 0
     with no_grad():
         for p in parameters:
             n = p.numel()
-            np.copyto(p.data, vec.data[start:start + n].reshape(p.shape))
+            np.copyto(p.data, data[start:start + n].reshape(p.shape))
             _bump(p)
             start += n

@@ -305,6 +305,9 @@ def check_number(name: str, value: Any, group: int, *, low: float = 0.0, high: f
     if not ok:
         bound = f">= {low}" if high is None else f"in [{low}, {high}{')' if high_open else ']'}"
         where = f" (parameter group {group})" if group else ""
+        if not isinstance(value, Real) or isinstance(value, bool):   # a string, None, a tensor: the kind is wrong
+            raise TypeError(f"Invalid {name} value: {name}={value!r}{where} is a {type(value).__name__}; it must "
+                            f"be a finite number {bound}")
         raise ValueError(f"Invalid {name} value: {name}={value!r}{where}; it must be a finite number {bound}")
 
 
