@@ -169,6 +169,8 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
     # it rescans the whole graph again and again as the walk allocates, doubling a big backward's time.
     collecting = gc.isenabled()
     gc.disable()
+    anomaly = _mode.anomaly
+    leaves = []   # (leaf, grad): the .grads change only once the whole walk has succeeded
     try:
         for node in topological_order(roots):
             grad = grads.pop(node, None)
@@ -176,7 +178,12 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
             if grad is not None:
                 if wanted is not None and node in wanted:
                     wanted[node] = grad
+                if not parents:
+                    leaves.append((node, grad))
+                    continue
                 parent_grads = node._backprop(grad, sweep)
+                if anomaly:
+                    _check_finite(node, parent_grads)
                 if tracer is not None:
                     tracer.node(node, grad, parent_grads)
                 for parent, parent_grad in zip(parents, parent_grads):
@@ -188,6 +195,10 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
                         grads[parent] = parent_grad
             if parents and not retain_graph:   # leaves (no parents) have nothing to release
                 node._release()
+        for node, grad in leaves:   # a leaf's gradient ends here: into its .grad
+            node._backprop(grad, sweep)
+            if tracer is not None:
+                tracer.node(node, grad, ())
     finally:
         _mode.enabled = previous_mode
         if collecting:
@@ -195,3 +206,10 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
     if wanted is None:
         return None
     return [wanted[node] for node in capture]
+
+
+def _check_finite(node: Any, parent_grads: Any) -> None:
+    """Anomaly mode: a node that returns nan or inf gradients names itself (Function nodes)."""
+    check = getattr(node, "_check_finite", None)
+    if check is not None:
+        check(parent_grads)

@@ -20,6 +20,8 @@ Two conventions keep each op's backward down to its formula:
 """
 from __future__ import annotations
 
+import os
+import traceback
 from typing import Any
 
 import numpy as np
@@ -209,7 +211,7 @@ class Function:
         if len(grads) > len(parents) and any(g is not None for g in grads[len(parents):]):
             raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but forward "
                                f"had {len(parents)} arguments")
-        if create_graph or not cls.on_arrays or _mode.anomaly:
+        if create_graph or not cls.on_arrays:
             return [self._checked(g, parent) for g, parent in zip(grads, parents)]
         # the common case, kept lean: arrays in, arrays out, broadcasting undone
         checked = []
@@ -237,9 +239,21 @@ class Function:
         shape = parent._shape
         if grad.shape != shape:
             grad = unbroadcast(grad, shape, self)
-        if _mode.anomaly:
-            _check_finite(self, grad)
         return grad
+
+    def _check_finite(self, grads: Any) -> None:
+        """Anomaly mode: raise if a gradient this node returned holds nan or inf, naming the op
+        and where its forward ran."""
+        for i, grad in enumerate(grads):
+            if grad is None:
+                continue
+            data = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+            if not np.all(np.isfinite(data)):
+                where = (self._extra or {}).get("trace") or (
+                    "(not traced: the forward ran before anomaly detection was switched on)\n")
+                kind = "nan" if np.isnan(data).any() else "inf"
+                raise RuntimeError(f"Function {self.name()} returned {kind} values in its gradient for input "
+                                   f"{i}. The forward op was created at:\n{where}")
 
     def _extras(self) -> dict:
         """Rarely used per-node state: hooks, the retain_grad tensor, the anomaly trace."""
@@ -331,15 +345,10 @@ def _watch(ctx: Function, args: tuple, result: Tensor) -> None:
         _mode.tracer.op(ctx, args, result)
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _creation_trace() -> str:
-    import traceback
-    frames = [f for f in traceback.extract_stack()[:-2] if "tinygrad_la" not in f.filename]
+    """Where the user's code created an op (the last frames outside this package)."""
+    frames = [f for f in traceback.extract_stack()[:-2] if not f.filename.startswith(_PACKAGE_DIR)]
     return "".join(traceback.format_list(frames[-6:]))
-
-
-def _check_finite(node: Function, grad: Any) -> None:
-    data = grad.data if isinstance(grad, Tensor) else grad
-    if not np.all(np.isfinite(data)):
-        where = (node._extra or {}).get("trace") or "(the forward call was not traced: it ran before anomaly detection was on)\n"
-        raise RuntimeError(f"Function {node.name()} returned nan or inf values in its gradient. "
-                           f"The forward op was created at:\n{where}")
