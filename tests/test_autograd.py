@@ -432,30 +432,124 @@ def test_autograd_module_reexports_grad_mode():
         assert not autograd.is_grad_enabled()
 
 
-def test_grad_mode_is_thread_local():
-    x = leaf([1.0])
-    inside_no_grad = threading.Event()
-    other_checked = threading.Event()
-    seen = {}
+def _run_in_lockstep(schedule: list) -> list:
+    """Run (thread, action) steps in exactly this order across threads "A" and "B": a Barrier
+    starts and ends every step, so each step sees the other thread's state as the schedule left
+    it. An action gets its thread's stack of open contexts and returns what it observed."""
+    barrier = threading.Barrier(2, timeout=10)
+    seen, errors = [], []
 
-    def in_no_grad():
-        with tg.no_grad():
-            inside_no_grad.set()
-            other_checked.wait(10)               # stay inside no_grad while the other thread looks
-            seen["no_grad thread"] = (tg.is_grad_enabled(), (x * 2).requires_grad)
+    def worker(name: str) -> None:
+        contexts: list = []
+        try:
+            for owner, action in schedule:
+                barrier.wait()
+                if owner == name:
+                    seen.append((owner, action(contexts)))
+                barrier.wait()
+        except BaseException as error:   # a failure in one thread must not hang the other
+            errors.append(error)
+            barrier.abort()
 
-    def outside():
-        inside_no_grad.wait(10)
-        seen["other thread"] = (tg.is_grad_enabled(), (x * 2).requires_grad)
-        other_checked.set()
-
-    threads = [threading.Thread(target=in_no_grad), threading.Thread(target=outside)]
+    threads = [threading.Thread(target=worker, args=(name,)) for name in "AB"]
     for t in threads:
         t.start()
     for t in threads:
         t.join(20)
-    assert seen == {"no_grad thread": (False, False), "other thread": (True, True)}
+    assert not errors, errors
+    assert not any(t.is_alive() for t in threads)
+    return seen
+
+
+def _enter(make):
+    def action(contexts):
+        context = make()
+        context.__enter__()
+        contexts.append(context)
+        return tg.is_grad_enabled()
+    return action
+
+
+def _exit(contexts):
+    contexts.pop().__exit__(None, None, None)
+    return tg.is_grad_enabled()
+
+
+X = leaf([1.0])
+
+
+def _record(contexts):
+    return (X * 2).requires_grad
+
+
+@pytest.mark.parametrize("first, second", [("A", "B"), ("B", "A")])
+def test_grad_mode_is_thread_local_in_either_order(first, second):
+    # Interleaved so that a process-wide flag would fail: the second thread's no_grad() starts
+    # inside the first's and ends after it; with one global flag (saved and restored by each
+    # context) the first thread's exit would switch recording back on for the second.
+    schedule = [
+        (first, _enter(tg.no_grad)),              # first: off
+        (second, _record),                        # second still records
+        (first, _record),                         # first does not
+        (second, _enter(lambda: tg.set_grad_enabled(False))),
+        (first, _exit),                           # first: on again...
+        (second, _record),                        # ...second still off
+        (first, _record),
+        (second, _enter(tg.enable_grad)),         # enable_grad nested inside no_grad, in one thread only
+        (first, _enter(tg.no_grad)),
+        (second, _record),
+        (first, _record),
+        (second, _exit),
+        (second, _exit),
+        (first, _exit),
+        (second, _record),
+        (first, _record),
+    ]
+    seen = _run_in_lockstep(schedule)
+    assert seen == [(first, False), (second, True), (first, False), (second, False), (first, True),
+                    (second, False), (first, True), (second, True), (first, False), (second, True),
+                    (first, False), (second, False), (second, True), (first, True), (second, True),
+                    (first, True)]
     assert tg.is_grad_enabled()
+
+
+def test_a_backward_in_one_thread_does_not_stop_recording_in_another():
+    # backward() switches recording off in its own thread while it runs (unless create_graph)
+    x = leaf([1.0, 2.0])
+    inside_backward, other_recorded = threading.Event(), threading.Event()
+    seen = {}
+
+    def hook(grad):
+        inside_backward.set()
+        assert other_recorded.wait(10)
+        seen["during backward"] = tg.is_grad_enabled()
+        return grad
+
+    def run_backward():
+        y = (x * 3).sum()
+        y.grad_fn.register_hook(hook)
+        y.backward()
+
+    def record():
+        assert inside_backward.wait(10)
+        seen["other thread"] = (tg.is_grad_enabled(), (x * 2).requires_grad)
+        other_recorded.set()
+
+    threads = [threading.Thread(target=run_backward), threading.Thread(target=record)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert seen == {"during backward": False, "other thread": (True, True)}
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_set_grad_enabled_called_in_a_thread_stays_in_that_thread():
+    done = []
+    t = threading.Thread(target=lambda: (tg.set_grad_enabled(False), done.append(tg.is_grad_enabled())))
+    t.start()
+    t.join(10)
+    assert done == [False] and tg.is_grad_enabled() and (X * 2).requires_grad
 
 
 def test_new_threads_start_with_grad_enabled_even_under_no_grad():
@@ -1139,3 +1233,63 @@ def test_anomaly_detection_is_silent_on_finite_gradients(value):
         (x.sqrt() * x.log()).backward()
     expected = np.log(value) / (2 * np.sqrt(value)) + np.sqrt(value) / value
     assert x.grad.item() == pytest.approx(expected, rel=1e-12)
+
+
+def _a_model_with_a_log(x: tg.Tensor) -> tg.Tensor:
+    hidden = tg.nn.Linear(2, 2).double()(x) * 0
+    return hidden.abs().log()                                           # line: LOG_LINE (log 0 = -inf)
+
+
+def test_detect_anomaly_shows_the_user_line_that_made_the_op():
+    import inspect
+    source, first = inspect.getsourcelines(_a_model_with_a_log)
+    log_line = first + next(i for i, text in enumerate(source) if "LOG_LINE" in text)
+    x = tg.ones(1, 2, dtype=tg.float64, requires_grad=True)
+    with np.errstate(all="ignore"), autograd.detect_anomaly():
+        out = _a_model_with_a_log(x)
+        with pytest.raises(RuntimeError) as info:
+            (out * 0).sum().backward()                                  # d log h = 0 / 0 = nan
+    message = str(info.value)
+    assert message.startswith("Function LogBackward0 returned nan")
+    assert f'test_autograd.py", line {log_line}, in _a_model_with_a_log' in message
+    assert "hidden.abs().log()" in message                             # the line's text, as in a traceback
+    assert "tinygrad_la/" not in message.replace("tests/test_autograd.py", "")   # only the user's frames
+
+
+def test_detect_anomaly_names_an_op_made_before_it_was_switched_on():
+    x = leaf(0.0)
+    with np.errstate(all="ignore"):
+        y = x.log() * 0                                                # made with anomaly detection off
+        with autograd.detect_anomaly(), pytest.raises(RuntimeError, match="(?s)LogBackward0.*not traced"):
+            y.backward()
+
+
+def test_detect_anomaly_catches_a_user_function():
+    class BadGrad(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * np.nan
+
+    x = leaf([1.0, 2.0])
+    with autograd.detect_anomaly():
+        y = BadGrad.apply(x).sum()
+        with pytest.raises(RuntimeError, match="BadGradBackward0"):
+            y.backward()
+
+
+def test_anomaly_detection_costs_no_stack_walk_when_off(monkeypatch):
+    # free when off: with detection off no op asks for the stack (which is what makes it slow when on)
+    import traceback
+    calls = []
+    real = traceback.extract_stack
+    monkeypatch.setattr(traceback, "extract_stack", lambda *a, **k: calls.append(1) or real(*a, **k))
+    x = leaf([1.0, 2.0])
+    (x.exp() * x).sum().backward()
+    assert calls == []
+    with autograd.detect_anomaly():
+        (x.exp() * x).sum().backward()
+    assert len(calls) >= 3

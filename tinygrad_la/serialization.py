@@ -18,6 +18,7 @@ disk, then renamed over the target, so a crash mid-save leaves the old checkpoin
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -166,12 +167,14 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
     if not hasattr(f, "read") and not os.path.exists(f):
         raise FileNotFoundError(f"load: no such file: {name}")
     try:
-        npz = np.load(f, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise CheckpointError(f"load: {name} holds a single array (.npy), not a checkpoint; read it with "
-                                  "numpy.load")
-        with npz:
-            entries = {key: npz[key] for key in npz.files}
+        with contextlib.ExitStack() as stack:   # our own handle: closed even when NumPy fails halfway
+            handle = f if hasattr(f, "read") else stack.enter_context(open(f, "rb"))
+            npz = np.load(handle, allow_pickle=False)
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise CheckpointError(f"load: {name} holds a single array (.npy), not a checkpoint; read it "
+                                      "with numpy.load")
+            with npz:
+                entries = {key: npz[key] for key in npz.files}
     except (FileNotFoundError, CheckpointError):
         raise
     except ValueError as error:

@@ -112,6 +112,9 @@ class Tensor:
             if value.shape != self.shape:
                 raise RuntimeError(f"assigned grad has shape {value.shape}, but the tensor has shape "
                                    f"{self.shape}; a gradient must have its tensor's shape")
+            if value.dtype.kind != self.data.dtype.kind:
+                raise RuntimeError(f"assigned grad has dtype {value.dtype}, but the tensor has dtype "
+                                   f"{self.dtype}; a gradient must be of its tensor's kind (floating point)")
         self._grad = value
 
     def size(self, dim: int | None = None) -> Any:
@@ -748,16 +751,16 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in data):
         data = [item.data if isinstance(item, Tensor) else item for item in data]
     try:
-        array = np.array(data, dtype=dtype)
+        array, problem = np.array(data, dtype=dtype), None
     except (ValueError, TypeError) as error:
+        array, problem = None, error
+    if array is None or array.dtype == object:
         ragged = _ragged(data, 0, ()) if isinstance(data, (list, tuple)) else None
         if ragged:   # ValueError, as PyTorch: the data is of the right kind, its lengths are not
             raise ValueError(f"cannot make a tensor from ragged lists: {ragged}; every list at one "
-                             "depth must have the same length") from None
-        raise TypeError(f"cannot make a tensor from {type(data).__name__}: {error}") from None
-    if array.dtype == object and isinstance(data, (list, tuple)) and _ragged(data, 0, ()):
-        raise ValueError(f"cannot make a tensor from ragged lists: {_ragged(data, 0, ())}; every list "
-                         "at one depth must have the same length")
+                             "depth must have the same length")
+        if array is None:
+            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {problem}")
     if data is None:
         raise TypeError("cannot make a tensor from None; give a number, (nested lists of) numbers or an array")
     if array.dtype == object or array.dtype.kind in "USV":

@@ -29,6 +29,9 @@ class Linear(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         dtypes._check_device("cpu" if device is None else device)
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"Linear: {name} must be a whole number >= 0; got {name}={value!r}")
         self.in_features = in_features
         self.out_features = out_features
         dtype = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)

@@ -176,7 +176,7 @@ def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Any, for
         return
     norm = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm, dtype=np.float64)
     coef = np.minimum(float(max_norm) / (norm + 1e-6), 1.0)   # in the norm's dtype, as PyTorch
-    with no_grad():
+    with no_grad(), np.errstate(invalid="ignore"):   # inf·0 = nan for a non-finite norm: PyTorch's answer
         for g in grads:
             if g.data.flags.writeable:
                 np.multiply(g.data, coef, out=g.data, casting="unsafe")
