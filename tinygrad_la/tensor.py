@@ -646,14 +646,7 @@ class Tensor:
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)`` converts (differentiably between floats); ``to("cpu")`` is a no-op."""
-        dtype = kwargs.get("dtype")
-        for arg in args + tuple(v for k, v in kwargs.items() if k == "device"):
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif _is_device(arg):
-                _check_device(arg)
-            elif arg is not None:
-                dtype = arg
+        dtype = _target_dtype(args, kwargs)
         if dtype is None or np.dtype(dtype) == self.dtype:
             return self
         return _ops.Cast.apply(self, np.dtype(dtype))
@@ -1004,6 +997,20 @@ def _infer_shape(old: Shape, new: Shape) -> Shape:
     if builtins.int(np.prod(new, dtype=np.int64)) != size:
         raise ValueError(f"shape {new} is invalid for a tensor of shape {old} ({size} elements)")
     return new
+
+
+def _target_dtype(args: tuple, kwargs: dict) -> Any:
+    """The dtype asked for by ``to(...)``'s PyTorch forms: to(dtype), to(device), to(tensor),
+    to(device, dtype), to(dtype=..., device=...); a device other than the CPU raises."""
+    dtype = kwargs.get("dtype")
+    for arg in args + tuple(v for k, v in kwargs.items() if k == "device"):
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif _is_device(arg):
+            _check_device(arg)
+        elif arg is not None:
+            dtype = arg
+    return dtype
 
 
 def _is_device(arg: Any) -> builtins.bool:

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..engine import no_grad
-from ..tensor import Tensor, _bump, _check_device, _is_device
+from ..tensor import Tensor, _bump, _check_device, _target_dtype
 
 __all__ = ["Module", "Parameter", "RemovableHandle"]
 
@@ -406,14 +406,7 @@ class Module:
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(dtype)`` converts floating point parameters and buffers in place; ``to("cpu")`` does nothing."""
-        dtype = kwargs.get("dtype")
-        for arg in args + tuple(v for k, v in kwargs.items() if k == "device"):
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif _is_device(arg):
-                _check_device(arg)
-            elif arg is not None:
-                dtype = arg
+        dtype = _target_dtype(args, kwargs)
         if dtype is None:
             return self
         dtype = np.dtype(dtype)
