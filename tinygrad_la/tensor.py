@@ -790,7 +790,8 @@ def _seed_gradient(output: Tensor, gradient: Any, create_graph: builtins.bool) -
                 f"backward() can create the gradient implicitly only for one-element outputs; this "
                 f"tensor has shape {output.shape}. Reduce it first (.sum() or .mean()) or pass "
                 "backward(gradient=...) with a tensor of the same shape.")
-        seed = np.ones_like(output.data)
+        data = output.data   # one element: a 1 of its dtype (np.array is much cheaper than ones_like for 0-d)
+        seed = np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
     else:
         seed_tensor = gradient if isinstance(gradient, Tensor) else None
         seed = np.array(gradient.data if seed_tensor is not None else gradient, dtype=output.dtype)

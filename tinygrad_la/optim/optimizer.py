@@ -119,7 +119,7 @@ class Optimizer:
                 if grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None   # what the .grad setter does with None (no tracer is listening here)
                 elif grad.grad_fn is not None or grad.requires_grad or not grad.data.flags.writeable:
                     p.grad = Tensor._make(np.zeros_like(p.data), None)   # a gradient of a gradient: cut it
                 else:
