@@ -2,25 +2,32 @@
 
 `data` is the array itself (no copy); `grad_fn` is the Function node that made it (None for a
 leaf: data you created); `grad` receives d(loss)/d(this tensor) when `backward()` runs. All the
-differentiable math lives in ops.py; this file is the user-facing shape of it: operators,
-methods with PyTorch's names, in-place updates and the autograd entry points.
+differentiable math lives in ops.py; this file is the user-facing shape of it: construction,
+what a tensor is, operators and elementwise methods with PyTorch's names, conversion.
+
+The longer families of methods sit in files of their own, and Tensor inherits them:
+tensor_autograd.py (backward, hooks, detach), tensor_reductions.py (sum, max, softmax, ...),
+tensor_shapes.py (reshape, permute, split, indexing) and tensor_inplace.py (add_, fill_, ... and
+the in-place rules with their version counters).
 """
 from __future__ import annotations
 
 import builtins
-import weakref
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from . import dtypes
-from . import engine
 from .engine import _mode
+# the method families Tensor is built on, and their helpers that other modules import from here
+from .tensor_autograd import _Autograd, _HookHandle, _run_hooks, _seed_gradient  # noqa: F401
+from .tensor_inplace import _InPlace, _bump, _clock, _counter, _filled, _inplace  # noqa: F401
+from .tensor_reductions import (_Reductions, _arg_reduce, _count, _needs_float,  # noqa: F401
+                                _nonempty, _reduced_shape, _reduction_args)
+from .tensor_shapes import _Shapes, Shape, _dim, _infer_shape, _shape_arg  # noqa: F401
 
-Shape = tuple[int, ...]
 
-
-class Tensor:
+class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
     """An n-dimensional array with reverse-mode autodiff (PyTorch's ``torch.Tensor``)."""
 
     __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
@@ -207,102 +214,6 @@ class Tensor:
             return format(self.data.item(), spec)
         return format(repr(self), spec)
 
-    # --- autograd ------------------------------------------------------------------------------
-
-    def backward(self, gradient: Any = None, retain_graph: builtins.bool | None = None,
-                 create_graph: builtins.bool = False, inputs: Sequence[Tensor] | None = None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (chapter 23.15's gradient).
-
-        ``gradient`` is d(loss)/d(self): it may be left out only when self has one element.
-        The graph's saved arrays are freed afterwards unless ``retain_graph=True``;
-        ``create_graph=True`` records the backward pass so gradients can be differentiated again.
-        """
-        if not self._requires_grad:
-            raise RuntimeError(
-                "backward() was called on a tensor that does not require grad: it was not computed from "
-                "any tensor with requires_grad=True (or it was computed under no_grad()). Create the "
-                "inputs with requires_grad=True.")
-        seed = _seed_gradient(self, gradient, create_graph)
-        if retain_graph is None:
-            retain_graph = create_graph
-        root = self.grad_fn or self
-        if inputs is None:
-            engine.backward([root], [seed], retain_graph=retain_graph, create_graph=create_graph)
-            return
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = engine.backward([root], [seed], retain_graph=retain_graph, create_graph=create_graph,
-                                capture=[t.grad_fn or t for t in inputs])
-        sweep = engine.Sweep(create_graph, accumulate=True)
-        for t, g in zip(inputs, grads):
-            if g is not None:
-                t._accumulate(g, sweep)
-
-    def _backprop(self, grad: Any, sweep: engine.Sweep) -> tuple:
-        # a leaf as a node of the graph: its gradient ends here
-        if self._hooks is not None:
-            grad = _run_hooks(self._hooks, grad)
-        if sweep.accumulate:
-            self._accumulate(grad, sweep)
-        return ()
-
-    def _release(self) -> None:
-        pass
-
-    def _accumulate(self, grad: Any, sweep: engine.Sweep) -> None:
-        """.grad += grad, into a buffer this tensor owns (no aliasing with other gradients)."""
-        if isinstance(grad, Tensor):   # create_graph: keep the graph of the gradient
-            self._grad = grad if self._grad is None else self._grad + grad
-            return
-        if grad.dtype != self.data.dtype:
-            grad = grad.astype(self.data.dtype)
-        current = self._grad
-        if current is None:
-            if (type(grad) is not np.ndarray or not grad.flags.owndata or not grad.flags.writeable
-                    or id(grad) in sweep.claimed):
-                grad = np.array(grad, copy=True)
-            sweep.claimed.add(id(grad))
-            self._grad = Tensor._make(grad, None)
-        elif current._requires_grad or not current.data.flags.writeable or current.shape != grad.shape:
-            self._grad = Tensor._make(current.data + grad, None)
-        else:
-            current.data += grad
-            _bump(current)
-
-    def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in ``.grad`` during backward()."""
-        if self.grad_fn is not None:
-            self.grad_fn._extras()["retained"] = weakref.ref(self)
-
-    @property
-    def retains_grad(self) -> builtins.bool:
-        return self.grad_fn is not None and "retained" in (self.grad_fn._extra or {})
-
-    def register_hook(self, hook: Callable[[Tensor], Any]) -> _HookHandle:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
-        if self.grad_fn is not None:
-            return _HookHandle(self.grad_fn.register_hook(hook), hook)
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self._hooks, hook)
-
-    def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares memory and version counter)."""
-        t = Tensor._make(self.data, None)
-        t._version = _counter(self)
-        return t
-
-    def detach_(self) -> Tensor:
-        self.grad_fn = None
-        self._requires_grad = False
-        return self
-
-    def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
-        self.requires_grad = requires_grad
-        return self
-
     # --- arithmetic (chapter 23.1: z = w·x + b is made of these) -------------------------------
 
     def __add__(self, other: Any) -> Tensor: return _ops.Add.apply(*_operands(self, other))
@@ -409,239 +320,6 @@ class Tensor:
         """PyTorch's ``x.where(cond, y)``: x where cond holds, else y."""
         return _ops.where(condition, self, other)
 
-    # --- reductions ----------------------------------------------------------------------------
-
-    def sum(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
-            keepdims: Any = None, dtype: Any = None) -> Tensor:
-        """Sum over `dim` (an int, a tuple, or None for all); ``axis``/``keepdims`` are accepted too."""
-        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        out = _ops.Sum.apply(self, dims, keep)
-        return out if dtype is None else out.to(dtype)
-
-    def mean(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
-             keepdims: Any = None) -> Tensor:
-        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        count = _count(self.shape, dims)
-        return _ops.Sum.apply(self, dims, keep) / count if count else _ops.Sum.apply(self, dims, keep) * np.nan
-
-    def amax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
-             keepdims: Any = None) -> Tensor:
-        """Largest value over `dim`; ties share the gradient equally."""
-        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        _nonempty(self, dims, "amax")
-        return _ops.Max.apply(self, dims, keep)
-
-    def amin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
-             keepdims: Any = None) -> Tensor:
-        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        _nonempty(self, dims, "amin")
-        return -_ops.Max.apply(-self, dims, keep)
-
-    def max(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
-            keepdims: Any = None) -> Any:
-        """The largest value; with an int `dim`, a ``(values, indices)`` pair as PyTorch returns."""
-        if isinstance(dim, Tensor):
-            return self.maximum(dim)
-        if dim is None and axis is None:
-            return self.amax()
-        values = self.amax(dim, keepdim, axis=axis, keepdims=keepdims)
-        d = dim if dim is not None else axis
-        return _ops.MinMax(values, self.argmax(d, keepdim or builtins.bool(keepdims)))
-
-    def min(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
-            keepdims: Any = None) -> Any:
-        if isinstance(dim, Tensor):
-            return self.minimum(dim)
-        if dim is None and axis is None:
-            return self.amin()
-        values = self.amin(dim, keepdim, axis=axis, keepdims=keepdims)
-        d = dim if dim is not None else axis
-        return _ops.MinMax(values, self.argmin(d, keepdim or builtins.bool(keepdims)))
-
-    def argmax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
-        """Index of the largest value (of the flattened tensor when dim is None); no gradient."""
-        return _arg_reduce(np.argmax, self, dim if dim is not None else axis, keepdim)
-
-    def argmin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
-        return _arg_reduce(np.argmin, self, dim if dim is not None else axis, keepdim)
-
-    def var(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: Any = 1,
-            unbiased: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
-        """Variance: mean of squared deviations, divided by N - correction (1 by default, as PyTorch)."""
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
-        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        deviation = self - self.mean(dims, keepdim=True)
-        return (deviation * deviation).sum(dims, keep) / builtins.max(_count(self.shape, dims) - correction, 0)
-
-    def std(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: Any = 1,
-            unbiased: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
-                        keepdims=keepdims).sqrt()
-
-    def logsumexp(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
-                  keepdims: Any = None) -> Tensor:
-        """log Σ exp(x), computed as m + log Σ exp(x - m) with m = max(x) so nothing overflows;
-        +inf entries give +inf and groups of only -inf give -inf, with finite gradients."""
-        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        return _ops.LogSumExp.apply(self, dims, keep)
-
-    def prod(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
-             keepdims: Any = None) -> Tensor:
-        """Product over `dim`, built from multiplications (exact gradients even with zeros)."""
-        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        return _ops.product(self, dims, keep)
-
-    def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        dims, keep = _reduction_args(self, dim, None, keepdim, None)
-        return Tensor._make(np.asarray(self.data.all(axis=dims, keepdims=keep)), None)
-
-    def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        dims, keep = _reduction_args(self, dim, None, keepdim, None)
-        return Tensor._make(np.asarray(self.data.any(axis=dims, keepdims=keep)), None)
-
-    # --- shapes --------------------------------------------------------------------------------
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """Same data, new shape (one dimension may be -1)."""
-        shape = _shape_arg(shape)
-        try:
-            new_shape = _infer_shape(self.shape, shape)
-        except ValueError as error:
-            raise RuntimeError(str(error)) from None
-        return _ops.Reshape.apply(self, new_shape)
-
-    view = reshape
-
-    def view_as(self, other: Tensor) -> Tensor:
-        return self.reshape(other.shape)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
-        shape = self.shape
-        return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
-
-    def squeeze(self, dim: Any = None) -> Tensor:
-        if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
-        dims = {_dim(d, self.ndim) for d in (dim if isinstance(dim, tuple) else (dim,))}
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        d = _dim(dim, self.ndim + 1)
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
-
-    def permute(self, *dims: Any) -> Tensor:
-        dims = _shape_arg(dims)
-        if len(dims) != self.ndim:
-            raise RuntimeError(f"permute: the tensor has {self.ndim} dimensions (shape {self.shape}) but the "
-                               f"order {dims} names {len(dims)}; give each dimension once")
-        dims = tuple(_dim(d, self.ndim) for d in dims)
-        if sorted(dims) != list(range(self.ndim)):
-            raise RuntimeError(f"permute needs each of the {self.ndim} dimensions once; got {dims}")
-        return _ops.Permute.apply(self, dims)
-
-    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
-        """Swap two dimensions (PyTorch's meaning, not NumPy's)."""
-        if self.ndim < 2 and dim0 in (-2, -1) and dim1 in (-2, -1):
-            return self
-        order = list(range(self.ndim))
-        a, b = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
-        order[a], order[b] = order[b], order[a]
-        return _ops.Permute.apply(self, tuple(order))
-
-    swapaxes = transpose
-
-    def t(self) -> Tensor:
-        if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions; got shape {self.shape}. "
-                               "Use .transpose(dim0, dim1) or .mT")
-        return self.transpose(0, 1) if self.ndim == 2 else self
-
-    @property
-    def T(self) -> Tensor:
-        """Reversed dimensions: Wᵀ for a matrix."""
-        return self if self.ndim < 2 else _ops.Permute.apply(self, tuple(range(self.ndim))[::-1])
-
-    @property
-    def mT(self) -> Tensor:
-        return self.transpose(-2, -1)
-
-    def expand(self, *shape: Any) -> Tensor:
-        """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
-        shape = _shape_arg(shape)
-        lead = len(shape) - self.ndim
-        if lead < 0:
-            raise RuntimeError(f"expand: the target shape {shape} has fewer dimensions than the tensor {self.shape}")
-        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
-        return self.broadcast_to(shape)
-
-    def broadcast_to(self, shape: Any) -> Tensor:
-        shape = tuple(shape)
-        try:
-            np.broadcast_shapes(self.shape, shape)
-        except ValueError:
-            raise RuntimeError(f"cannot broadcast a tensor of shape {self.shape} to shape {shape}") from None
-        if shape == self.shape:
-            return self
-        return _ops.Expand.apply(self, shape)
-
-    def expand_as(self, other: Tensor) -> Tensor:
-        return self.broadcast_to(other.shape)
-
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes."""
-        d = _dim(dim, self.ndim)
-        n = self.shape[d]
-        if isinstance(split_size_or_sections, (int, np.integer)):
-            step = builtins.int(split_size_or_sections)
-            if step <= 0 and not (step == 0 and n == 0):
-                raise RuntimeError(f"split_size must be positive (or 0 for an empty dimension); got "
-                                   f"split_size={step} for dimension {d} of size {n}")
-            step = builtins.max(step, 1)
-            sizes = [builtins.min(step, n - start) for start in range(0, n, step)] or [0]
-        else:
-            sizes = [builtins.int(s) for s in split_size_or_sections]
-            if builtins.sum(sizes) != n or builtins.any(size < 0 for size in sizes):
-                raise RuntimeError(f"split sizes {sizes} add up to {builtins.sum(sizes)}, but dimension {d} "
-                                   f"has size {n}; give non-negative sizes that add up to {n}")
-        pieces, start = [], 0
-        for size in sizes:
-            index = (slice(None),) * d + (slice(start, start + size),)
-            pieces.append(self[index])
-            start += size
-        return tuple(pieces)
-
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        if chunks <= 0:
-            raise RuntimeError(f"chunk expects chunks to be greater than 0; got {chunks}")
-        n = self.shape[_dim(dim, self.ndim)]
-        return self.split(builtins.max(-(-n // chunks), 1), dim)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        """NumPy indexing: ints, slices, None, ..., integer arrays, boolean masks."""
-        return _ops.index(self, index)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        """``x[index] = value``: in place, recorded when it involves tensors that require grad."""
-        _ops.setitem(self, index, value)
-
-    # --- softmax (chapter 23.13) ---------------------------------------------------------------
-
-    def softmax(self, dim: int = -1) -> Tensor:
-        """p_i = e^{s_i} / Σ_j e^{s_j}, shifted by max(s) so large scores do not overflow."""
-        if self.data.dtype.kind != "f":
-            _needs_float(self, "softmax")
-        return _ops.Softmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
-
-    def log_softmax(self, dim: int = -1) -> Tensor:
-        """log p_i = s_i - logsumexp(s): stable where log(softmax) would give -inf."""
-        if self.data.dtype.kind != "f":
-            _needs_float(self, "log_softmax")
-        return _ops.LogSoftmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
-
     # --- conversion ----------------------------------------------------------------------------
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -672,61 +350,10 @@ class Tensor:
     def is_floating_point(self) -> builtins.bool:
         return self.data.dtype.kind == "f"
 
-    # --- in place (PyTorch's rules: see _inplace) ----------------------------------------------
-
-    def __iadd__(self, other: Any) -> Tensor: return _inplace(self, np.add, Tensor.__add__, other)
-    def __isub__(self, other: Any) -> Tensor: return _inplace(self, np.subtract, Tensor.__sub__, other)
-    def __imul__(self, other: Any) -> Tensor: return _inplace(self, np.multiply, Tensor.__mul__, other)
-    def __itruediv__(self, other: Any) -> Tensor: return _inplace(self, np.true_divide, Tensor.__truediv__, other)
-
-    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
-        return _inplace(self, np.add, Tensor.__add__, other if alpha == 1 else other * alpha)
-
-    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
-        return _inplace(self, np.subtract, Tensor.__sub__, other if alpha == 1 else other * alpha)
-
-    def mul_(self, other: Any) -> Tensor: return _inplace(self, np.multiply, Tensor.__mul__, other)
-    def div_(self, other: Any) -> Tensor: return _inplace(self, np.true_divide, Tensor.__truediv__, other)
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        return _inplace(self, None, lambda x, _: x.clamp(min, max), None)
-
-    clip_ = clamp_
-
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
-
-    def fill_(self, value: Any) -> Tensor:
-        return _inplace(self, None, _filled, value)
-
-    def copy_(self, source: Any) -> Tensor:
-        return _inplace(self, None, _filled, source)
-
-    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
-        from .creation import _generator
-        with engine.no_grad():
-            return self.copy_(_generator().uniform(a, b, self.shape))
-
-    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
-        from .creation import _generator
-        with engine.no_grad():
-            return self.copy_(_generator().normal(mean, std, self.shape))
-
     def draw(self, **kwargs: Any) -> Any:
         """The computation graph that made this tensor, as a graphviz picture (see viz.py)."""
         from .viz import draw_graph
         return draw_graph(self, **kwargs)
-
-
-class _HookHandle:
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook: Callable) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -783,36 +410,6 @@ def _ragged(data: Any, depth: builtins.int, where: tuple) -> str | None:
     return None
 
 
-def _seed_gradient(output: Tensor, gradient: Any, create_graph: builtins.bool) -> Any:
-    if gradient is None:
-        if output.data.size != 1:
-            raise RuntimeError(
-                f"backward() can create the gradient implicitly only for one-element outputs; this "
-                f"tensor has shape {output.shape}. Reduce it first (.sum() or .mean()) or pass "
-                "backward(gradient=...) with a tensor of the same shape.")
-        data = output.data   # one element: a 1 of its dtype (np.array is much cheaper than ones_like for 0-d)
-        seed = np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
-    else:
-        seed_tensor = gradient if isinstance(gradient, Tensor) else None
-        seed = np.array(gradient.data if seed_tensor is not None else gradient, dtype=output.dtype)
-        if seed.shape != output.shape:
-            raise RuntimeError(f"backward(gradient=...) needs a gradient of the output's shape "
-                               f"{output.shape}; got shape {seed.shape}")
-        if create_graph and seed_tensor is not None and seed_tensor.requires_grad:
-            return seed_tensor
-    return Tensor._make(seed, None) if create_graph else seed
-
-
-def _run_hooks(hooks: list, grad: Any) -> Any:
-    as_tensor = isinstance(grad, Tensor)
-    value = grad if as_tensor else Tensor._make(grad, None)
-    for hook in hooks:
-        replaced = hook(value)
-        if replaced is not None:
-            value = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
-    return value if as_tensor else value.data
-
-
 def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     """PyTorch's type promotion where it differs from NumPy's: a NumPy scalar (or 0-d array) acts
     like a Python number, so it does not turn a float32 tensor into float64; and an integer or
@@ -851,155 +448,6 @@ def _constant(fn: Callable, *args: Any) -> Tensor:
     return result
 
 
-def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any) -> Tensor:
-    """Change `self` in place, as PyTorch does.
-
-    A leaf that requires grad may only be changed under no_grad() (an optimizer step). When the
-    change must be recorded (grad mode on and a tensor involved requires grad), the result is
-    computed out of place and becomes this tensor's new value and grad_fn; the old array is left
-    as it was, so any backward that saved it still computes the right gradient. Otherwise the
-    array is written in place and its version counter goes up, so a backward that needs the
-    old value raises instead of silently using the new one.
-    """
-    other_requires_grad = isinstance(other, Tensor) and other._requires_grad
-    if _mode.enabled and (self._requires_grad or other_requires_grad):
-        if self.grad_fn is None and self._requires_grad:
-            raise RuntimeError(
-                "a leaf tensor that requires grad is being changed by an in-place operation. Wrap the "
-                "update in `with tinygrad_la.no_grad():` (as an optimizer step does), or use an "
-                "out-of-place op (w = w - lr * w.grad).")
-        result = op(self, other)
-        if result.shape != self.shape:
-            raise RuntimeError(f"in-place update of a tensor of shape {self.shape} would give shape "
-                               f"{result.shape}; an in-place result must keep the tensor's shape")
-        if result.dtype != self.dtype:
-            result = result.to(self.dtype)
-        self.data = result.data
-        self.grad_fn = result.grad_fn
-        self._requires_grad = result._requires_grad
-        return self
-    if _mode.tracer is not None:
-        _mode.tracer.inplace(self, ufunc, op, other)
-    value = other.data if isinstance(other, Tensor) else other
-    try:
-        if ufunc is None:
-            result = op(Tensor._make(self.data, None), other)
-            np.copyto(self.data, result.data, casting="same_kind")
-        else:
-            ufunc(self.data, value, out=self.data, casting="same_kind")
-    except (TypeError, ValueError) as error:
-        value_shape = getattr(value, "shape", ())
-        raise RuntimeError(f"in-place update of a tensor of shape {self.shape} and dtype {self.dtype} "
-                           f"with a value of shape {tuple(value_shape)} failed: {error}. An in-place "
-                           "result must keep the tensor's shape and dtype.") from None
-    _bump(self)
-    return self
-
-
-def _filled(x: Tensor, value: Any) -> Tensor:
-    """A fresh tensor of x's shape and dtype holding `value` (broadcast): fill_ and copy_.
-    x is kept in the graph with a zero gradient, as PyTorch does."""
-    value = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=x.dtype), None)
-    nowhere = np.zeros(x.shape, dtype=bool)
-    return _ops.where(nowhere, x, value.to(x.dtype))
-
-
-# Version counters catch a backward that would read a value changed in place after it was saved.
-# Versions are ticks of one clock, so a node needs only the tick at which it was made: a tensor
-# changed later has a larger version. Tensors that share memory (views) share one counter.
-_clock = [0]
-
-
-def _counter(t: Tensor) -> list:
-    """The tensor's version counter, made on first use (most tensors never need one)."""
-    if t._version is None:
-        t._version = [0]
-    return t._version
-
-
-def _bump(t: Tensor) -> None:
-    """Record an in-place change of `t` (and of every view sharing its memory)."""
-    _clock[0] += 1
-    _counter(t)[0] = _clock[0]
-
-
-def _needs_float(t: Tensor, name: str) -> None:
-    raise TypeError(f"{name}() needs floating point scores; got a tensor of dtype {t.dtype}. Convert it "
-                    "first with .double() or .float() (integer scores are usually a mix-up with the targets).")
-
-
-def _dim(dim: Any, ndim: int) -> int:
-    """A dimension index, checked and made non-negative."""
-    lo = -builtins.max(ndim, 1)
-    hi = builtins.max(ndim, 1) - 1
-    if not isinstance(dim, (builtins.int, np.integer)) or isinstance(dim, builtins.bool):
-        raise TypeError(f"dim must be an int; got {type(dim).__name__}")
-    if not lo <= dim <= hi:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
-    return builtins.int(dim) % builtins.max(ndim, 1)
-
-
-def _reduction_args(t: Tensor, dim: Any, axis: Any, keepdim: Any, keepdims: Any) -> tuple[Any, builtins.bool]:
-    if dim is None:
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if dim is None:
-        return None, builtins.bool(keepdim)
-    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    normalized = tuple(sorted({_dim(d, t.ndim) for d in dims}))
-    if t.ndim == 0:
-        return None, builtins.bool(keepdim)
-    return normalized, builtins.bool(keepdim)
-
-
-def _count(shape: Shape, dims: Any) -> builtins.int:
-    if dims is None:
-        return builtins.int(np.prod(shape, dtype=np.int64))
-    return builtins.int(np.prod([shape[d] for d in dims], dtype=np.int64))
-
-
-def _reduced_shape(shape: Shape, dims: Any) -> Shape:
-    if dims is None:
-        return ()
-    return tuple(n for i, n in enumerate(shape) if i not in dims)
-
-
-def _nonempty(t: Tensor, dims: Any, name: str) -> None:
-    if t.data.size == 0 and (dims is None or builtins.any(t.shape[d] == 0 for d in dims)):
-        raise RuntimeError(f"{name}(): cannot reduce an empty dimension of a tensor of shape {t.shape} "
-                           "(a maximum over nothing is undefined); give dim= over a non-empty dimension")
-
-
-def _arg_reduce(fn: Callable, t: Tensor, dim: Any, keepdim: builtins.bool) -> Tensor:
-    if dim is None:
-        return Tensor._make(np.asarray(fn(t.data)), None)
-    d = _dim(dim, t.ndim)
-    return Tensor._make(np.asarray(fn(t.data, axis=d, keepdims=keepdim)), None)
-
-
-def _shape_arg(shape: tuple) -> tuple:
-    """Accept both f(2, 3) and f((2, 3))."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(builtins.int(n) for n in shape)
-
-
-def _infer_shape(old: Shape, new: Shape) -> Shape:
-    size = builtins.int(np.prod(old, dtype=np.int64))
-    unknown = [i for i, n in enumerate(new) if n == -1]
-    if len(unknown) > 1:
-        raise ValueError(f"only one dimension can be -1 in the shape {new}")
-    known = builtins.int(np.prod([n for n in new if n != -1], dtype=np.int64))
-    if unknown:
-        if known == 0 or size % known:
-            raise ValueError(f"shape {new} is invalid for a tensor of shape {old} ({size} elements)")
-        new = tuple(size // known if n == -1 else n for n in new)
-    if builtins.int(np.prod(new, dtype=np.int64)) != size:
-        raise ValueError(f"shape {new} is invalid for a tensor of shape {old} ({size} elements)")
-    return new
-
-
 def _target_dtype(args: tuple, kwargs: dict) -> Any:
     """The dtype asked for by ``to(...)``'s PyTorch forms: to(dtype), to(device), to(tensor),
     to(device, dtype), to(dtype=..., device=...); a device other than the CPU raises."""
@@ -1022,3 +470,9 @@ _check_device = dtypes._check_device   # "cpu" passes; "cuda", "mps" raise, sayi
 
 
 from . import ops as _ops  # noqa: E402  (ops needs Tensor defined first)
+from . import tensor_autograd as _autograd, tensor_inplace as _in_place  # noqa: E402
+from . import tensor_reductions as _reductions, tensor_shapes as _shapes  # noqa: E402
+
+for _family in (_autograd, _in_place, _reductions, _shapes):   # their methods make Tensors and call ops
+    _family.Tensor, _family._ops = Tensor, _ops
+del _family

@@ -1,0 +1,174 @@
+"""Tensor's reductions: sum, mean, max/min, var/std, logsumexp, prod, softmax, with PyTorch's arguments.
+
+A reduction combines the entries along some dimensions (`dim`: an int, a tuple, or None for all;
+NumPy's `axis`/`keepdims` spellings are accepted too) into one. The differentiable ones are the
+ops in reductions.py; mean, var, std are composed from them. Tensor inherits these from `_Reductions`.
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any, Callable
+
+import numpy as np
+
+from .tensor_shapes import Shape, _dim
+
+# Tensor (which is built on this class, so this file loads first) and ops (which need Tensor) are
+# bound here by tensor.py once they exist: see its last lines.
+Tensor: Any = None
+_ops: Any = None
+
+
+class _Reductions:
+    """Tensor's reductions and softmax (see tensor.py for the class itself)."""
+
+    __slots__ = ()
+
+    # --- reductions ----------------------------------------------------------------------------
+
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+            keepdims: Any = None, dtype: Any = None) -> Tensor:
+        """Sum over `dim` (an int, a tuple, or None for all); ``axis``/``keepdims`` are accepted too."""
+        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
+        out = _ops.Sum.apply(self, dims, keep)
+        return out if dtype is None else out.to(dtype)
+
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+             keepdims: Any = None) -> Tensor:
+        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
+        count = _count(self.shape, dims)
+        return _ops.Sum.apply(self, dims, keep) / count if count else _ops.Sum.apply(self, dims, keep) * np.nan
+
+    def amax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+             keepdims: Any = None) -> Tensor:
+        """Largest value over `dim`; ties share the gradient equally."""
+        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
+        _nonempty(self, dims, "amax")
+        return _ops.Max.apply(self, dims, keep)
+
+    def amin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+             keepdims: Any = None) -> Tensor:
+        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
+        _nonempty(self, dims, "amin")
+        return -_ops.Max.apply(-self, dims, keep)
+
+    def max(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+            keepdims: Any = None) -> Any:
+        """The largest value; with an int `dim`, a ``(values, indices)`` pair as PyTorch returns."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None and axis is None:
+            return self.amax()
+        values = self.amax(dim, keepdim, axis=axis, keepdims=keepdims)
+        d = dim if dim is not None else axis
+        return _ops.MinMax(values, self.argmax(d, keepdim or builtins.bool(keepdims)))
+
+    def min(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+            keepdims: Any = None) -> Any:
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None and axis is None:
+            return self.amin()
+        values = self.amin(dim, keepdim, axis=axis, keepdims=keepdims)
+        d = dim if dim is not None else axis
+        return _ops.MinMax(values, self.argmin(d, keepdim or builtins.bool(keepdims)))
+
+    def argmax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
+        """Index of the largest value (of the flattened tensor when dim is None); no gradient."""
+        return _arg_reduce(np.argmax, self, dim if dim is not None else axis, keepdim)
+
+    def argmin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
+        return _arg_reduce(np.argmin, self, dim if dim is not None else axis, keepdim)
+
+    def var(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: Any = 1,
+            unbiased: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+        """Variance: mean of squared deviations, divided by N - correction (1 by default, as PyTorch)."""
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
+        deviation = self - self.mean(dims, keepdim=True)
+        return (deviation * deviation).sum(dims, keep) / builtins.max(_count(self.shape, dims) - correction, 0)
+
+    def std(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: Any = 1,
+            unbiased: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
+                        keepdims=keepdims).sqrt()
+
+    def logsumexp(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+                  keepdims: Any = None) -> Tensor:
+        """log Σ exp(x), computed as m + log Σ exp(x - m) with m = max(x) so nothing overflows;
+        +inf entries give +inf and groups of only -inf give -inf, with finite gradients."""
+        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
+        return _ops.LogSumExp.apply(self, dims, keep)
+
+    def prod(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+             keepdims: Any = None) -> Tensor:
+        """Product over `dim`, built from multiplications (exact gradients even with zeros)."""
+        dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
+        return _ops.product(self, dims, keep)
+
+    def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        dims, keep = _reduction_args(self, dim, None, keepdim, None)
+        return Tensor._make(np.asarray(self.data.all(axis=dims, keepdims=keep)), None)
+
+    def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        dims, keep = _reduction_args(self, dim, None, keepdim, None)
+        return Tensor._make(np.asarray(self.data.any(axis=dims, keepdims=keep)), None)
+
+    # --- softmax (chapter 23.13) ---------------------------------------------------------------
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        """p_i = e^{s_i} / Σ_j e^{s_j}, shifted by max(s) so large scores do not overflow."""
+        if self.data.dtype.kind != "f":
+            _needs_float(self, "softmax")
+        return _ops.Softmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        """log p_i = s_i - logsumexp(s): stable where log(softmax) would give -inf."""
+        if self.data.dtype.kind != "f":
+            _needs_float(self, "log_softmax")
+        return _ops.LogSoftmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
+
+
+def _needs_float(t: Tensor, name: str) -> None:
+    raise TypeError(f"{name}() needs floating point scores; got a tensor of dtype {t.dtype}. Convert it "
+                    "first with .double() or .float() (integer scores are usually a mix-up with the targets).")
+
+
+def _reduction_args(t: Tensor, dim: Any, axis: Any, keepdim: Any, keepdims: Any) -> tuple[Any, builtins.bool]:
+    if dim is None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if dim is None:
+        return None, builtins.bool(keepdim)
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    normalized = tuple(sorted({_dim(d, t.ndim) for d in dims}))
+    if t.ndim == 0:
+        return None, builtins.bool(keepdim)
+    return normalized, builtins.bool(keepdim)
+
+
+def _count(shape: Shape, dims: Any) -> builtins.int:
+    if dims is None:
+        return builtins.int(np.prod(shape, dtype=np.int64))
+    return builtins.int(np.prod([shape[d] for d in dims], dtype=np.int64))
+
+
+def _reduced_shape(shape: Shape, dims: Any) -> Shape:
+    if dims is None:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in dims)
+
+
+def _nonempty(t: Tensor, dims: Any, name: str) -> None:
+    if t.data.size == 0 and (dims is None or builtins.any(t.shape[d] == 0 for d in dims)):
+        raise RuntimeError(f"{name}(): cannot reduce an empty dimension of a tensor of shape {t.shape} "
+                           "(a maximum over nothing is undefined); give dim= over a non-empty dimension")
+
+
+def _arg_reduce(fn: Callable, t: Tensor, dim: Any, keepdim: builtins.bool) -> Tensor:
+    if dim is None:
+        return Tensor._make(np.asarray(fn(t.data)), None)
+    d = _dim(dim, t.ndim)
+    return Tensor._make(np.asarray(fn(t.data, axis=d, keepdims=keepdim)), None)
