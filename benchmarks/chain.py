@@ -11,6 +11,8 @@ forward + backward at 25k, 50k and 100k pairs: linear growth means 4x from 25k t
 """
 from __future__ import annotations
 
+import importlib
+
 import time
 from dataclasses import dataclass
 
@@ -64,42 +66,26 @@ def numpy_hand(p: Problem):
     return run
 
 
-def tinygrad_la_tensors(p: Problem):
-    import tinygrad_la as tg
-    x, w = tg.tensor(p.x, requires_grad=True), tg.tensor(p.w, requires_grad=True)
-    c = tg.tensor(p.c)
+def pytorch_api(library: str):
+    """The chain as PyTorch-API code, run on `library` (tinygrad_la or torch: the same source)."""
+    def engine(p: Problem):
+        torch = importlib.import_module(library)
+        x, w = torch.tensor(p.x, requires_grad=True), torch.tensor(p.w, requires_grad=True)
+        c = torch.tensor(p.c)
 
-    def run():
-        y = x
-        for _ in range(p.pairs):
-            y = y * w + c
-        loss = y.sum()
-        start = time.perf_counter()
-        loss.backward()
-        seconds = time.perf_counter() - start
-        out = result(loss.item(), x.grad.numpy(), w.grad.numpy())
-        x.grad = w.grad = None
-        return Measured(seconds, out)
-    return run
-
-
-def torch_tensors(p: Problem):
-    import torch
-    x, w = torch.tensor(p.x, requires_grad=True), torch.tensor(p.w, requires_grad=True)
-    c = torch.tensor(p.c)
-
-    def run():
-        y = x
-        for _ in range(p.pairs):
-            y = y * w + c
-        loss = y.sum()
-        start = time.perf_counter()
-        loss.backward()
-        seconds = time.perf_counter() - start
-        out = result(loss.item(), x.grad.numpy(), w.grad.numpy())
-        x.grad = w.grad = None
-        return Measured(seconds, out)
-    return run
+        def run():
+            y = x
+            for _ in range(p.pairs):
+                y = y * w + c
+            loss = y.sum()
+            start = time.perf_counter()
+            loss.backward()
+            seconds = time.perf_counter() - start
+            out = result(loss.item(), x.grad.numpy(), w.grad.numpy())
+            x.grad = w.grad = None
+            return Measured(seconds, out)
+        return run
+    return engine
 
 
 def mygrad_tensors(p: Problem):
@@ -145,8 +131,8 @@ TINYGRAD = "tinygrad_la"
 
 ENGINES = [
     Engine(BASELINE, numpy_hand),
-    Engine(TINYGRAD, tinygrad_la_tensors, needs=("tinygrad_la",)),
-    Engine("PyTorch", torch_tensors, needs=("torch",)),
+    Engine(TINYGRAD, pytorch_api("tinygrad_la"), needs=("tinygrad_la",)),
+    Engine("PyTorch", pytorch_api("torch"), needs=("torch",)),
     Engine("MyGrad", mygrad_tensors, needs=("mygrad",), slow=True),                  # ~10 s a run
     Engine("micrograd (4 scalars)", micrograd_scalars, needs=("micrograd",), slow=True),  # ~15 s to fail
 ]

@@ -11,6 +11,8 @@ over the cost of the two or three NumPy calls an op needs anyway.
 """
 from __future__ import annotations
 
+import importlib
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,36 +69,23 @@ def numpy_hand(p: Problem):
     return run
 
 
-def tinygrad_la_tensors(p: Problem):
-    import tinygrad_la as tg
-    x, a, b = (tg.tensor(v, requires_grad=True) for v in (p.x, p.a, p.b))
+def pytorch_api(library: str):
+    """The chain of ops as PyTorch-API code, run on `library` (tinygrad_la or torch: the same source)."""
+    def engine(p: Problem):
+        torch = importlib.import_module(library)
+        x, a, b = (torch.tensor(v, requires_grad=True) for v in (p.x, p.a, p.b))
 
-    def run():
-        h = x
-        for _ in range(p.links):
-            h = (h * a + b).relu()
-        loss = h.sum()
-        loss.backward()
-        out = result(loss.item(), x.grad.numpy(), a.grad.numpy(), b.grad.numpy())
-        x.grad = a.grad = b.grad = None
-        return out
-    return run
-
-
-def torch_tensors(p: Problem):
-    import torch
-    x, a, b = (torch.tensor(v, requires_grad=True) for v in (p.x, p.a, p.b))
-
-    def run():
-        h = x
-        for _ in range(p.links):
-            h = torch.relu(h * a + b)
-        loss = h.sum()
-        loss.backward()
-        out = result(loss.item(), x.grad.numpy(), a.grad.numpy(), b.grad.numpy())
-        x.grad = a.grad = b.grad = None
-        return out
-    return run
+        def run():
+            h = x
+            for _ in range(p.links):
+                h = (h * a + b).relu()
+            loss = h.sum()
+            loss.backward()
+            out = result(loss.item(), x.grad.numpy(), a.grad.numpy(), b.grad.numpy())
+            x.grad = a.grad = b.grad = None
+            return out
+        return run
+    return engine
 
 
 def mygrad_tensors(p: Problem):
@@ -159,8 +148,8 @@ TINYGRAD = "tinygrad_la"
 
 ENGINES = [
     Engine(BASELINE, numpy_hand),
-    Engine(TINYGRAD, tinygrad_la_tensors, needs=("tinygrad_la",)),
-    Engine("PyTorch", torch_tensors, needs=("torch",)),
+    Engine(TINYGRAD, pytorch_api("tinygrad_la"), needs=("tinygrad_la",)),
+    Engine("PyTorch", pytorch_api("torch"), needs=("torch",)),
     Engine("MyGrad", mygrad_tensors, needs=("mygrad",)),
     Engine("HIPS autograd", autograd_functional, needs=("autograd",)),
     Engine("micrograd (4 scalars)", micrograd_scalars, needs=("micrograd",)),
