@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import tinygrad_la as tg
 from tinygrad_la import engine
 from tinygrad_la.value import Value, value_grad
 
@@ -338,3 +339,13 @@ def test_pow_with_value_exponent_at_the_edges():
     y = a ** b
     y.backward()
     assert y.data == 4.0 and a.grad == -4.0 and math.isnan(b.grad)   # log of a negative base
+
+
+def test_no_grad_records_nothing_for_values_either():
+    a, b = Value(2.0), Value(3.0)
+    with tg.no_grad():
+        c = a * b + 1
+    assert c.data == 7.0 and c._parents == ()
+    d = c * a                      # recorded again: c is a constant here
+    d.backward()
+    assert (a.grad, b.grad, c.grad) == (7.0, 0.0, 2.0)

@@ -22,6 +22,7 @@ import numbers
 from typing import Any, Callable, Sequence, Union
 
 from . import engine
+from .engine import _mode
 
 Number = Union[int, float]
 
@@ -299,11 +300,12 @@ _new = object.__new__
 
 def _node(data: float, parents: tuple, op: str, deriv: Callable) -> Value:
     # What every op returns: __init__ without the checks (the data is already a float).
+    # Under no_grad() nothing is recorded: the result is a constant, as a Tensor's would be.
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out._parents = parents
+    out._parents = parents if _mode.enabled else ()
     out._op = op
     out._deriv = deriv
     out._aux = None
