@@ -312,6 +312,20 @@ def test_max_shares_gradient_among_ties() -> None:
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.5, 0.5])
 
 
+@pytest.mark.parametrize("method", ["max", "min"])
+def test_max_with_dim_sends_the_gradient_to_the_returned_index(method: str) -> None:
+    # as PyTorch: values are picked at `indices`, so a tie's gradient goes to that entry only
+    x = tg.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+    sign = 1.0 if method == "max" else -1.0
+    values, indices = getattr(x * sign, method)(dim=1)
+    np.testing.assert_array_equal(indices.numpy(), [1, 0])
+    np.testing.assert_array_equal((values * sign).numpy(), [3.0, 2.0])
+    (values * tg.tensor([10.0, 100.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), sign * np.array([[0.0, 10.0, 0.0], [100.0, 0.0, 0.0]]))
+    kept, where = getattr(x, method)(dim=0, keepdim=True)
+    assert kept.shape == (1, 3) and where.shape == (1, 3)
+
+
 # --- softmax (chapter 23.13) ----------------------------------------------------------------------
 
 def np_softmax(a: np.ndarray, dim: int) -> np.ndarray:

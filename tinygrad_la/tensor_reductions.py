@@ -59,9 +59,7 @@ class _Reductions:
             return self.maximum(dim)
         if dim is None and axis is None:
             return self.amax()
-        values = self.amax(dim, keepdim, axis=axis, keepdims=keepdims)
-        d = dim if dim is not None else axis
-        return _ops.MinMax(values, self.argmax(d, keepdim or builtins.bool(keepdims)))
+        return _selected(self, np.argmax, dim if dim is not None else axis, keepdim or builtins.bool(keepdims))
 
     def min(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
             keepdims: Any = None) -> Any:
@@ -69,9 +67,7 @@ class _Reductions:
             return self.minimum(dim)
         if dim is None and axis is None:
             return self.amin()
-        values = self.amin(dim, keepdim, axis=axis, keepdims=keepdims)
-        d = dim if dim is not None else axis
-        return _ops.MinMax(values, self.argmin(d, keepdim or builtins.bool(keepdims)))
+        return _selected(self, np.argmin, dim if dim is not None else axis, keepdim or builtins.bool(keepdims))
 
     def argmax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
         """Index of the largest value (of the flattened tensor when dim is None); no gradient."""
@@ -172,3 +168,23 @@ def _arg_reduce(fn: Callable, t: Tensor, dim: Any, keepdim: builtins.bool) -> Te
         return Tensor._make(np.asarray(fn(t.data)), None)
     d = _dim(dim, t.ndim)
     return Tensor._make(np.asarray(fn(t.data, axis=d, keepdims=keepdim)), None)
+
+
+def _selected(t: Any, arg_reduce: Any, dim: Any, keepdim: builtins.bool) -> Any:
+    """max(dim)/min(dim): the (values, indices) pair, with the values picked out of `t` at the
+    indices, so the gradient goes to the entry returned (as PyTorch), not shared among ties."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"max/min with dim= take one int dimension; got {dim!r} (use amax/amin for several)")
+    d = _dim(dim, t.ndim)
+    if t.ndim == 0:
+        return _ops.MinMax(t * 1, Tensor._make(np.asarray(0), None))
+    if t.shape[d] == 0:
+        raise IndexError(f"max/min(): dimension {d} of a tensor of shape {t.shape} is empty; there is "
+                         "nothing to pick")
+    where = arg_reduce(t.data, axis=d, keepdims=True)
+    grid = list(np.indices(where.shape, sparse=True))
+    grid[d] = where
+    values = t[tuple(grid)]
+    if not keepdim:
+        values, where = values.squeeze(d), where.squeeze(d)
+    return _ops.MinMax(values, Tensor._make(np.asarray(where), None))
