@@ -1293,3 +1293,22 @@ def test_anomaly_detection_costs_no_stack_walk_when_off(monkeypatch):
     with autograd.detect_anomaly():
         (x.exp() * x).sum().backward()
     assert len(calls) >= 3
+
+
+def test_inference_mode_is_no_grad_in_every_form():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.inference_mode():
+        assert not (x * 2).requires_grad
+    with tg.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @tg.inference_mode
+    def bare(t):
+        return t * 2
+
+    @tg.inference_mode()
+    def called(t):
+        return t * 2
+
+    assert not bare(x).requires_grad and not called(x).requires_grad
+    assert (x * 2).requires_grad and tg.is_grad_enabled()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .tensor import Tensor                      # first: the other modules build on it
 from . import ops as _ops
-from .engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .engine import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Function
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: A004
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)

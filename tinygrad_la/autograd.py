@@ -6,11 +6,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import engine
-from .engine import _mode, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .engine import _mode, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Function
 from .tensor import Tensor, _seed_gradient
 
-__all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
            "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
 

@@ -90,6 +90,18 @@ class enable_grad(no_grad):
     _target = True
 
 
+class inference_mode(_ModeContext):
+    """PyTorch's inference_mode: here the same as no_grad() (``inference_mode(False)`` records)."""
+
+    def __new__(cls, mode: Any = True) -> Any:
+        context = super().__new__(cls)
+        if callable(mode):   # used bare, as @inference_mode
+            context._target = False
+            return context(mode)
+        context._target = not mode
+        return context
+
+
 class set_grad_enabled(_ModeContext):
     """Switch recording on or off: as a call, at once; as a context manager, for the block."""
 
