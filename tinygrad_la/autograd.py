@@ -1,7 +1,7 @@
 """PyTorch's ``torch.autograd`` names: grad, backward, Function, and anomaly detection."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -101,5 +101,3 @@ class detect_anomaly:
     def __exit__(self, *exc: Any) -> None:
         set_detect_anomaly(self._previous)
 
-
-_unused: Sequence = (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, Function)

@@ -107,9 +107,9 @@ def _signature(args: tuple) -> tuple:
 # --- tracing --------------------------------------------------------------------------------------
 
 def _trace(fn: Callable, args: tuple) -> tuple[Program, Any]:
-    tracer = Tracer(args)
     if _mode.tracer is not None:
         raise CompileError("a compiled function cannot call another compiled function while tracing")
+    tracer = Tracer(args)
     _mode.tracer = tracer
     _mode.watching = True
     try:
@@ -165,8 +165,6 @@ class Tracer:
             if id(value.data) in self.names:
                 return self.names[id(value.data)]
             return f"{self._object(value, 't')}.data"   # a tensor from outside (a weight): its current data
-        if isinstance(value, np.ndarray) and id(value) in self.names:
-            return self.names[id(value)]
         return self._object(value, "k")                # a constant (a number, an index, an array)
 
     def _result(self, result: Tensor, expr: str) -> None:
@@ -280,7 +278,7 @@ class Tracer:
     # -- the program
 
     def program(self, result: Any) -> Program:
-        outputs = _map_outputs(result, self._array_expr_or_none)
+        outputs = _map_outputs(result, self._output_expr)
         body = ["def replay(" + ", ".join(f"a{i}" for i in range(self._arity)) + "):"]
         body += ["    " + line for line in self.lines] or ["    pass"]
         body.append(f"    return {outputs}")
@@ -290,7 +288,7 @@ class Tracer:
         exec(source, namespace)   # noqa: S102 (our own generated code)
         return Program(namespace["replay"], source)
 
-    def _array_expr_or_none(self, tensor: Tensor) -> str:
+    def _output_expr(self, tensor: Tensor) -> str:
         key = id(tensor)
         if key not in self.names:
             raise CompileError("the compiled function returns a tensor it did not compute from its arguments "

@@ -11,7 +11,7 @@ float32 the differences drown in rounding.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 

@@ -20,8 +20,7 @@ import numpy as np
 
 from .dtypes import get_default_dtype
 from .function import Function
-from .engine import _mode  # noqa: F401
-from .tensor import Tensor, _bump, _counter, _dim, _inplace, _reduced_shape  # noqa: F401
+from .tensor import Tensor
 
 
 class Op(Function):

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..engine import _mode, enable_grad, no_grad
+from ..engine import _mode, enable_grad
 from ..tensor import Tensor, _bump
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
