@@ -912,12 +912,14 @@ def test_update_of_a_tensor_that_only_an_output_saving_op_used_is_fine():
     np.testing.assert_allclose(w.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-15)
 
 
-def test_a_recorded_change_of_a_saved_output_keeps_the_old_value_for_backward():
+def test_a_recorded_change_of_a_saved_output_makes_its_backward_raise():
+    # PyTorch writes into the memory Exp saved, so its backward must raise, not use the new values
     x = leaf([1.0, 2.0])
     y = x.exp()                                  # Exp saved y itself
-    y += 1                                       # recorded: y gets a new array, the saved one stays
-    y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]))
+    y += 1                                       # recorded, written into y's array
+    np.testing.assert_allclose(y.numpy(), np.exp([1.0, 2.0]) + 1)
+    with pytest.raises(RuntimeError, match=r"ExpBackward0.*modified by an in-place operation"):
+        y.sum().backward()
 
 
 def test_modifying_a_saved_output_under_no_grad_then_backward_raises():
@@ -944,16 +946,14 @@ def test_modifying_a_saved_input_under_no_grad_then_backward_raises():
     lambda a: a.__iadd__(1.0),
     lambda a: a.__setitem__(0, 5.0),
 ], ids=["mul_", "+=", "setitem"])
-def test_a_recorded_change_of_a_saved_input_keeps_the_old_value_for_backward(change):
-    # A recorded in-place op gives `a` a new array and leaves the old one as it was, so the
-    # backward of y = a * a still sees the values y was computed from: dy/dx = 2a = 2x.
-    # (PyTorch writes into the old memory and so has to raise here; we need not.)
+def test_a_recorded_change_of_a_saved_input_makes_its_backward_raise(change):
+    # As PyTorch: the in-place op writes into the array Mul saved, so y's backward cannot be right
     x = leaf([1.0, 2.0])
     a = x * 1
     y = a * a                                    # Mul saved a
-    change(a)                                    # recorded: a now has a new array and grad_fn
-    y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+    change(a)                                    # recorded, written into a's array
+    with pytest.raises(RuntimeError, match=r"MulBackward0.*modified by an in-place operation"):
+        y.sum().backward()
 
 
 def test_modifying_a_view_of_a_saved_tensor_then_backward_raises():

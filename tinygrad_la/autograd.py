@@ -67,7 +67,14 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
              create_graph: bool = False) -> None:
     """Accumulate the gradients of several outputs at once (``torch.autograd.backward``)."""
     tensors = _as_list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"tensor {i} passed to autograd.backward does not require grad: it was not "
+                               "computed from a tensor with requires_grad=True (or was computed under "
+                               "no_grad()), so there is nothing to differentiate")
     given = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(tensors)
+    if len(given) != len(tensors):
+        raise RuntimeError(f"grad_tensors has {len(given)} entries but there are {len(tensors)} tensors")
     seeds = [_seed_gradient(t, g, create_graph) for t, g in zip(tensors, given)]
     if retain_graph is None:
         retain_graph = create_graph

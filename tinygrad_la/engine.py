@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import functools
 import gc
+import inspect
 import threading
 from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
 
 
 # ---------------------------------------------------------------------------------------------
@@ -59,16 +62,41 @@ class _ModeContext:
 
     def __call__(self, fn: Callable) -> Callable:
         target = self._target
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def generator(*args: Any, **kwargs: Any) -> Any:
+                # each step of the generator runs in the mode, not just the call that creates it
+                steps = _in_mode(target, fn, *args, **kwargs)
+                resume, value = steps.send, None
+                while True:
+                    try:
+                        item = _in_mode(target, resume, value)
+                    except StopIteration as stop:
+                        return stop.value
+                    try:
+                        value = yield item
+                        resume = steps.send
+                    except GeneratorExit:
+                        _in_mode(target, steps.close)
+                        raise
+                    except BaseException as error:   # thrown in: hand it to the body, in the mode
+                        resume, value = steps.throw, error
+            return generator
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            previous = _mode.enabled
-            _mode.enabled = target
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _mode.enabled = previous
+            return _in_mode(target, fn, *args, **kwargs)
         return wrapper
+
+
+def _in_mode(target: bool, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """fn(*args) with recording switched to `target`, restored afterwards."""
+    previous = _mode.enabled
+    _mode.enabled = target
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _mode.enabled = previous
 
 
 class no_grad(_ModeContext):
@@ -125,12 +153,13 @@ class set_grad_enabled(_ModeContext):
 class Sweep:
     """What one backward pass needs to know while it runs."""
 
-    __slots__ = ("create_graph", "accumulate", "claimed")
+    __slots__ = ("create_graph", "accumulate", "claimed", "wanted")
 
-    def __init__(self, create_graph: bool, accumulate: bool) -> None:
+    def __init__(self, create_graph: bool, accumulate: bool, wanted: dict | None = None) -> None:
         self.create_graph = create_graph   # record the backward pass itself (higher order)
         self.accumulate = accumulate       # add into .grad (backward) or only return (grad)
-        self.claimed: set[int] = set()     # ids of arrays already stored as some leaf's .grad
+        self.claimed: set[int] = set()     # ids of arrays that .grad must not adopt (held elsewhere)
+        self.wanted = wanted               # autograd.grad: node -> its gradient, after its hooks
 
 
 def topological_order(roots: Iterable[Any]) -> list[Any]:
@@ -169,8 +198,8 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
     tracer = _mode.tracer   # tinygrad_la.compile: note this pass so it can be replayed
     if tracer is not None:
         tracer.backward(roots, root_grads, create_graph, capture)
-    sweep = Sweep(create_graph, accumulate=capture is None)
     wanted = None if capture is None else dict.fromkeys(capture)
+    sweep = Sweep(create_graph, accumulate=capture is None, wanted=wanted)
     grads: dict[Any, Any] = {}
     for root, grad in zip(roots, root_grads):
         grads[root] = grad if root not in grads else grads[root] + grad
@@ -202,7 +231,10 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
                     if parent is None or parent_grad is None:
                         continue
                     if parent in grads:
-                        grads[parent] = grads[parent] + parent_grad
+                        total = grads[parent] + parent_grad
+                        if isinstance(total, np.generic):   # NumPy makes 0-d sums scalars: keep arrays
+                            total = np.asarray(total)
+                        grads[parent] = total
                     else:
                         grads[parent] = parent_grad
             if parents and not retain_graph:   # leaves (no parents) have nothing to release

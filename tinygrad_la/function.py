@@ -54,7 +54,6 @@ class Function:
                  "_dtype", "_extra", "_create_graph", "__weakref__")
 
     on_arrays = False   # built-in ops: forward/backward see NumPy arrays instead of Tensors
-    is_view = False     # output shares memory (and so its version counter) with input 0
 
     # --- what a subclass writes --------------------------------------------------------------
 
@@ -94,8 +93,9 @@ class Function:
         """For each forward argument: does it want a gradient?"""
         return self._needs
 
-    def mark_non_differentiable(self, *args: Any) -> None:  # PyTorch API; outputs here are
-        pass                                                 # single, so there is nothing to do
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        """Say that an output of forward gets no gradient: it will not require grad."""
+        self._extras().setdefault("non_differentiable", []).extend(outputs)
 
     # --- the node protocol (see engine.py) -----------------------------------------------------
 
@@ -104,6 +104,7 @@ class Function:
         """Run the op on its arguments and, if anything requires grad, record it."""
         ctx = object.__new__(cls)
         ctx._saved = None
+        ctx._extra = None
         inputs = []      # what a built-in forward sees: the arrays inside the tensors
         parents = []     # the graph node each input came from (None: no gradient wanted)
         needs = []
@@ -111,6 +112,8 @@ class Function:
         grad_mode = _mode.enabled
         for arg in args:
             if isinstance(arg, Tensor):
+                if arg._base is not None and arg._base.grad_fn is not arg._view_of:
+                    _refresh_view(arg)   # its base was changed in place: it reads the new graph
                 inputs.append(arg.data)
                 if grad_mode and arg._requires_grad:
                     parents.append(arg.grad_fn or arg)
@@ -126,24 +129,25 @@ class Function:
         if cls.on_arrays:
             try:
                 returned = out = cls.forward(ctx, *inputs)
-            except ValueError as error:   # NumPy's shape errors, said with the op's name and shapes
-                raise _shape_error(cls, args, error) from None
+            except ValueError as error:   # NumPy's errors, said with the op's name and shapes
+                raise _forward_error(cls, args, error) from None
         else:
             inputs = args
             returned, out = _forward_on_tensors(cls, ctx, args)
         if type(out) is not np.ndarray:
             out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
+        if record and (out.dtype.kind not in "fc" or ctx._extra is not None and _non_differentiable(ctx, returned)):
+            record = False   # integer and bool results, and outputs marked so, never require grad
+            ctx._parents = ()
+        result = Tensor._make(out, ctx if record else None)
+        if out.base is not None:
+            _link_view(result, args, out)
         if not record:
-            result = Tensor._make(out, None)
             if _mode.watching:
                 _watch(ctx, args, result)
             return result
-        result = Tensor._make(out, ctx)
-        if cls.is_view:
-            result._version = _counter(args[0])
         ctx._shape = out.shape
         ctx._dtype = out.dtype
-        ctx._extra = None
         saved = ctx._saved
         if saved is not None:
             # For each saved value note which argument it is (-1: the output, -2: neither) and
@@ -164,6 +168,7 @@ class Function:
                     i += 1
                 else:
                     sources.append(-2)
+                    counters.append(None)
             ctx._saved_from = sources
             ctx._counters = counters
             ctx._made_at = _clock[0]
@@ -173,9 +178,10 @@ class Function:
 
     def _check_versions(self) -> None:
         for counter in self._counters:
-            if counter[0] > self._made_at:
+            if counter is not None and counter[0] > self._made_at:
                 raise RuntimeError(
-                    f"A tensor needed by {self.name()} to compute gradients was modified by an in-place "
+                    f"one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: a tensor saved by {self.name()} was modified by an in-place "
                     "operation after it was used. Use an out-of-place op (x = x + 1, not x += 1) or "
                     ".clone() the tensor before changing it.")
 
@@ -239,6 +245,9 @@ class Function:
         shape = parent._shape
         if grad.shape != shape:
             grad = unbroadcast(grad, shape, self)
+        dtype = parent._dtype
+        if grad.dtype != dtype:   # a gradient has its input's dtype, whatever backward computed in
+            grad = grad.astype(dtype) if not self._create_graph else grad.to(dtype)
         return grad
 
     def _check_finite(self, grads: Any) -> None:
@@ -264,7 +273,9 @@ class Function:
     def _run_extras(self, grad: Any, sweep: Sweep) -> Any:
         hooks = self._extra.get("hooks")
         if hooks:
-            grad = _run_hooks(hooks, grad)
+            grad = _run_hooks(hooks, grad, sweep)
+            if sweep.wanted is not None and self in sweep.wanted:
+                sweep.wanted[self] = grad   # autograd.grad returns the gradient its hooks made
         retained = self._extra.get("retained")
         if retained is not None and sweep.accumulate:
             tensor = retained()
@@ -301,6 +312,10 @@ class Function:
 def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
     """Sum `grad` down to `shape`: the adjoint of NumPy broadcasting (dx = sum over copied axes)."""
     extra = grad.ndim - len(shape)
+    if extra < 0 and all(n == 1 for n in shape[:-extra]):
+        # the input had leading 1s that NumPy dropped (x[0] = v with v of shape (1, 3)): sum to the
+        # rest of the shape, then put them back
+        return unbroadcast(grad, shape[-extra:], node).reshape(shape)
     if extra >= 0:
         axes = tuple(range(extra)) + tuple(
             extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
@@ -329,12 +344,75 @@ def _forward_on_tensors(cls: type, ctx: Function, args: tuple) -> tuple:
     return returned, returned.data
 
 
-def _shape_error(cls: type, args: tuple, error: ValueError) -> Exception:
-    shapes = [tuple(np.shape(a.data if isinstance(a, Tensor) else a)) for a in args
-              if isinstance(a, (Tensor, np.ndarray))]
-    return RuntimeError(f"{cls.__name__}: inputs of shapes {', '.join(map(str, shapes))} do not fit "
-                        f"together ({error}). Shapes broadcast when, from the right, each pair of "
-                        "sizes is equal or one of them is 1.")
+# NumPy's words for "these shapes do not fit": only these errors are said as shape errors
+_SHAPE_WORDS = ("broadcast", "shape", "mismatch", "aligned", "dimension")
+
+
+def _forward_error(cls: type, args: tuple, error: ValueError) -> Exception:
+    """A NumPy ValueError from a built-in forward, said with the op's name (and the shapes, when
+    the shapes are what is wrong)."""
+    tensors = [a for a in args if isinstance(a, (Tensor, np.ndarray))]
+    shapes = ", ".join(str(tuple(np.shape(a.data if isinstance(a, Tensor) else a))) for a in tensors)
+    if any(word in str(error) for word in _SHAPE_WORDS):
+        return RuntimeError(f"{cls.__name__}: inputs of shapes {shapes} do not fit together ({error}). "
+                            "Shapes broadcast when, from the right, each pair of sizes is equal or one "
+                            "of them is 1.")
+    dtypes = ", ".join(str(a.dtype) for a in tensors)
+    return RuntimeError(f"{cls.__name__} cannot compute this for inputs of shapes {shapes} and dtypes "
+                        f"{dtypes}: {error}")
+
+
+def _non_differentiable(ctx: Function, returned: Any) -> bool:
+    """Did forward call ctx.mark_non_differentiable on its output?"""
+    marked = ctx._extra.get("non_differentiable", ())
+    return any(m is returned for m in marked)
+
+
+def _link_view(result: Tensor, args: tuple, out: np.ndarray) -> None:
+    """`out` is a NumPy view: if it shares memory with an input tensor, `result` is a view of that
+    tensor's base. Views share the base's version counter, and an in-place change of a view
+    rewrites the base's graph (see tensor_inplace.py)."""
+    for arg in args:
+        if isinstance(arg, Tensor) and np.may_share_memory(out, arg.data):
+            base = arg if arg._base is None else arg._base
+            result._base = base
+            result._view_of = base.grad_fn
+            result._version = _counter(base)
+            return
+
+
+def _refresh_view(view: Tensor) -> None:
+    """A view whose base changed in place reads the base's new graph: view = base at its positions."""
+    from .shape_ops import AsStrided
+    base = view._base
+    view._view_of = base.grad_fn
+    if base._requires_grad and _mode.enabled:
+        fresh = AsStrided.apply(base, _positions(base.data, view.data))
+        view.grad_fn = fresh.grad_fn
+        view._requires_grad = True
+
+
+def _positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
+    """For each entry of `view` (a NumPy view into `base`'s memory), its flat index in base (C order)."""
+    itemsize = base.itemsize
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    view_addresses = start + _addresses(view)
+    if base.flags.c_contiguous:
+        return view_addresses // itemsize
+    base_addresses = _addresses(base).reshape(-1)
+    order = np.argsort(base_addresses, kind="stable")
+    found = order[np.searchsorted(base_addresses[order], view_addresses)]
+    return found
+
+
+def _addresses(a: np.ndarray) -> np.ndarray:
+    """Byte offset of every entry of `a` from its first entry."""
+    offsets = np.zeros(a.shape, dtype=np.intp)
+    for axis, (n, stride) in enumerate(zip(a.shape, a.strides)):
+        shape = [1] * a.ndim
+        shape[axis] = n
+        offsets = offsets + (np.arange(n, dtype=np.intp) * stride).reshape(shape)
+    return offsets
 
 
 def _watch(ctx: Function, args: tuple, result: Tensor) -> None:

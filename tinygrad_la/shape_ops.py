@@ -21,7 +21,6 @@ from .tensor import Tensor, _bump, _counter, _dim, _inplace
 class Reshape(Op):
     """x viewed with a new shape;  dx = g reshaped back"""
     __slots__ = ("in_shape",)
-    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -36,7 +35,6 @@ class Reshape(Op):
 class Permute(Op):
     """x with its axes reordered (xᵀ for a matrix);  dx = g with the inverse order"""
     __slots__ = ("inverse",)
-    is_view = True
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -53,7 +51,6 @@ class Permute(Op):
 class Expand(Op):
     """x broadcast to a larger shape (no copy);  dx = g summed over the copies (by unbroadcast)"""
     __slots__ = ()
-    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -121,19 +118,65 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
 # --- indexing -------------------------------------------------------------------------------------
 
 def _plain_index(index: Any) -> Any:
-    """Tensors and lists inside an index become arrays, so NumPy reads it as NumPy would."""
-    if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        array = np.asarray(index)
+    """The index as NumPy reads it, with PyTorch's rule where the two differ: integers are applied
+    first, like basic indexing, so x[0, :, [0, 2]] is x[0][:, [0, 2]] (NumPy would count the 0 as
+    an index array and move the selected dimension to the front)."""
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(_plain_item(i) for i in items)
+    if not any(isinstance(i, np.ndarray) for i in items) or not any(_is_int(i) for i in items):
+        return items if isinstance(index, tuple) else items[0]
+    basic = tuple(i if _is_int(i) or i is None or i is Ellipsis else slice(None)
+                  for i in items if not (isinstance(i, np.ndarray) and i.dtype == bool and i.ndim > 1))
+    if len(basic) != len(items):   # a multi-dimensional mask spans several dims: leave it to NumPy
+        return items
+    rest = tuple(slice(None) if i is None else i for i in items if not _is_int(i))
+    return _TwoStep(basic, rest)
+
+
+def _plain_item(item: Any) -> Any:
+    """Tensors and lists inside an index become arrays."""
+    if isinstance(item, Tensor):
+        return item.data
+    if isinstance(item, list):
+        array = np.asarray(item)
         return array.astype(np.intp) if array.size == 0 else array   # x[[]]: no entries (NumPy reads [] as floats)
-    return index
+    return item
+
+
+def _is_int(item: Any) -> bool:
+    return isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+
+
+class _TwoStep:
+    """An index applied in two steps, x[basic][rest]: integers (and slices) first, then the index
+    arrays, which is how PyTorch reads an index mixing integers and index arrays."""
+    __slots__ = ("basic", "rest")
+
+    def __init__(self, basic: tuple, rest: tuple) -> None:
+        self.basic, self.rest = basic, rest
+
+    def __repr__(self) -> str:
+        return f"[{self.basic!r}][{self.rest!r}]"
+
+
+def _take(a: Any, index: Any) -> Any:
+    """a[index] for arrays and Tensors."""
+    if type(index) is _TwoStep:
+        return a[index.basic][index.rest]
+    return a[index]
+
+
+def _region(a: np.ndarray, index: Any) -> tuple[np.ndarray, Any]:
+    """An array to write through and the index to write at: a[index] = v is region[at] = v."""
+    if type(index) is _TwoStep:
+        return a[index.basic], index.rest
+    return a, index
 
 
 def _is_basic(index: Any) -> bool:
     """Only ints, slices, None and ...: the result is a view and no entry repeats."""
+    if type(index) is _TwoStep:
+        return False
     items = index if isinstance(index, tuple) else (index,)
     return all(i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)) for i in items)
 
@@ -146,7 +189,7 @@ class Index(Op):
     def forward(ctx, x, index):
         ctx.index = index
         ctx.in_shape = x.shape
-        return x[index]
+        return _take(x, index)
 
     @staticmethod
     def backward(ctx, g):
@@ -161,15 +204,16 @@ class IndexAdd(Op):
     def forward(ctx, g, index, shape):
         ctx.index = index
         out = np.zeros(shape, dtype=g.dtype)
-        if _is_basic(index):
-            out[index] = g
+        region, at = _region(out, index)
+        if _is_basic(at):
+            region[at] = g
         else:
-            np.add.at(out, index, g)
+            np.add.at(region, at, g)
         return out
 
     @staticmethod
     def backward(ctx, G):
-        return G[ctx.index]
+        return _take(G, ctx.index)
 
 
 def index_add(g: Any, index: Any, shape: tuple) -> Any:
@@ -180,13 +224,14 @@ def index_add(g: Any, index: Any, shape: tuple) -> Any:
 
 def index(x: Tensor, idx: Any) -> Tensor:
     idx = _plain_index(idx)
+    if _is_basic(idx):   # x[0, 1] of a matrix: a 0-d view, as PyTorch (NumPy would copy the number)
+        items = idx if isinstance(idx, tuple) else (idx,)
+        if Ellipsis not in items:
+            idx = items + (Ellipsis,)
     try:
-        out = Index.apply(x, idx)
+        return Index.apply(x, idx)   # a basic index gives a view (see function._link_view)
     except IndexError as error:
         raise IndexError(f"index {idx!r} does not fit a tensor of shape {x.shape}: {error}") from None
-    if _is_basic(idx):
-        out._version = _counter(x)   # a basic index is a view: in-place edits reach x
-    return out
 
 
 class SetItem(Op):
@@ -197,29 +242,68 @@ class SetItem(Op):
     def forward(ctx, x, v, index):
         ctx.index = index
         out = x.copy()
-        out[index] = v
+        region, at = _region(out, index)
+        region[at] = v
         kept = np.ones(x.shape, dtype=bool)
-        kept[index] = False
+        region, at = _region(kept, index)
+        region[at] = False
         ctx.save_for_backward(kept)
         return out
 
     @staticmethod
     def backward(ctx, g):
         kept, = ctx.saved_tensors
-        return g * kept, g[ctx.index]
+        return g * kept, _take(g, ctx.index)
 
 
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
     """x[idx] = value: recorded (SetItem) when a tensor involved requires grad, else written in place."""
     idx = _plain_index(idx)
-    recorded = _mode.enabled and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    recorded = _mode.enabled and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+                                  or x._base is not None and x._base._requires_grad)
     try:
         if recorded:
-            _inplace(x, None, lambda t, v: SetItem.apply(t, v, idx), value)
+            _inplace(x, None, lambda t, v: SetItem.apply(t, v, idx), value, False)
         else:
-            x.data[idx] = value.data if isinstance(value, Tensor) else value
+            region, at = _region(x.data, idx)
+            region[at] = value.data if isinstance(value, Tensor) else value
             _bump(x)
     except (IndexError, ValueError) as error:
         kind = IndexError if isinstance(error, IndexError) else RuntimeError
         raise kind(f"cannot assign a value of shape {np.shape(value)} to index {idx!r} of a tensor "
                    f"of shape {x.shape}: {error}") from None
+
+
+# --- views changed in place (see tensor_inplace._rebase) ------------------------------------------
+
+class AsStrided(Op):
+    """x read at flat positions p (a view of x, as PyTorch's as_strided);  dx = g added back at p"""
+    __slots__ = ("in_shape", "positions")
+
+    @staticmethod
+    def forward(ctx, x, positions):
+        ctx.in_shape = x.shape
+        ctx.positions = positions
+        return x.reshape(-1)[positions]
+
+    @staticmethod
+    def backward(ctx, g):
+        n = int(np.prod(ctx.in_shape))
+        return index_add(g, ctx.positions, (n,)).reshape(ctx.in_shape)
+
+
+class CopySlices(Op):
+    """base with v written at flat positions p;  dbase = g with zeros at p,  dv = g at p"""
+    __slots__ = ("positions",)
+
+    @staticmethod
+    def forward(ctx, base, v, positions):
+        ctx.positions = positions
+        return base   # the write itself already happened in place: this node only records it
+
+    @staticmethod
+    def backward(ctx, g):
+        p = ctx.positions
+        kept = np.ones(g.shape, dtype=bool)
+        kept.reshape(-1)[p] = False
+        return g * kept, g.reshape(-1)[p]

@@ -30,7 +30,8 @@ from .tensor_shapes import _Shapes, Shape, _dim, _infer_shape, _shape_arg  # noq
 class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
     """An n-dimensional array with reverse-mode autodiff (PyTorch's ``torch.Tensor``)."""
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version", "_hooks", "_base", "_view_of",
+                 "__weakref__")
 
     __array_priority__ = 1000   # NumPy defers to us in mixed expressions: array * tensor -> Tensor
     _parents = ()               # as a graph node, a leaf has no parents (see engine.py)
@@ -42,6 +43,7 @@ class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
         self.grad_fn = None
         self._version = None   # a version counter, made on the first in-place change (see _bump)
         self._hooks = None
+        self._base = None      # for a view: the tensor whose memory it shares (see tensor_inplace.py)
         if requires_grad:
             self.requires_grad = True
 
@@ -55,6 +57,7 @@ class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
         t.grad_fn = grad_fn
         t._version = None
         t._hooks = None
+        t._base = None
         return t
 
     # --- what it is ----------------------------------------------------------------------------
@@ -73,6 +76,8 @@ class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
+    _dtype = dtype   # as a graph node, like Function._dtype
+
     @property
     def device(self) -> dtypes.device:
         return dtypes.cpu
@@ -84,10 +89,12 @@ class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
     @property
     def is_leaf(self) -> bool:
         """True for tensors you created (not computed by a recorded op)."""
-        return self.grad_fn is None
+        return not self.requires_grad or self.grad_fn is None
 
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._base.grad_fn is not self._view_of:
+            _refresh_view(self)   # a view whose base was changed in place since it was made
         return self._requires_grad
 
     @requires_grad.setter
@@ -470,6 +477,7 @@ _check_device = dtypes._check_device   # "cpu" passes; "cuda", "mps" raise, sayi
 
 
 from . import ops as _ops  # noqa: E402  (ops needs Tensor defined first)
+from .function import _refresh_view  # noqa: E402
 from . import tensor_autograd as _autograd, tensor_inplace as _in_place  # noqa: E402
 from . import tensor_reductions as _reductions, tensor_shapes as _shapes  # noqa: E402
 

@@ -59,7 +59,9 @@ class _Autograd:
     def _backprop(self, grad: Any, sweep: engine.Sweep) -> tuple:
         # a leaf as a node of the graph: its gradient ends here
         if self._hooks is not None:
-            grad = _run_hooks(self._hooks, grad)
+            grad = _run_hooks(self._hooks, grad, sweep)
+            if sweep.wanted is not None and self in sweep.wanted:
+                sweep.wanted[self] = grad   # autograd.grad returns the gradient its hooks made
         if sweep.accumulate:
             self._accumulate(grad, sweep)
         return ()
@@ -109,7 +111,9 @@ class _Autograd:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and version counter)."""
-        t = Tensor._make(self.data, None)
+        # a new array object over the same memory: shared values, but never mistaken for self's
+        # array when an op matches what it saved to its inputs
+        t = Tensor._make(self.data.view(), None)
         t._version = _counter(self)
         return t
 
@@ -154,11 +158,16 @@ def _seed_gradient(output: Tensor, gradient: Any, create_graph: builtins.bool) -
     return Tensor._make(seed, None) if create_graph else seed
 
 
-def _run_hooks(hooks: list, grad: Any) -> Any:
+def _run_hooks(hooks: list, grad: Any, sweep: engine.Sweep | None = None) -> Any:
     as_tensor = isinstance(grad, Tensor)
     value = grad if as_tensor else Tensor._make(grad, None)
     for hook in hooks:
         replaced = hook(value)
         if replaced is not None:
             value = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
-    return value if as_tensor else value.data
+    if as_tensor:
+        return value
+    if sweep is not None:   # a hook may keep what it saw: .grad must never become that array
+        sweep.claimed.add(id(grad))
+        sweep.claimed.add(id(value.data))
+    return value.data

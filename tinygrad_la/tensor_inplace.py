@@ -1,8 +1,10 @@
 """Tensor's in-place methods (x += y, add_, clamp_, fill_, copy_, ...) and PyTorch's rules for them.
 
-An in-place change must not corrupt a gradient: a leaf that requires grad changes only under
-no_grad() (an optimizer step), a recorded change becomes the tensor's new grad_fn, and version
-counters catch a backward that would read a value changed after it was saved (see _inplace).
+In-place changes write into the tensor's memory, so views (basic indexing, reshape/view, transpose,
+expand, detach, ...) see them, as in PyTorch. They must not corrupt a gradient: a leaf that requires
+grad changes only under no_grad() (an optimizer step), a recorded change becomes the tensor's new
+grad_fn (and rewrites its base's graph when it is a view), and version counters catch a backward
+that would read a value changed after it was saved (see _inplace).
 Tensor inherits these methods from `_InPlace`.
 """
 from __future__ import annotations
@@ -28,16 +30,16 @@ class _InPlace:
 
     # --- in place (PyTorch's rules: see _inplace) ----------------------------------------------
 
-    def __iadd__(self, other: Any) -> Tensor: return _inplace(self, np.add, Tensor.__add__, other)
-    def __isub__(self, other: Any) -> Tensor: return _inplace(self, np.subtract, Tensor.__sub__, other)
+    def __iadd__(self, other: Any) -> Tensor: return _inplace(self, np.add, Tensor.__add__, other, False)
+    def __isub__(self, other: Any) -> Tensor: return _inplace(self, np.subtract, Tensor.__sub__, other, False)
     def __imul__(self, other: Any) -> Tensor: return _inplace(self, np.multiply, Tensor.__mul__, other)
     def __itruediv__(self, other: Any) -> Tensor: return _inplace(self, np.true_divide, Tensor.__truediv__, other)
 
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
-        return _inplace(self, np.add, Tensor.__add__, other if alpha == 1 else other * alpha)
+        return _inplace(self, np.add, Tensor.__add__, other if alpha == 1 else other * alpha, False)
 
     def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
-        return _inplace(self, np.subtract, Tensor.__sub__, other if alpha == 1 else other * alpha)
+        return _inplace(self, np.subtract, Tensor.__sub__, other if alpha == 1 else other * alpha, False)
 
     def mul_(self, other: Any) -> Tensor: return _inplace(self, np.multiply, Tensor.__mul__, other)
     def div_(self, other: Any) -> Tensor: return _inplace(self, np.true_divide, Tensor.__truediv__, other)
@@ -51,10 +53,10 @@ class _InPlace:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        return _inplace(self, None, _filled, value)
+        return _inplace(self, None, _filled, value, False)
 
     def copy_(self, source: Any) -> Tensor:
-        return _inplace(self, None, _filled, source)
+        return _inplace(self, None, _filled, source, False)
 
     def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
         from .creation import _generator
@@ -67,33 +69,21 @@ class _InPlace:
             return self.copy_(_generator().normal(mean, std, self.shape))
 
 
-def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any) -> Tensor:
-    """Change `self` in place, as PyTorch does.
+def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any, reads_self: builtins.bool = True) -> Tensor:
+    """Change `self` in place, as PyTorch does: the new values are written into its array, so every
+    view of the same memory sees them, and its version counter goes up, so a backward that saved
+    the old values raises instead of silently using the new ones.
 
-    A leaf that requires grad may only be changed under no_grad() (an optimizer step). When the
-    change must be recorded (grad mode on and a tensor involved requires grad), the result is
-    computed out of place and becomes this tensor's new value and grad_fn; the old array is left
-    as it was, so any backward that saved it still computes the right gradient. Otherwise the
-    array is written in place and its version counter goes up, so a backward that needs the
-    old value raises instead of silently using the new one.
+    When the change must be recorded (grad mode on and a tensor involved requires grad), `op`
+    computes the new value out of place and this tensor takes its grad_fn; if the tensor is a
+    view, its base's graph is rewritten too (see _rebase). A leaf that requires grad may only be
+    changed under no_grad() (an optimizer step). `reads_self`: whether op's backward needs the old
+    values (x * y does, x + y does not); then op sees a copy of them, which stays valid.
     """
     other_requires_grad = isinstance(other, Tensor) and other._requires_grad
-    if _mode.enabled and (self._requires_grad or other_requires_grad):
-        if self.grad_fn is None and self._requires_grad:
-            raise RuntimeError(
-                "a leaf tensor that requires grad is being changed by an in-place operation. Wrap the "
-                "update in `with tinygrad_la.no_grad():` (as an optimizer step does), or use an "
-                "out-of-place op (w = w - lr * w.grad).")
-        result = op(self, other)
-        if result.shape != self.shape:
-            raise RuntimeError(f"in-place update of a tensor of shape {self.shape} would give shape "
-                               f"{result.shape}; an in-place result must keep the tensor's shape")
-        if result.dtype != self.dtype:
-            result = result.to(self.dtype)
-        self.data = result.data
-        self.grad_fn = result.grad_fn
-        self._requires_grad = result._requires_grad
-        return self
+    if _mode.enabled and (self._requires_grad or other_requires_grad
+                          or self._base is not None and self._base._requires_grad):
+        return _recorded_inplace(self, op, other, reads_self)
     if _mode.tracer is not None:
         _mode.tracer.inplace(self, ufunc, op, other)
     value = other.data if isinstance(other, Tensor) else other
@@ -104,12 +94,84 @@ def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any) -> Tensor:
         else:
             ufunc(self.data, value, out=self.data, casting="same_kind")
     except (TypeError, ValueError) as error:
-        value_shape = getattr(value, "shape", ())
-        raise RuntimeError(f"in-place update of a tensor of shape {self.shape} and dtype {self.dtype} "
-                           f"with a value of shape {tuple(value_shape)} failed: {error}. An in-place "
-                           "result must keep the tensor's shape and dtype.") from None
+        raise _write_error(self, value, error) from None
     _bump(self)
     return self
+
+
+def _recorded_inplace(self: Tensor, op: Callable, other: Any, reads_self: builtins.bool) -> Tensor:
+    base = self._base
+    if base is not None and base.grad_fn is not self._view_of:
+        from .function import _refresh_view
+        _refresh_view(self)   # the base changed in place since this view was made
+    if self.grad_fn is None and self._requires_grad:
+        raise RuntimeError(
+            "a leaf tensor that requires grad is being changed by an in-place operation. Wrap the "
+            "update in `with tinygrad_la.no_grad():` (as an optimizer step does), or use an "
+            "out-of-place op (w = w - lr * w.grad).")
+    if base is not None and base.grad_fn is None and base._requires_grad:
+        raise RuntimeError(
+            "a view of a leaf tensor that requires grad is being changed by an in-place operation. "
+            "Change the leaf under `with tinygrad_la.no_grad():`, or clone it first (x = w.clone()).")
+    if not self.data.flags.writeable:
+        raise _write_error(self, other, ValueError("assignment destination is read-only"))
+    old = self
+    if reads_self:   # op's backward may read the old values, which are about to be overwritten
+        old = Tensor._make(self.data.copy(), self.grad_fn)
+        old._requires_grad = self._requires_grad
+    result = op(old, other)
+    if result.shape != self.shape:
+        raise RuntimeError(f"in-place update of a tensor of shape {self.shape} would give shape "
+                           f"{result.shape}; an in-place result must keep the tensor's shape")
+    if result.dtype != self.dtype:
+        if self.dtype.kind not in "fc":
+            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type "
+                               f"{self.dtype} of this in-place operation; convert the tensor first "
+                               "(x = x.float()) or use an out-of-place op")
+        result = result.to(self.dtype)
+    np.copyto(self.data, result.data)
+    _bump(self)
+    node = result.grad_fn
+    if _mode.tracer is not None:
+        _mode.tracer.inplace_recorded(self, result)
+    retained = None if self.grad_fn is None else (self.grad_fn._extra or {}).pop("retained", None)
+    if base is None:
+        self.grad_fn = node
+        self._requires_grad = node is not None
+    else:
+        _rebase(self, base, result)
+    if retained is not None and self.grad_fn is not None:   # retain_grad() follows the tensor
+        self.grad_fn._extras()["retained"] = retained
+    return self
+
+
+def _rebase(view: Tensor, base: Tensor, value: Tensor) -> None:
+    """A view was changed in place to `value`: the base becomes "old base with value written at the
+    view's positions" (CopySlices), and the view reads the new base (AsStrided)."""
+    from .function import _positions
+    from .shape_ops import AsStrided, CopySlices
+    positions = _positions(base.data, view.data)
+    old_base = Tensor._make(base.data, base.grad_fn)   # values unused: CopySlices saves nothing
+    old_base._requires_grad = base._requires_grad
+    new_base = CopySlices.apply(old_base, value, positions)
+    base.grad_fn = new_base.grad_fn
+    base._requires_grad = new_base._requires_grad
+    view._view_of = base.grad_fn
+    if base._requires_grad:
+        view.grad_fn = AsStrided.apply(base, positions).grad_fn
+        view._requires_grad = True
+
+
+def _write_error(self: Tensor, value: Any, error: Exception) -> RuntimeError:
+    if "read-only" in str(error):
+        return RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location (it is an expand()ed or broadcast view). Please clone() the tensor "
+            "before performing the operation.")
+    value_shape = getattr(value, "shape", ())
+    return RuntimeError(f"in-place update of a tensor of shape {self.shape} and dtype {self.dtype} "
+                        f"with a value of shape {tuple(value_shape)} failed: {error}. An in-place "
+                        "result must keep the tensor's shape and dtype.")
 
 
 def _filled(x: Tensor, value: Any) -> Tensor:
