@@ -1312,3 +1312,142 @@ def test_inference_mode_is_no_grad_in_every_form():
 
     assert not bare(x).requires_grad and not called(x).requires_grad
     assert (x * 2).requires_grad and tg.is_grad_enabled()
+
+
+# --- answers PyTorch 2.13 gives (the numbers in the asserts are its outputs) -----------------------
+
+def test_a_gradient_a_hook_kept_is_not_changed_by_the_next_accumulation():
+    x = leaf([1.0, 1.0])
+    seen = []
+    x.register_hook(lambda g: seen.append(g))
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(seen[0].numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_a_gradient_a_non_leaf_hook_kept_is_not_changed_by_the_next_accumulation():
+    x = leaf([1.0, 1.0])
+    h = x + 0
+    seen = []
+    h.register_hook(lambda g: seen.append(g))
+    (h * 2).sum().backward(retain_graph=True)
+    (h * 2).sum().backward()
+    np.testing.assert_array_equal(seen[0].numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 4.0])
+
+
+def test_autograd_grad_returns_what_the_inputs_hooks_made():
+    x = leaf([1.0, 1.0])
+    x.register_hook(lambda g: g * 10)
+    g, = tg.autograd.grad((x * 3).sum(), x)
+    np.testing.assert_array_equal(g.numpy(), [30.0, 30.0])
+    h = x * 2
+    h.register_hook(lambda g: g * 10)
+    g, = tg.autograd.grad((h * 3).sum(), h)
+    np.testing.assert_array_equal(g.numpy(), [30.0, 30.0])
+
+
+def test_backward_inputs_applies_hooks():
+    x = leaf([1.0, 1.0])
+    x.register_hook(lambda g: g * 10)
+    (x * 3).sum().backward(inputs=[x])
+    np.testing.assert_array_equal(x.grad.numpy(), [30.0, 30.0])
+
+
+def test_a_detached_input_is_a_constant_in_the_second_order():
+    x = leaf([1.0, 2.0])
+    g, = tg.autograd.grad((x * x.detach()).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [1.0, 2.0])
+    assert not g.requires_grad     # d/dx of x·c is c: nothing left to differentiate
+
+
+def test_a_second_order_through_x_times_detached_x_plus_x_squared():
+    x = leaf([1.0, 2.0])
+    g, = tg.autograd.grad((x * x.detach() + x * x).sum(), x, create_graph=True)
+    gg, = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_array_equal(gg.numpy(), [2.0, 2.0])
+
+
+def test_mark_non_differentiable_output_does_not_require_grad():
+    class Doubled(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x * 2
+            ctx.mark_non_differentiable(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    out = Doubled.apply(leaf([1.0, 2.0]))
+    assert not out.requires_grad and out.grad_fn is None
+    np.testing.assert_array_equal(out.numpy(), [2.0, 4.0])
+
+
+def test_a_custom_backward_returning_float64_gives_float32_gradients():
+    class Twice(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.double() * 2
+
+    x = tg.tensor([1.0, 1.0], dtype=tg.float32, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.dtype))
+    Twice.apply(x).sum().backward()
+    assert x.grad.dtype == np.float32 and seen == [np.float32]
+    g, = tg.autograd.grad(Twice.apply(x).sum(), x, create_graph=True)
+    assert g.dtype == np.float32
+
+
+def test_no_grad_on_a_generator_function_holds_at_every_step():
+    x = leaf([1.0])
+
+    @tg.no_grad()
+    def steps(n):
+        for _ in range(n):
+            received = yield (x * 2).requires_grad
+            assert received is None or received == "sent"
+
+    gen = steps(3)
+    assert tg.is_grad_enabled()
+    results = [next(gen), gen.send("sent"), next(gen)]
+    assert results == [False, False, False]
+    assert tg.is_grad_enabled()
+
+
+def test_enable_grad_on_a_generator_function_records_inside_no_grad():
+    x = leaf([1.0])
+
+    @tg.enable_grad()
+    def steps():
+        yield (x * 2).requires_grad
+
+    with tg.no_grad():
+        assert list(steps()) == [True]
+
+
+def test_a_float32_tensor_cast_to_float64_and_used_twice_backpropagates():
+    w = tg.tensor(2.0, dtype=tg.float32, requires_grad=True)
+    d = w.double()
+    (d * d + d).backward()
+    assert w.grad.dtype == np.float32
+    assert w.grad.item() == 5.0
+
+
+def test_autograd_backward_of_a_tensor_that_does_not_require_grad_raises():
+    with pytest.raises(RuntimeError, match="tensor 0 passed to autograd.backward does not require grad"):
+        tg.autograd.backward(tg.zeros(3))
+
+
+def test_a_forward_error_that_is_not_about_shapes_does_not_say_shapes():
+    from tinygrad_la.function import _forward_error
+    error = _forward_error(type("Pow", (), {}), (tg.tensor([1, 2]),), ValueError("Integers to negative "
+                                                                                 "integer powers are not allowed."))
+    assert "shapes (2,)" in str(error) and "do not fit" not in str(error)
+    assert "negative integer powers" in str(error)

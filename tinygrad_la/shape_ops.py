@@ -296,6 +296,10 @@ class CopySlices(Op):
     """base with v written at flat positions p;  dbase = g with zeros at p,  dv = g at p"""
     __slots__ = ("positions",)
 
+    @classmethod
+    def name(cls) -> str:
+        return "CopySlices"   # PyTorch's name for this node
+
     @staticmethod
     def forward(ctx, base, v, positions):
         ctx.positions = positions
