@@ -171,3 +171,11 @@ def test_a_detached_tensor_shares_the_version_counter():
     np.testing.assert_array_equal(h.numpy(), [2.0, 3.0])
     with pytest.raises(RuntimeError, match="in-place"):
         y.sum().backward()
+
+
+def test_multiplying_a_tensor_in_place_by_itself_then_backward_raises_as_pytorch():
+    a = leaf([1.0, 2.0, 3.0]) * 1
+    a.mul_(a)                  # the second factor is the very memory being overwritten
+    np.testing.assert_array_equal(a.numpy(), [1.0, 4.0, 9.0])
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        a.sum().backward()
