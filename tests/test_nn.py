@@ -1213,6 +1213,39 @@ def test_clip_grad_value_keeps_nan_and_returns_none() -> None:
     np.testing.assert_array_equal(params[0].grad.numpy(), [1.0, -1.0, math.nan, 0.5])
 
 
+_ITERABLES = {"generator": lambda ps: (p for p in ps), "filter": lambda ps: filter(lambda p: p is not None, ps),
+              "iter(list)": iter, "map": lambda ps: map(lambda p: p, ps), "tuple": tuple,
+              "dict.values()": lambda ps: dict(enumerate(ps)).values()}
+
+
+@pytest.mark.parametrize("kind", list(_ITERABLES))
+def test_clip_grad_norm_clips_parameters_given_as_any_iterable(kind: str) -> None:
+    # the iterable is read once: an iterator read again for the clipping would be empty
+    params = _with_grads([[3.0, 0.0], [4.0]])
+    norm = nn.utils.clip_grad_norm_(_ITERABLES[kind](params), max_norm=1.0)
+    assert norm.item() == 5.0
+    np.testing.assert_allclose([*params[0].grad.numpy(), *params[1].grad.numpy()],
+                               np.array([3.0, 0.0, 4.0]) / (5.0 + 1e-6), rtol=1e-15)
+
+
+@pytest.mark.parametrize("kind", list(_ITERABLES))
+def test_clip_grad_value_and_clip_grads_with_norm_take_any_iterable(kind: str) -> None:
+    params = _with_grads([[3.0, -7.0], [0.5]])
+    nn.utils.clip_grad_value_(_ITERABLES[kind](params), 1.0)
+    np.testing.assert_array_equal(params[0].grad.numpy(), [1.0, -1.0])
+    nn.utils.clip_grads_with_norm_(_ITERABLES[kind](params), 0.5, tg.tensor(1.5, dtype=tg.float64))
+    np.testing.assert_allclose(params[0].grad.numpy(), np.array([1.0, -1.0]) * 0.5 / (1.5 + 1e-6), rtol=1e-15)
+    assert nn.utils.get_total_norm(_ITERABLES[kind]([p.grad for p in params])).item() > 0
+
+
+@pytest.mark.parametrize("kind", list(_ITERABLES))
+def test_parameters_to_vector_and_back_take_any_iterable(kind: str) -> None:
+    params = [nn.Parameter(t64([1.0, 2.0])), nn.Parameter(t64([[3.0]]))]
+    np.testing.assert_array_equal(nn.utils.parameters_to_vector(_ITERABLES[kind](params)).numpy(), [1, 2, 3])
+    nn.utils.vector_to_parameters(t64([4.0, 5.0, 6.0], False), _ITERABLES[kind](params))
+    np.testing.assert_array_equal(params[1].numpy(), [[6.0]])
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3.0, 0.5, 0.0, float("-inf")])

@@ -116,15 +116,22 @@ def _shape_of(output: Any) -> Any:
 # by min(max_norm / (norm + 1e-6), 1), so a nan or inf norm gives nan (or zero) gradients unless
 # error_if_nonfinite=True refuses it first. Nothing is changed before every check has passed.
 
-def _grads(parameters: Any) -> list[Tensor]:
-    """The gradients of `parameters` (a tensor or an iterable of them) that exist."""
+def _parameter_list(parameters: Any) -> list[Tensor]:
+    """`parameters` (a tensor, or any iterable of them: a list, a generator, filter(...)) as a list,
+    read once: an iterator read a second time is empty, and nothing would be clipped."""
     if isinstance(parameters, Tensor):
-        parameters = [parameters]
-    else:
-        is_generator = isinstance(parameters, types.GeneratorType)
-        parameters = list(parameters)
-        if is_generator and not parameters:
-            warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=3)
+        return [parameters]
+    if isinstance(parameters, list):
+        return parameters
+    is_generator = isinstance(parameters, types.GeneratorType)
+    parameters = list(parameters)
+    if is_generator and not parameters:
+        warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=3)
+    return parameters
+
+
+def _grads(parameters: list[Tensor]) -> list[Tensor]:
+    """The gradients of `parameters` (a list from _parameter_list) that exist."""
     for i, p in enumerate(parameters):
         if not isinstance(p, Tensor):
             raise TypeError(f"parameters[{i}] is a {type(p).__name__}; gradient clipping takes Tensors "
@@ -171,7 +178,7 @@ def get_total_norm(tensors: Any, norm_type: float = 2.0, error_if_nonfinite: boo
 def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Any, foreach: bool | None = None) -> None:
     """Multiply every gradient by min(max_norm / (total_norm + 1e-6), 1), in place."""
     _check_bound("max_norm", max_norm)
-    grads = _grads(parameters)
+    grads = _grads(_parameter_list(parameters))
     if not grads:
         return
     norm = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm, dtype=np.float64)
@@ -193,10 +200,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
     p (``inf`` for the largest entry). With ``error_if_nonfinite=True`` a nan or inf norm raises and
     leaves the gradients as they were; otherwise they are scaled by it (to nan or zero), as PyTorch.
     """
-    if isinstance(parameters, types.GeneratorType):
-        parameters = list(parameters)
-        if not parameters:
-            warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=2)
+    parameters = _parameter_list(parameters)   # read once: the norm and the clipping both need it
     _check_bound("max_norm", max_norm)
     grads = _grads(parameters)
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
@@ -209,7 +213,7 @@ def clip_grad_value_(parameters: Any, clip_value: float, foreach: bool | None = 
     _check_bound("clip_value", clip_value)
     clip_value = float(clip_value)
     with no_grad():
-        for g in _grads(parameters):
+        for g in _grads(_parameter_list(parameters)):
             if g.data.flags.writeable:
                 np.clip(g.data, -clip_value, clip_value, out=g.data)
                 _bump(g)
