@@ -809,6 +809,97 @@ def test_ignore_index_skips_entries_and_out_of_range_ignore_value_is_fine() -> N
     assert np.all(x.grad.numpy()[[1, 3]] == 0)
 
 
+# PyTorch 2.13 on x = [[1, 2, -0.5], [0, -1, 3]]: a mean over no kept weight is 0/0 = nan, but an
+# ignored row's gradient is 0, so one padding-only batch does not turn every weight into nan.
+_PADDING_ONLY_LOSS = {"mean": math.nan, "sum": 0.0, "none": [0.0, 0.0]}
+_LOGITS = [[1.0, 2.0, -0.5], [0.0, -1.0, 3.0]]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weight", [None, [1.0, 2.0, 0.5]])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_cross_entropy_of_a_padding_only_batch_has_zero_gradient(reduction: str, weight: Any,
+                                                                 label_smoothing: float) -> None:
+    x = t64(_LOGITS)
+    loss = F.cross_entropy(x, tg.tensor([-100, -100]), weight=None if weight is None else t64(weight, False),
+                           reduction=reduction, label_smoothing=label_smoothing)
+    np.testing.assert_array_equal(loss.numpy(), _PADDING_ONLY_LOSS[reduction])
+    loss.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weight", [None, [1.0, 2.0, 0.5]])
+def test_nll_loss_of_a_padding_only_batch_has_zero_gradient(reduction: str, weight: Any) -> None:
+    x = t64(_LOGITS)
+    loss = F.nll_loss(x, tg.tensor([-100, -100]), weight=None if weight is None else t64(weight, False),
+                      reduction=reduction)
+    np.testing.assert_array_equal(loss.numpy(), _PADDING_ONLY_LOSS[reduction])
+    loss.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+
+
+def test_a_padding_only_batch_leaves_the_model_finite_after_a_step() -> None:
+    tg.manual_seed(0)
+    model = nn.Linear(3, 4).double()
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+    before = [p.numpy().copy() for p in model.parameters()]
+    for loss_fn in (F.cross_entropy, lambda z, t: F.nll_loss(F.log_softmax(z, 1), t)):
+        opt.zero_grad()
+        loss = loss_fn(model(t64(_LOGITS, False)), tg.tensor([-100, -100]))
+        assert math.isnan(loss.item())
+        loss.backward()
+        opt.step()
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.numpy(), b)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_cross_entropy_mean_over_zero_total_weight_is_nan_on_kept_rows_only(label_smoothing: float) -> None:
+    # row 0 is kept with a class of weight 0, row 1 is ignored: PyTorch's loss nan (not inf, even where the
+    # smoothing term is not 0), gradient nan on row 0 and 0 on row 1
+    x = t64(_LOGITS)
+    loss = F.cross_entropy(x, tg.tensor([0, -100]), weight=t64([0.0, 2.0, 0.5], False),
+                           label_smoothing=label_smoothing)
+    assert math.isnan(loss.item())
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[math.nan] * 3, [0.0] * 3])
+
+
+def test_nll_loss_mean_over_zero_total_weight_is_nan_at_kept_targets_only() -> None:
+    x = t64(_LOGITS)
+    loss = F.nll_loss(x, tg.tensor([0, -100]), weight=t64([0.0, 2.0, 0.5], False))
+    assert math.isnan(loss.item())
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[math.nan, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_nll_loss_of_an_ignored_row_is_plus_zero() -> None:
+    # PyTorch skips an ignored row (+0.0), where -(x·0) would be -0.0 for a positive x
+    for x in (_LOGITS, -np.array(_LOGITS)):
+        loss = F.nll_loss(t64(x, False), tg.tensor([-100, 1]), reduction="none").numpy()
+        assert math.copysign(1.0, loss[0]) == 1.0 and loss[1] == -x[1][1]
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss", "soft cross_entropy", "mse_loss", "l1_loss",
+                                  "binary_cross_entropy", "binary_cross_entropy_with_logits"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_losses_of_an_empty_batch(name: str, reduction: str) -> None:
+    # PyTorch: the mean of nothing is nan, the sum 0, 'none' empty; the gradient is empty, never an error
+    classes = name in ("cross_entropy", "nll_loss", "soft cross_entropy")
+    x = t64(np.zeros((0, 3) if classes else (0,)))
+    if name == "soft cross_entropy":
+        target = t64(np.zeros((0, 3)), False)
+    elif classes:
+        target = tg.tensor(np.zeros(0, dtype=np.int64))
+    else:
+        target = t64(np.zeros(0), False)
+    loss = getattr(F, name.split()[-1])(x, target, reduction=reduction)
+    np.testing.assert_array_equal(loss.numpy(), {"mean": math.nan, "sum": 0.0, "none": np.zeros(0)}[reduction])
+    loss.sum().backward()
+    assert x.grad.shape == x.shape
+
+
 # =================================================================================================
 # activations and small layers
 # =================================================================================================

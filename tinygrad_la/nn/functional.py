@@ -371,7 +371,9 @@ class MseLoss(Op):
             return e * e
         flat = e.reshape(-1)
         total = flat @ flat
-        return total / e.size if reduction == "mean" else total
+        if reduction == "sum":
+            return total
+        return total / e.size if e.size else np.full((), np.nan, dtype=total.dtype)   # an empty mean is nan
 
     @staticmethod
     def backward(ctx, g):
@@ -379,7 +381,8 @@ class MseLoss(Op):
         e = ctx.error
         if isinstance(g, Tensor):   # create_graph: the error must stay a function of x and y
             e = x - y
-        dx = e * (g * (2 / ctx.error.size if ctx.reduction == "mean" else 2))
+        n = ctx.error.size or 1   # an empty batch has an empty gradient, whatever the scale
+        dx = e * (g * (2 / n if ctx.reduction == "mean" else 2))
         return dx, (-dx if ctx.needs_input_grad[1] else None), None
 
 
@@ -517,7 +520,11 @@ class CrossEntropy(Op):
         ctx.denominator = n if row_weight is None else row_weight.sum()
         if reduction == "none":
             return loss
-        return loss.sum() / ctx.denominator if reduction == "mean" else loss.sum()
+        if reduction == "sum":
+            return loss.sum()
+        if ctx.denominator == 0:   # a mean over no weight (every row ignored, or weighted 0): 0/0
+            return np.full((), np.nan, dtype=x.dtype)
+        return loss.sum() / ctx.denominator
 
     @staticmethod
     def backward(ctx, g):
@@ -528,8 +535,12 @@ class CrossEntropy(Op):
         d = p - y if a is None else p * a - y
         if ctx.reduction == "none":
             scale = g.reshape(-1, 1)
-        else:
-            scale = g / ctx.denominator if ctx.reduction == "mean" else g
+        elif ctx.reduction == "sum":
+            scale = g
+        elif ctx.denominator != 0:
+            scale = g / ctx.denominator
+        else:   # the mean over no weight: 0/0 (nan) on the kept rows, and an ignored row has gradient 0
+            scale = g * (np.nan if ctx.kept is None else np.where(ctx.kept[:, None] > 0, np.nan, 0.0))
         return d * scale, None, None, None, None, None
 
     @staticmethod
@@ -637,8 +648,49 @@ def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: s
         terms = terms * weight.reshape((c,) + (1,) * (input.ndim - class_dim - 1))
     loss = -terms.sum(class_dim)
     if reduction == "mean":
-        return loss.sum() / (input.data.size // c if c else 1)
+        rows = input.data.size // c if c else 1
+        return loss.sum() / rows if rows else loss.sum() + math.nan   # the mean of no rows is nan
     return _reduce(loss, reduction)
+
+
+class NllLoss(Op):
+    """ℓᵢ = -wᵢ·x[i, tᵢ] on log-probabilities x (N, C), wᵢ = weight[tᵢ] (1 without weights, 0 on ignored
+    rows);  dx[i, tᵢ] = -gᵢ·wᵢ, 0 elsewhere. 'mean' divides by Σᵢ wᵢ, as PyTorch."""
+    __slots__ = ("target", "kept", "row_weight", "classes", "reduction", "denominator")
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        kept = target != ignore_index
+        target = np.where(kept, target, 0)
+        row_weight = kept.astype(x.dtype) if weight is None else weight.astype(x.dtype)[target] * kept
+        # an ignored row's loss is +0 (not -0 or -x·0): PyTorch skips it rather than weighting it by 0
+        loss = np.where(kept, -(x[np.arange(len(target)), target] * row_weight), 0.0).astype(x.dtype, copy=False)
+        ctx.target, ctx.kept, ctx.row_weight, ctx.classes = target, kept, row_weight, x.shape[1]
+        ctx.reduction = reduction
+        ctx.denominator = row_weight.sum()
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return loss.sum()
+        if ctx.denominator == 0:   # a mean over no weight (every row ignored, or weighted 0): 0/0
+            return np.full((), np.nan, dtype=x.dtype)
+        return loss.sum() / ctx.denominator
+
+    @staticmethod
+    def backward(ctx, g):
+        n = len(ctx.target)
+        rows = np.arange(n)
+        dloss = np.zeros((n, ctx.classes), dtype=ctx.row_weight.dtype)
+        kept = ctx.kept
+        dloss[rows[kept], ctx.target[kept]] = -ctx.row_weight[kept]   # dℓᵢ/dx[i, tᵢ] = -wᵢ
+        if ctx.reduction == "none":
+            return dloss * g.reshape(-1, 1), None, None, None, None
+        if ctx.reduction == "mean":
+            if ctx.denominator == 0:   # 0/0 on the kept targets; an ignored row has gradient 0
+                dloss[rows, ctx.target] = np.where(ctx.kept, np.nan, 0.0)
+            else:
+                g = g / ctx.denominator
+        return dloss * g, None, None, None, None
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
@@ -657,12 +709,5 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
     target_data, c = _class_target("nll_loss", input, target_data, ignore_index)
     weight = _class_weight("nll_loss", weight, c)
     log_p, classes = _rows(input, target_data, c)
-    kept = classes != ignore_index
-    classes = np.where(kept, classes, 0)
-    row_weight = kept.astype(input.dtype) if weight is None else weight.astype(input.dtype)[classes] * kept
-    loss = -(log_p[np.arange(len(classes)), classes] * row_weight)
-    if reduction == "mean":
-        return loss.sum() / row_weight.sum()
-    if reduction == "sum":
-        return loss.sum()
-    return loss.reshape(target_data.shape)
+    loss = NllLoss.apply(log_p, classes, weight, ignore_index, reduction)
+    return loss.reshape(target_data.shape) if reduction == "none" and input.ndim != 2 else loss
