@@ -20,7 +20,7 @@ import numpy as np
 
 from .dtypes import get_default_dtype
 from .function import Function
-from .tensor import Tensor
+from .tensor import Tensor, _operands
 
 
 class Op(Function):
@@ -91,12 +91,19 @@ class Div(Op):
 
 
 class Pow(Op):
-    """x ** y;  dx = g·y·x^(y-1),  dy = g·x^y·log x"""
+    """x ** y;  dx = g·y·x^(y-1), 0 where y = 0;  dy = g·x^y·log x, 0 where x = 0 and y >= 0
+
+    The zeros are PyTorch's: x^0 is the constant 1 (so d/dx 0^0 is 0, not 0·0^-1 = nan), and
+    0^y is the constant 0 for y > 0 (d/dy 0^y is 0, not 0·log 0 = nan).
+    """
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x, y):
-        out = np.power(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):   # 0^-1 = inf, (-1)^0.5 = nan, as PyTorch
+            out = _integer_power(x, y) if _is_integer(x) and _is_integer(y) else np.power(x, y)
+        if out.dtype.kind == "f" and (type(x) is not np.ndarray or x.dtype.kind != "f"):
+            x = np.asarray(x, dtype=out.dtype)   # log x in backward then stays in the result's dtype
         ctx.save_for_backward(x, y, out)
         return out
 
@@ -104,9 +111,47 @@ class Pow(Op):
     def backward(ctx, g):
         x, y, out = ctx.saved_tensors
         dx_needed, dy_needed = ctx.needs_input_grad
-        dx = g * y * x ** (y - 1) if dx_needed else None
-        dy = g * out * np.log(x) if dy_needed else None
+        dx = dy = None
+        with np.errstate(divide="ignore", invalid="ignore"):   # the masked entries may be inf or nan
+            if dx_needed:
+                if isinstance(y, (int, float)):
+                    dx = np.zeros(out.shape, out.dtype) if y == 0 else g * (y * x ** (y - 1))
+                else:
+                    dx = _select(_data(y) == 0, 0, g * (y * x ** (y - 1)))
+            if dy_needed:
+                constant = np.logical_and(_data(x) == 0, _data(y) >= 0)
+                dy = g * _select(constant, 0, out * np.log(x))
         return dx, dy
+
+
+def _is_integer(v: Any) -> bool:
+    """An integer or bool tensor (array) or Python number."""
+    return v.dtype.kind in "iub" if isinstance(v, np.ndarray) else isinstance(v, int)
+
+
+def _integer_power(x: Any, y: Any) -> np.ndarray:
+    """x ** y for integers, as PyTorch: a negative Python exponent raises; a negative entry of an
+    exponent tensor gives 1/x^|y| truncated to an integer (0, except for x = 1 and x = -1)."""
+    negative = np.less(y, 0)
+    if not negative.any():
+        return np.power(x, y)
+    if not isinstance(y, np.ndarray):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    whole = np.power(x, np.where(negative, 0, y))
+    unit = np.where(np.equal(x, -1), np.where(y % 2 == 0, 1, -1), np.equal(x, 1))
+    return np.where(negative, unit, whole).astype(whole.dtype, copy=False)
+
+
+def _data(v: Any) -> Any:
+    """The array inside a Tensor (under create_graph), for masks that take no gradient."""
+    return v.data if isinstance(v, Tensor) else v
+
+
+def _select(condition: Any, a: Any, b: Any) -> Any:
+    """np.where, recorded (so differentiable again) when a branch is a Tensor under create_graph."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return Where.apply(condition, a, b)
+    return np.where(condition, a, b)
 
 
 class Neg(Op):
@@ -123,35 +168,46 @@ class Neg(Op):
 
 
 class Maximum(Op):
-    """max(x, y) elementwise;  g goes to the larger input (split in half on ties, as PyTorch)"""
+    """max(x, y) elementwise;  dx = g where x wins, g/2 on a tie, 0 where x loses;  dy likewise
+
+    As PyTorch, nan wins: it propagates to the output and each input that is nan gets all of g
+    (as does the other input, since it does not lose: x < nan is false).
+    """
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x, y):
-        x_share = (x > y) + 0.5 * (x == y)
-        ctx.save_for_backward(x_share)
-        return np.maximum(x, y)
+        out = np.maximum(x, y)
+        tie = np.equal(x, y)
+        ctx.save_for_backward(_share(np.less(x, y), tie, out.dtype), _share(np.greater(x, y), tie, out.dtype))
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        x_share, = ctx.saved_tensors
-        return g * x_share, g * (1 - x_share)
+        x_share, y_share = ctx.saved_tensors
+        return g * x_share, g * y_share
 
 
 class Minimum(Op):
-    """min(x, y) elementwise;  g goes to the smaller input (split in half on ties)"""
+    """min(x, y) elementwise;  dx = g where x wins (is smaller), g/2 on a tie, 0 where x loses (nan wins)"""
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x, y):
-        x_share = (x < y) + 0.5 * (x == y)
-        ctx.save_for_backward(x_share)
-        return np.minimum(x, y)
+        out = np.minimum(x, y)
+        tie = np.equal(x, y)
+        ctx.save_for_backward(_share(np.greater(x, y), tie, out.dtype), _share(np.less(x, y), tie, out.dtype))
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        x_share, = ctx.saved_tensors
-        return g * x_share, g * (1 - x_share)
+        x_share, y_share = ctx.saved_tensors
+        return g * x_share, g * y_share
+
+
+def _share(loses: Any, tie: Any, dtype: np.dtype) -> np.ndarray:
+    """An input's share of g, in the output's dtype: 0 where it loses, 1/2 on a tie, else 1."""
+    return np.asarray(1 - 0.5 * tie - loses, dtype=dtype)
 
 
 class Where(Op):
@@ -293,14 +349,14 @@ class Sigmoid(Op):
 
 
 class ReLU(Op):
-    """max(0, x);  dx = g where x > 0, else 0"""
+    """max(0, x);  dx = g where max(0, x) > 0, else 0  (nan in, nan out, and g passes, as PyTorch)"""
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x):
-        active = x > 0
-        ctx.save_for_backward(active)
-        return np.maximum(x, 0)
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(~(out <= 0))
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -309,12 +365,12 @@ class ReLU(Op):
 
 
 class Abs(Op):
-    """|x|;  dx = g·sign(x)  (0 at x = 0, as PyTorch)"""
+    """|x|;  dx = g·sign(x)  (0 at x = 0 and at nan, as PyTorch)"""
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(np.sign(x))
+        ctx.save_for_backward(_sign(x))
         return np.abs(x)
 
     @staticmethod
@@ -342,23 +398,28 @@ class Sqrt(Op):
 
 
 class Clamp(Op):
-    """min(max(x, lo), hi);  dx = g where lo <= x <= hi, else 0"""
+    """min(max(x, lo), hi);  dx = g where lo <= x <= hi;  dlo = g where x < lo < hi;  dhi = g where
+    x > hi, or hi < lo (then the output is hi)  (PyTorch's rule, ties going to x)"""
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        inside = np.ones(x.shape, dtype=bool)
-        if lo is not None:
-            inside &= x >= lo
-        if hi is not None:
-            inside &= x <= hi
-        ctx.save_for_backward(inside)
-        return np.clip(x, lo, hi)
+        out = np.clip(x, lo, hi)
+        inside = np.logical_and(True if lo is None else x >= lo, True if hi is None else x <= hi)
+        _, lo_needed, hi_needed = ctx.needs_input_grad
+        to_lo = to_hi = None
+        if lo_needed:
+            to_lo = x < lo if hi is None else np.logical_and(x < lo, lo < hi)
+        if hi_needed:
+            to_hi = x > hi if lo is None else np.logical_or(x > hi, hi < lo)
+        ctx.save_for_backward(inside, to_lo, to_hi)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        inside, = ctx.saved_tensors
-        return g * inside, None, None
+        inside, to_lo, to_hi = ctx.saved_tensors
+        return (g * inside if ctx.needs_input_grad[0] else None,
+                None if to_lo is None else g * to_lo, None if to_hi is None else g * to_hi)
 
 
 class Cast(Op):
@@ -374,7 +435,7 @@ class Cast(Op):
     def backward(ctx, g):
         if ctx.in_dtype.kind != "f":
             return None
-        return g.astype(ctx.in_dtype) if isinstance(g, np.ndarray) else g.to(ctx.in_dtype)
+        return g.to(ctx.in_dtype) if isinstance(g, Tensor) else np.asarray(g).astype(ctx.in_dtype)
 
 
 class Clone(Op):
@@ -391,24 +452,36 @@ class Clone(Op):
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """x where condition holds, else y (all three broadcast together)."""
-    return Where.apply(condition, x, y)
+    """x where condition holds, else y (all three broadcast together; x and y promoted as by x + y)."""
+    return Where.apply(condition, *_operands(x, y))
+
+
+def _sign(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1 in x's dtype; 0 for nan, as PyTorch (NumPy's sign gives nan)."""
+    if x.dtype.kind == "b":
+        return x.copy()
+    return np.subtract(x > 0, x < 0, dtype=x.dtype)
 
 
 # The ops that reduce, that move entries around, and that multiply matrices have files of their own;
 # their names are re-exported here, so `ops.Sum`, `ops.cat`, ... reach every op from one place.
 from .linalg import MatMul, matmul, Einsum, einsum, _einsum_adjoint, _einsum_subscripts, _LETTERS  # noqa: E402,F401
 from .reductions import (Sum, Max, MinMax, product, _pairwise_product, _keepdim_shape,  # noqa: E402,F401
-                         Softmax, LogSoftmax, LogSumExp)
+                         Softmax, LogSoftmax, LogSumExp, SqrtOfVariance)
 from .shape_ops import (Reshape, Permute, Expand, broadcast_to, Cat, cat, stack,  # noqa: E402,F401
                         _plain_index, _is_basic, Index, IndexAdd, index_add, index, SetItem, setitem)
 
 
 # --- NumPy's ufuncs on Tensors (np.exp(t), array * t) ----------------------------------------------
 
+def _binary(op: type) -> Any:
+    """`op` on two operands promoted as PyTorch does (a NumPy scalar acts like a Python number)."""
+    return lambda a, b: op.apply(*_operands(a, b))
+
+
 UFUNCS = {
-    np.add: Add.apply, np.subtract: Sub.apply, np.multiply: Mul.apply, np.true_divide: Div.apply,
-    np.power: Pow.apply, np.negative: Neg.apply, np.maximum: Maximum.apply, np.minimum: Minimum.apply,
+    np.add: _binary(Add), np.subtract: _binary(Sub), np.multiply: _binary(Mul), np.true_divide: _binary(Div),
+    np.power: _binary(Pow), np.negative: Neg.apply, np.maximum: _binary(Maximum), np.minimum: _binary(Minimum),
     np.exp: Exp.apply, np.log: Log.apply, np.sin: Sin.apply, np.cos: Cos.apply, np.tanh: Tanh.apply,
     np.sqrt: Sqrt.apply, np.absolute: Abs.apply, np.matmul: matmul,
     np.equal: lambda a, b: Tensor(a) == b, np.not_equal: lambda a, b: Tensor(a) != b,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import Op, _floating
+from .ops import Op, _data, _floating, _select
 from .shape_ops import broadcast_to, cat
 from .tensor import Tensor, _reduced_shape
 
@@ -40,14 +40,22 @@ class Sum(Op):
 
 
 class Max(Op):
-    """max x over axes;  dx = g shared equally among the entries that attain the max"""
+    """max x over axes;  dx = g shared equally among the entries that attain the max
+
+    A group holding nan has max nan. Then amax's rule (`nan_wins` False: the entries equal to the
+    max share g) finds no entry equal to nan, and every gradient is nan, as PyTorch's amax; max()
+    of a whole tensor (`nan_wins` True) shares g among the nan entries instead, as PyTorch's max().
+    """
     __slots__ = ("keep_shape",)
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim):
+    def forward(ctx, x, axes, keepdim, nan_wins=False):
         out = x.max(axis=axes, keepdims=True)
         is_max = x == out
-        share = is_max / is_max.sum(axis=axes, keepdims=True)
+        if nan_wins:
+            is_max |= np.isnan(x)
+        with np.errstate(invalid="ignore", divide="ignore"):   # a nan group of amax: 0/0, as PyTorch
+            share = np.divide(is_max, is_max.sum(axis=axes, keepdims=True), dtype=x.dtype if x.dtype.kind == "f" else None)
         ctx.save_for_backward(share)
         ctx.keep_shape = out.shape
         return out if keepdim else out.reshape(x.max(axis=axes).shape if axes is not None else ())
@@ -56,6 +64,24 @@ class Max(Op):
     def backward(ctx, g):
         share, = ctx.saved_tensors
         return g.reshape(ctx.keep_shape) * share
+
+
+class SqrtOfVariance(Op):
+    """std = √var;  dvar = g / (2 std), and 0 where std = 0 (PyTorch's std: a constant group, or one
+    whose variance underflows, has gradient 0, not g / 0)"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, v):
+        out = np.sqrt(v)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _select(_data(out) == 0, 0, g / (2 * out))
 
 
 MinMax = namedtuple("MinMax", ["values", "indices"])   # what max(dim)/min(dim) return, as PyTorch

@@ -13,6 +13,7 @@ the in-place rules with their version counters).
 from __future__ import annotations
 
 import builtins
+import numbers
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -263,10 +264,10 @@ class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
                             "call it on tensor.numpy() for a plain array, or use the tensor method")
         return op(*inputs)
 
-    def add(self, other: Any, alpha: Any = 1) -> Tensor:
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other: Any, alpha: Any = 1) -> Tensor:
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> Tensor: return self * other
@@ -310,12 +311,17 @@ class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
     def abs(self) -> Tensor: return _ops.Abs.apply(self)
     def sqrt(self) -> Tensor: return _ops.Sqrt.apply(self)
     def square(self) -> Tensor: return self * self
-    def sign(self) -> Tensor: return _constant(np.sign, self)
+    def sign(self) -> Tensor: return _constant(_ops._sign, self)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
-        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        """Limit values to [min, max] (numbers or tensors that broadcast); the gradient passes to x
+        where min <= x <= max, and to a tensor bound where the output is that bound."""
         if min is None and max is None:
-            raise ValueError("clamp needs at least one of min and max")
+            raise RuntimeError("clamp: at least one of min and max must not be None")
+        if min is not None:
+            min = _operands(self, min)[1]
+        if max is not None:
+            max = _operands(self, max)[1]
         return _ops.Clamp.apply(self, min, max)
 
     clip = clamp
@@ -421,19 +427,46 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     """PyTorch's type promotion where it differs from NumPy's: a NumPy scalar (or 0-d array) acts
     like a Python number, so it does not turn a float32 tensor into float64; and an integer or
     bool tensor meeting a float tensor takes the float tensor's dtype."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        ka, kb = a.data.dtype.kind, b.data.dtype.kind
-        if ka != kb and "f" in (ka, kb) and ka != "c" and kb != "c":
-            if ka == "f":
-                b = b.to(a.data.dtype)
-            else:
-                a = a.to(b.data.dtype)
-        return a, b
-    if isinstance(b, (np.generic, np.ndarray)) and b.ndim == 0:
-        b = b.item()
-    elif isinstance(a, (np.generic, np.ndarray)) and a.ndim == 0:
-        a = a.item()
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            ka, kb = a.data.dtype.kind, b.data.dtype.kind
+            if ka != kb and "f" in (ka, kb) and ka != "c" and kb != "c":
+                if ka == "f":
+                    b = b.to(a.data.dtype)
+                else:
+                    a = a.to(b.data.dtype)
+            return a, b
+    elif type(a) not in _NUMBERS:
+        a = _operand(a)
+    if type(b) not in _NUMBERS and not isinstance(b, Tensor):
+        b = _operand(b)
     return a, b
+
+
+_NUMBERS = (builtins.float, builtins.int, builtins.bool)   # operands that need no look (the hot path)
+
+
+def _operand(x: Any) -> Any:
+    """A non-tensor operand as NumPy should see it: a NumPy scalar or 0-d array as the Python
+    number it holds, other arrays and lists as arrays; anything else (a Value, a string, None)
+    raises, rather than making a tensor of objects."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        if x.dtype.kind not in "biufc":
+            raise TypeError(f"cannot combine a Tensor with an array of dtype {x.dtype}; give numbers")
+        return x.item() if x.ndim == 0 else x
+    if isinstance(x, (list, tuple)):
+        return _as_array(x)
+    if isinstance(x, (builtins.int, builtins.float, builtins.complex)):   # bool, IntEnum, ... too
+        return x
+    if isinstance(x, numbers.Integral):
+        return builtins.int(x)
+    if isinstance(x, numbers.Real):   # Fraction, Decimal: NumPy would make objects of them
+        return builtins.float(x)
+    from .value import Value
+    hint = (" (a Value is a scalar of its own engine: use value.data for its number, or compute with "
+            "tensors throughout)" if isinstance(x, Value) else "")
+    raise TypeError(f"cannot combine a Tensor with {type(x).__name__}{hint}; give a Tensor, a Python "
+                    "number or a NumPy array")
 
 
 def _as_tensor(x: Any) -> Tensor:

@@ -26,15 +26,22 @@ class _Reductions:
 
     # --- reductions ----------------------------------------------------------------------------
 
-    def sum(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
-            keepdims: Any = None, dtype: Any = None) -> Tensor:
-        """Sum over `dim` (an int, a tuple, or None for all); ``axis``/``keepdims`` are accepted too."""
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None, axis: Any = None,
+            keepdims: Any = None) -> Tensor:
+        """Sum over `dim` (an int, a tuple, or None or () for all), computed in `dtype` if given;
+        ``axis``/``keepdims`` are accepted too."""
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        out = _ops.Sum.apply(self, dims, keep)
-        return out if dtype is None else out.to(dtype)
+        return _ops.Sum.apply(self if dtype is None else self.to(dtype), dims, keep)
 
-    def mean(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None, axis: Any = None,
              keepdims: Any = None) -> Tensor:
+        """Σ x / N over `dim` (an int, a tuple, or None or () for all), computed in `dtype` if given."""
+        if dtype is not None:
+            return self.to(dtype).mean(dim, keepdim, axis=axis, keepdims=keepdims)
+        if self.data.dtype.kind not in "fc":
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
+                               f"point or complex dtype. Got: {self.dtype}; convert it first, e.g. x.double(), "
+                               "or pass dtype=")
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
         count = _count(self.shape, dims)
         return _ops.Sum.apply(self, dims, keep) / count if count else _ops.Sum.apply(self, dims, keep) * np.nan
@@ -58,7 +65,8 @@ class _Reductions:
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         if dim is None and axis is None:
-            return self.amax()
+            _nonempty(self, None, "max")
+            return _ops.Max.apply(self, None, False, True)   # nan wins, its entries share g
         return _selected(self, np.argmax, dim if dim is not None else axis, keepdim or builtins.bool(keepdims))
 
     def min(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
@@ -66,7 +74,8 @@ class _Reductions:
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         if dim is None and axis is None:
-            return self.amin()
+            _nonempty(self, None, "min")
+            return -_ops.Max.apply(-self, None, False, True)
         return _selected(self, np.argmin, dim if dim is not None else axis, keepdim or builtins.bool(keepdims))
 
     def argmax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
@@ -76,19 +85,21 @@ class _Reductions:
     def argmin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
         return _arg_reduce(np.argmin, self, dim if dim is not None else axis, keepdim)
 
-    def var(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: Any = 1,
-            unbiased: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
-        """Variance: mean of squared deviations, divided by N - correction (1 by default, as PyTorch)."""
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: builtins.bool = False, *,
+            correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+        """Variance Σ (x - mean)² / (N - correction), correction 1 by default, as PyTorch; both of its
+        forms: var(dim, unbiased, keepdim) (unbiased=False: correction 0) and var(dim, *, correction,
+        keepdim); var(False) alone is var(unbiased=False)."""
+        dim, correction = _variance_args("var", dim, unbiased, correction)
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
         deviation = self - self.mean(dims, keepdim=True)
         return (deviation * deviation).sum(dims, keep) / builtins.max(_count(self.shape, dims) - correction, 0)
 
-    def std(self, dim: Any = None, keepdim: builtins.bool = False, *, correction: Any = 1,
-            unbiased: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
-                        keepdims=keepdims).sqrt()
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: builtins.bool = False, *,
+            correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+        """√var, with var's arguments; the gradient is 0 where the std is 0 (as PyTorch)."""
+        return _ops.SqrtOfVariance.apply(self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
+                                                  keepdims=keepdims))
 
     def logsumexp(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
                   keepdims: Any = None) -> Tensor:
@@ -97,30 +108,38 @@ class _Reductions:
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
         return _ops.LogSumExp.apply(self, dims, keep)
 
-    def prod(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
+    def prod(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None, axis: Any = None,
              keepdims: Any = None) -> Tensor:
-        """Product over `dim`, built from multiplications (exact gradients even with zeros)."""
+        """Product over `dim`, built from multiplications (exact gradients even with zeros); in
+        `dtype` if given."""
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        return _ops.product(self, dims, keep)
+        return _ops.product(self if dtype is None else self.to(dtype), dims, keep)
 
     def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        dims, keep = _reduction_args(self, dim, None, keepdim, None)
+        """Do all entries over `dim` hold? (dim=() reduces nothing here, as PyTorch's all)"""
+        dims, keep = _reduction_args(self, dim, None, keepdim, None, empty_is_all=False)
         return Tensor._make(np.asarray(self.data.all(axis=dims, keepdims=keep)), None)
 
     def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        dims, keep = _reduction_args(self, dim, None, keepdim, None)
+        """Does any entry over `dim` hold? (dim=() reduces nothing here, as PyTorch's any)"""
+        dims, keep = _reduction_args(self, dim, None, keepdim, None, empty_is_all=False)
         return Tensor._make(np.asarray(self.data.any(axis=dims, keepdims=keep)), None)
 
     # --- softmax (chapter 23.13) ---------------------------------------------------------------
 
-    def softmax(self, dim: int = -1) -> Tensor:
-        """p_i = e^{s_i} / Σ_j e^{s_j}, shifted by max(s) so large scores do not overflow."""
+    def softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """p_i = e^{s_i} / Σ_j e^{s_j}, shifted by max(s) so large scores do not overflow; computed
+        in `dtype` if given."""
+        if dtype is not None:
+            return self.to(dtype).softmax(dim)
         if self.data.dtype.kind != "f":
             _needs_float(self, "softmax")
         return _ops.Softmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
 
-    def log_softmax(self, dim: int = -1) -> Tensor:
-        """log p_i = s_i - logsumexp(s): stable where log(softmax) would give -inf."""
+    def log_softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """log p_i = s_i - logsumexp(s): stable where log(softmax) would give -inf; in `dtype` if given."""
+        if dtype is not None:
+            return self.to(dtype).log_softmax(dim)
         if self.data.dtype.kind != "f":
             _needs_float(self, "log_softmax")
         return _ops.LogSoftmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
@@ -131,7 +150,10 @@ def _needs_float(t: Tensor, name: str) -> None:
                     "first with .double() or .float() (integer scores are usually a mix-up with the targets).")
 
 
-def _reduction_args(t: Tensor, dim: Any, axis: Any, keepdim: Any, keepdims: Any) -> tuple[Any, builtins.bool]:
+def _reduction_args(t: Tensor, dim: Any, axis: Any, keepdim: Any, keepdims: Any,
+                    empty_is_all: builtins.bool = True) -> tuple[Any, builtins.bool]:
+    """The sorted dims to reduce (None: all of them) and keepdim, from PyTorch's or NumPy's names.
+    As PyTorch, an empty tuple of dims means all of them (except for any/all: none)."""
     if dim is None:
         dim = axis
     if keepdims is not None:
@@ -139,10 +161,29 @@ def _reduction_args(t: Tensor, dim: Any, axis: Any, keepdim: Any, keepdims: Any)
     if dim is None:
         return None, builtins.bool(keepdim)
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    if not dims:
+        return (None if empty_is_all else ()), builtins.bool(keepdim)
     normalized = tuple(sorted({_dim(d, t.ndim) for d in dims}))
     if t.ndim == 0:
         return None, builtins.bool(keepdim)
     return normalized, builtins.bool(keepdim)
+
+
+def _variance_args(name: str, dim: Any, unbiased: Any, correction: Any) -> tuple[Any, Any]:
+    """dim and the correction from var/std's two PyTorch forms (unbiased: a bool; correction: a number)."""
+    if isinstance(dim, (builtins.bool, np.bool_)):   # var(False): the legacy form with unbiased alone
+        if unbiased is not None:
+            raise TypeError(f"{name}() got unbiased twice: var(unbiased) takes no dim; use {name}(dim, unbiased)")
+        dim, unbiased = None, dim
+    if unbiased is None:
+        return dim, 1 if correction is None else correction
+    if correction is not None:
+        raise TypeError(f"{name}() takes unbiased or correction, not both (unbiased=False is correction=0)")
+    if not isinstance(unbiased, (builtins.bool, np.bool_)):
+        raise TypeError(f"{name}(): unbiased must be a bool (True divides by N - 1, False by N); got "
+                        f"{unbiased!r}. Its third positional argument is keepdim; pass correction= for "
+                        "other divisors.")
+    return dim, 1 if unbiased else 0
 
 
 def _count(shape: Shape, dims: Any) -> builtins.int:
