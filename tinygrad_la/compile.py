@@ -17,21 +17,32 @@ work every time, so we can record it once and keep only the NumPy calls:
 
 The first call runs the function eagerly while a tracer notes every op's forward (which arrays
 went in, which came out), every backward pass (the graph's nodes in order), and the calls it
-cannot look inside (optimizer.step, zero_grad). From that record it writes a Python function of
-plain statements, one line per NumPy-level call (see ``train_step.source``), and later calls run
-that instead. The ops' own forward and backward functions do the arithmetic, so replayed values
-and gradients are the same as eager ones.
+cannot look inside (optimizer.step, zero_grad, gradient clipping). From that record it writes a
+Python function of plain statements, one line per NumPy-level call (see ``train_step.source``),
+and later calls run that instead. The ops' own forward and backward functions do the arithmetic,
+so replayed values and gradients are the same as eager ones, bit for bit.
 
-What a compiled function may do: tensor ops, backward(), optimizer steps, in-place updates
-under no_grad. It must do the same tensor work on every call: a new shape or dtype of an
-argument traces again, but a Python `if` on a tensor's value cannot be replayed, so reading a
-value inside (item(), bool(), numpy()) raises CompileError, as do random numbers (dropout),
-hooks and create_graph. Results come back as tensors without a graph.
+The rule that keeps a replay right: every value the replay uses is one the tracer saw made.
+Each array an op reads is an argument, the result of a recorded line, a tensor from before the
+call (a weight, read fresh at every replay), or a constant given by Python code. A tensor made
+during the call in any other way (its value read out of another tensor without an op the
+tracer saw) raises CompileError where it is used, and so does a tensor from before the call
+whose values change without a recorded write (``w.data -= ...``). Values that decide Python
+control flow (item(), bool(), numpy()), random numbers, boolean-mask indexing with a mask
+computed in the call (the result's shape depends on values), hooks and create_graph raise
+CompileError too. Results come back as tensors without a graph.
+
+One program is kept per signature of the arguments (shapes, dtypes, and the values of Python
+numbers), at most `max_programs` of them (8): past that the least recently used is dropped and
+traced again if its signature comes back. Replacing a module's Parameter, buffer or submodule
+(``model.fc = nn.Linear(...)``) makes every program trace again on its next call; rebinding a
+plain Python name to a new tensor is not seen, so keep the tensors a step uses in modules.
 """
 from __future__ import annotations
 
 import functools
 import itertools
+from collections import OrderedDict
 from typing import Any, Callable
 
 import numpy as np
@@ -39,6 +50,8 @@ import numpy as np
 from . import engine
 from .engine import _mode
 from .function import Function, unbroadcast
+from .nn.module import _structure
+from .shape_ops import Index, _region, _TwoStep
 from .tensor import Tensor, _bump, _clock
 
 __all__ = ["compile", "Compiled", "CompileError"]
@@ -48,28 +61,36 @@ class CompileError(RuntimeError):
     """The function does something a replay could not repeat faithfully."""
 
 
-def compile(fn: Callable | None = None) -> Any:   # noqa: A001 (PyTorch's name)
+def compile(fn: Callable | None = None, *, max_programs: int = 8) -> Any:   # noqa: A001 (PyTorch's name)
     """Trace ``fn`` on its first call (per argument shapes and dtypes) and replay it after."""
     if fn is None:
-        return compile
-    return Compiled(fn)
+        return functools.partial(compile, max_programs=max_programs)
+    return Compiled(fn, max_programs)
 
 
 class Compiled:
-    """A traced function: one replay program per signature of its arguments."""
+    """A traced function: one replay program per signature of its arguments (the most recently
+    used `max_programs` of them)."""
 
-    def __init__(self, fn: Callable) -> None:
+    def __init__(self, fn: Callable, max_programs: int = 8) -> None:
+        if max_programs < 1:
+            raise ValueError(f"max_programs must be at least 1; got {max_programs}")
         self.fn = fn
-        self.programs: dict[tuple, Program] = {}
+        self.max_programs = max_programs
+        self.programs: OrderedDict[tuple, Program] = OrderedDict()
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
         key = _signature(args)
         program = self.programs.get(key)
-        if program is None:
+        if program is None or program.structure != _structure[0]:   # new signature, or a weight replaced
             program, result = _trace(self.fn, args)
             self.programs[key] = program
+            self.programs.move_to_end(key)
+            if len(self.programs) > self.max_programs:
+                self.programs.popitem(last=False)   # the least recently used
             return result
+        self.programs.move_to_end(key)
         previous = _mode.enabled
         _mode.enabled = False   # the replay computes values; no graph is built
         try:
@@ -79,10 +100,10 @@ class Compiled:
 
     @property
     def source(self) -> str:
-        """The replay code of the most recent trace (what each call runs)."""
+        """The replay code of the most recently used program (what each call runs)."""
         if not self.programs:
             return "(not traced yet: call the function once)"
-        return list(self.programs.values())[-1].source
+        return next(reversed(self.programs.values())).source
 
 
 def _signature(args: tuple) -> tuple:
@@ -112,25 +133,58 @@ def _trace(fn: Callable, args: tuple) -> tuple[Program, Any]:
     tracer = Tracer(args)
     _mode.tracer = tracer
     _mode.watching = True
+    make, init = Tensor.__dict__["_make"], Tensor.__init__
+    Tensor._make, Tensor.__init__ = tracer.watched_constructors(make.__func__, init)
     try:
         result = fn(*args)
+        tracer.check_outside_tensors("by the end of the call")
     finally:
+        Tensor._make, Tensor.__init__ = make, init
         _mode.tracer = None
         _mode.watching = _mode.anomaly
     return tracer.program(result), result
 
 
 class Tracer:
-    """Listens to the engine during one eager call and writes the replay program's lines."""
+    """Listens to the library during one eager call and writes the replay program's lines.
+
+    The events, each sent as ``if _mode.tracer is not None: _mode.tracer.<event>(...)``:
+
+      op(ctx, args, result)            Function.apply ran an op (function.py)
+      constant(fn, args, result)       a result without gradient computed by fn from tensors:
+                                       comparisons, argmax, max(dim)'s indices (tensor.py, tensor_reductions.py)
+      created(tensor, source)          a creation function made a tensor: from Python data
+                                       (zeros, arange, tensor([1, 2])) or from an array or tensor (creation.py)
+      copied(copy, source)             a fresh copy of a tensor's values (tensor_inplace.py)
+      inplace(target, ufunc, op, other)   an unrecorded in-place change (no_grad), before it is written
+      inplace_recorded(target, result)    a recorded in-place change, written: target now holds result
+      setitem(target, index, value)    target[index] = value written without recording (shape_ops.py)
+      set_grad(tensor, value)          tensor.grad = value (tensor.py)
+      call(method, *args, replay=...)  an opaque call, run again at every replay: optimizer step,
+                                       zero_grad, gradient clipping (optim/optimizer.py, nn/utils.py)
+      backward(roots, ...), node(node, grad, parent_grads)   a backward pass and each node it runs (engine.py)
+      concrete(tensor, how)            a value read into Python (item(), bool(), numpy(), ...): raises
+      random()                         random numbers drawn: raises
+      unsupported(what)                anything else a replay cannot repeat: raises
+
+    Besides the events, the tracer sees every tensor made during the call (it wraps Tensor's
+    constructors while tracing), so a tensor that none of the events explains is refused where it
+    is used; and it keeps a copy of each tensor from before the call that the step reads, so a
+    change the events do not explain is refused too.
+    """
 
     def __init__(self, args: tuple) -> None:
-        self.names: dict[int, str] = {}     # id(array or tensor) -> variable name in the program
+        self.names: dict[int, str] = {}     # id(array or tensor) -> expression for it in the program
+        self.named_arrays: list[tuple[np.ndarray, str]] = []   # for finding views that alias a named array
         self.keep: list[Any] = []           # keeps traced objects alive, so their ids stay unique
         self.objects: dict[str, Any] = {}   # name -> object the program refers to
         self.lines: list[str] = []
         self.counter = itertools.count()
         self.object_names: dict[int, str] = {}       # id(object) -> its name, one name per object
         self.leaves: list[Tensor] = []                # leaves that backward passes accumulate into
+        self.born: dict[int, Tensor] = {}             # tensors made during the call, by id
+        self.born_arrays: dict[int, Tensor] = {}      # their arrays, by id
+        self.outside: dict[int, tuple[Tensor, np.ndarray, np.ndarray]] = {}   # tensors from before: (t, array, copy)
         self._arity = len(args)
         for i, arg in enumerate(args):
             if isinstance(arg, Tensor):
@@ -139,11 +193,34 @@ class Tracer:
             elif isinstance(arg, np.ndarray):
                 self._bind(arg, f"a{i}")
 
+    def watched_constructors(self, make: Callable, init: Callable) -> tuple[Any, Callable]:
+        """Tensor._make and Tensor.__init__ that also note each tensor made while this tracer listens."""
+        tracer = self
+
+        def note(t: Tensor) -> None:
+            if _mode.tracer is tracer:   # not inside an opaque call (an optimizer's state is its own)
+                tracer.born[id(t)] = t
+                tracer.born_arrays[id(t.data)] = t
+                tracer.keep.append(t.data)
+
+        def traced_make(cls: type, data: np.ndarray, grad_fn: Any) -> Tensor:
+            t = make(cls, data, grad_fn)
+            note(t)
+            return t
+
+        def traced_init(t: Tensor, *args: Any, **kwargs: Any) -> None:
+            init(t, *args, **kwargs)
+            note(t)
+
+        return classmethod(traced_make), traced_init
+
     # -- names for things
 
     def _bind(self, obj: Any, name: str) -> None:
         self.names[id(obj)] = name
         self.keep.append(obj)
+        if isinstance(obj, np.ndarray):
+            self.named_arrays.append((obj, name))
 
     def _object(self, obj: Any, prefix: str) -> str:
         name = self.object_names.get(id(obj))
@@ -152,6 +229,17 @@ class Tracer:
             self.objects[name] = obj
             self.keep.append(obj)
         return name
+
+    def _alias(self, array: np.ndarray) -> str | None:
+        """The name of a named array that `array` is the very same view of (x.detach(), x.view())."""
+        if array.base is None:
+            return None
+        where = array.__array_interface__["data"][0]
+        for named, name in reversed(self.named_arrays):
+            if (named.shape == array.shape and named.strides == array.strides and named.dtype == array.dtype
+                    and named.__array_interface__["data"][0] == where):
+                return name
+        return None
 
     def _array_expr(self, value: Any) -> str:
         """How the program gets this argument's value at replay time."""
@@ -162,23 +250,82 @@ class Tracer:
             for leaf in self.leaves:                   # some parameter's .grad: read it fresh
                 if leaf._grad is value:
                     return f"{self._object(leaf, 'p')}.grad.data"
-            if id(value.data) in self.names:
-                return self.names[id(value.data)]
-            return f"{self._object(value, 't')}.data"   # a tensor from outside (a weight): its current data
-        return self._object(value, "k")                # a constant (a number, an index, an array)
+            data = value.data
+            if id(data) in self.names:
+                return self.names[id(data)]
+            alias = self._alias(data)
+            if alias is not None:
+                return alias
+            if key in self.born:
+                self._unexplained(f"a tensor of shape {value.shape}")
+            self._watch_outside(value)
+            return f"{self._object(value, 't')}.data"   # a tensor from before the call (a weight): its current data
+        if isinstance(value, np.ndarray):
+            alias = self._alias(value)
+            if alias is not None:
+                return alias
+            if key in self.born_arrays:
+                self._unexplained(f"the array of a tensor of shape {value.shape}")
+            return self._object(value, "k")            # an array the Python code gave: a constant
+        if isinstance(value, (tuple, list)):           # an index may hold arrays computed in the call
+            parts = [self._array_expr(v) for v in value]
+            if any(not (p.startswith("k") and p[1:].isdigit()) for p in parts):
+                inner = ", ".join(parts)
+                return f"({inner},)" if isinstance(value, tuple) else f"[{inner}]"
+        elif type(value) is _TwoStep:
+            basic, rest = self._array_expr(value.basic), self._array_expr(value.rest)
+            return f"TwoStep({basic}, {rest})"
+        return self._object(value, "k")                # a constant (a number, an index, a dtype)
 
-    def _result(self, result: Tensor, expr: str) -> None:
+    def _result(self, result: Tensor, expr: str) -> str:
         name = f"v{next(self.counter)}"
         self.lines.append(f"{name} = {expr}")
         self._bind(result, name)
         self._bind(result.data, name)
+        return name
 
-    # -- what the engine reports
+    def _unexplained(self, what: str) -> None:
+        raise CompileError(
+            f"the compiled function uses {what} that was made during the call from values the tracer did "
+            "not see computed (for example read out of another tensor through .data, or by a function "
+            "outside tinygrad_la's ops): a replay would reuse the value from the first call. Compute it "
+            "with tensor ops (x.clone(), x.detach(), x.to(dtype), torch.stack(...)), or outside the "
+            "compiled function.")
+
+    # -- tensors from before the call: read fresh at replay, and must change only as recorded
+
+    def _watch_outside(self, t: Tensor) -> None:
+        if id(t) not in self.outside:
+            self.outside[id(t)] = (t, t.data, t.data.copy())
+
+    def check_outside_tensors(self, when: str) -> None:
+        """Raise if a tensor from before the call changed without a recorded write."""
+        for t, array, copy in self.outside.values():
+            if t.data is not array or not np.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"):
+                raise CompileError(
+                    f"a tensor of shape {t.shape} from outside the compiled function changed {when} without "
+                    "going through tinygrad_la (for example `w.data -= ...`, or NumPy writing into "
+                    ".data): a replay could not repeat the change. Update it with tensor methods under "
+                    "no_grad (w.sub_(lr * w.grad)) or with an optimizer.")
+
+    def _recopy_outside(self, array: np.ndarray | None = None) -> None:
+        """A recorded write just changed `array` (None: anything): take new copies of what it touches."""
+        for key, (t, old, _) in list(self.outside.items()):
+            if array is None or np.may_share_memory(array, t.data):
+                self.outside[key] = (t, t.data, t.data.copy())
+
+    # -- what the library reports
 
     def op(self, ctx: Function, args: tuple, result: Tensor) -> None:
         cls = type(ctx)
         if not cls.on_arrays:
             self.unsupported(f"the user-defined Function {cls.__name__}")
+        if cls is Index and self._masked(args[1]):
+            raise CompileError(
+                "the compiled function indexes with a boolean mask computed in the call (x[mask]): how many "
+                "entries it selects, and every shape and count after it (a mean's divisor), would stay those "
+                "of the first call. Use a masked sum instead: (x * mask).sum() / mask.sum(), or "
+                "torch.where(mask, x, 0).")
         fn = self._object(cls.forward, "f")
         c = self._object(ctx, "c")
         call = f"{fn}({', '.join([c] + [self._array_expr(a) for a in args])})"
@@ -186,17 +333,69 @@ class Tracer:
         if ctx._parents and ctx._saved is not None:
             self.lines.append(f"{c}._made_at = clock[0]")   # its saved values are fresh again
 
+    def _masked(self, index: Any) -> bool:
+        """Does the index hold a boolean mask that is not a constant of the program?"""
+        if type(index) is _TwoStep:
+            return self._masked(index.basic) or self._masked(index.rest)
+        items = index if isinstance(index, tuple) else (index,)
+        return any(isinstance(i, np.ndarray) and i.dtype == np.bool_ and not self._array_expr(i).startswith("k")
+                   for i in items)
+
     def constant(self, fn: Callable, args: tuple, result: Tensor) -> None:
         f = self._object(fn, "f")
         self._result(result, f"asarray({f}({', '.join(self._array_expr(a) for a in args)}))")
 
+    def created(self, tensor: Tensor, source: Any = None) -> None:
+        if tensor._requires_grad:
+            self.unsupported("a tensor that requires grad made inside the call (make parameters outside "
+                             "the compiled function, or in a module)")
+        if isinstance(source, (list, tuple)) and _holds_tensor(source):
+            self._unexplained("tensor() of a list holding tensors, whose values")
+        if isinstance(source, (Tensor, np.ndarray)):
+            array = source.data if isinstance(source, Tensor) else source
+            expr = self._array_expr(source)
+            if tensor.data is array:                   # as_tensor/from_numpy: the same memory
+                self._bind(tensor, expr)
+                self._bind(tensor.data, expr)
+            else:
+                self._result(tensor, f"array({expr}, dtype={self._object(tensor.dtype, 'k')})")
+            return
+        self._result(tensor, f"{self._object(tensor.data.copy(), 'k')}.copy()")   # a fresh array each call
+
+    def copied(self, copy: Tensor, source: Tensor) -> None:
+        self._result(copy, f"{self._array_expr(source)}.copy()")
+
     def inplace(self, target: Tensor, ufunc: Any, op: Callable, other: Any) -> None:
         if ufunc is None:
-            self.unsupported("fill_/copy_/clamp_/setitem under no_grad")
+            self.unsupported("fill_/copy_/clamp_ under no_grad")
         u = self._object(ufunc, "u")
         t = self._array_expr(target)
         self.lines.append(f"{u}({t}, {self._array_expr(other)}, out={t}, casting='same_kind')")
-        self.lines.append(f"bump({self._object(target, 't')})")
+        self._bump_line(target)
+        entry = self.outside.get(id(target))
+        if entry is not None:   # the write happens after this event: expect its result
+            value = other.data if isinstance(other, Tensor) else other
+            copy = entry[2].copy()
+            ufunc(copy, value, out=copy, casting="same_kind")
+            self.outside[id(target)] = (target, target.data, copy)
+        elif any(np.may_share_memory(target.data, t.data) for t, _, _ in self.outside.values()):
+            self.unsupported("an in-place change under no_grad of a view of a tensor from outside the call")
+
+    def inplace_recorded(self, target: Tensor, result: Tensor) -> None:
+        t = self._array_expr(target)
+        self.lines.append(f"copyto({t}, {self._array_expr(result)})")
+        self._bump_line(target)
+        self._recopy_outside(target.data)
+
+    def setitem(self, target: Tensor, index: Any, value: Any) -> None:
+        t = self._array_expr(target)
+        self.lines.append(f"assign({t}, {self._array_expr(index)}, {self._array_expr(value)})")
+        self._bump_line(target)
+        self._recopy_outside(target.data)
+
+    def _bump_line(self, target: Tensor) -> None:
+        if id(target) in self.outside:   # eager graphs built outside see the change, as after an eager step
+            self.lines.append(f"bump({self._object(target, 't')})")
 
     def set_grad(self, tensor: Tensor, value: Any) -> None:
         if value is not None:
@@ -204,15 +403,31 @@ class Tracer:
         self.lines.append(f"{self._object(tensor, 'p')}.grad = None")
 
     def call(self, method: Callable, *args: Any, replay: Callable | None = None) -> Any:
-        """An opaque call (optimizer.step, zero_grad): run it now untraced, and on every replay
-        (as `replay` when the method offers a cheaper version for replays)."""
+        """An opaque call (optimizer.step, zero_grad, clip_grad_norm_): run it now untraced, and on
+        every replay (as `replay` when the method offers a cheaper version for replays). A tensor it
+        returns is read from the replay's own call."""
+        self.check_outside_tensors("before " + getattr(method, "__qualname__", "a call"))
         again = self._object(replay or method, "m")
-        self.lines.append(f"{again}({', '.join(self._object(a, 'k') for a in args)})")
+        line = f"{again}({', '.join(self._call_arg(a) for a in args)})"
         _mode.tracer = None
         try:
-            return method(*args)
+            result = method(*args)
         finally:
             _mode.tracer = self
+        self._recopy_outside()   # the call may update weights: that is recorded by the call itself
+        if isinstance(result, Tensor):
+            name = f"v{next(self.counter)}"
+            self.lines.append(f"{name} = {line}")
+            self._bind(result, f"{name}.data")
+            self._bind(result.data, f"{name}.data")
+        else:
+            self.lines.append(line)
+        return result
+
+    def _call_arg(self, arg: Any) -> str:
+        if isinstance(arg, Tensor) and id(arg) in self.names:   # computed in the call: this replay's value
+            return f"Tensor._make({self.names[id(arg)]}, None)"
+        return self._object(arg, "k")
 
     def backward(self, roots: list, root_grads: list, create_graph: bool, capture: Any) -> None:
         """A backward pass begins: seed the gradients of its roots."""
@@ -283,17 +498,29 @@ class Tracer:
         body += ["    " + line for line in self.lines] or ["    pass"]
         body.append(f"    return {outputs}")
         source = "\n".join(body)
-        namespace = dict(self.objects, asarray=np.asarray, ndarray=np.ndarray, unbroadcast=unbroadcast,
-                         clock=_clock, bump=_bump, Sweep=engine.Sweep, Tensor=Tensor)
+        namespace = dict(self.objects, asarray=np.asarray, array=np.array, copyto=np.copyto, assign=_assign,
+                         TwoStep=_TwoStep, unbroadcast=unbroadcast, clock=_clock, bump=_bump,
+                         Sweep=engine.Sweep, Tensor=Tensor)
         exec(source, namespace)   # noqa: S102 (our own generated code)
-        return Program(namespace["replay"], source)
+        return Program(namespace["replay"], source, _structure[0])
 
     def _output_expr(self, tensor: Tensor) -> str:
         key = id(tensor)
-        if key not in self.names:
+        expr = self.names.get(key) or self.names.get(id(tensor.data)) or self._alias(tensor.data)
+        if expr is None:
             raise CompileError("the compiled function returns a tensor it did not compute from its arguments "
-                               "or weights; return only results of tensor ops")
-        return f"Tensor._make({self.names[key]}, None)"
+                               "or weights with tensor ops; return only results of tensor ops")
+        return f"Tensor._make({expr}, None)"
+
+
+def _assign(array: np.ndarray, index: Any, value: Any) -> None:
+    """array[index] = value, with PyTorch's reading of the index (as shape_ops.setitem)."""
+    region, at = _region(array, index)
+    region[at] = value
+
+
+def _holds_tensor(items: Any) -> bool:
+    return any(isinstance(i, Tensor) or isinstance(i, (list, tuple)) and _holds_tensor(i) for i in items)
 
 
 def _map_outputs(result: Any, tensor_expr: Callable) -> str:
@@ -310,7 +537,8 @@ def _map_outputs(result: Any, tensor_expr: Callable) -> str:
 
 
 class Program:
-    """One traced signature: the generated replay function and its source."""
+    """One traced signature: the generated replay function, its source, and the module structure
+    clock it was traced at (a replaced Parameter makes it stale)."""
 
-    def __init__(self, replay: Callable, source: str) -> None:
-        self.replay, self.source = replay, source
+    def __init__(self, replay: Callable, source: str, structure: int) -> None:
+        self.replay, self.source, self.structure = replay, source, structure

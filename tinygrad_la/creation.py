@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from .engine import _mode
 from .tensor import Tensor, _as_array, _check_device, _shape_arg
 
 _rng = np.random.default_rng()
@@ -23,19 +24,20 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _rng
 
 
-def _generator() -> np.random.Generator:
-    from .engine import _mode
+def _generator(given: np.random.Generator | None = None) -> np.random.Generator:
+    """The generator to draw from (`given`, else the library's); a compiled step may not draw."""
     if _mode.tracer is not None:
         _mode.tracer.random()
-    return _rng
+    return given or _rng
 
 
-def _finish(array: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
+def _finish(array: np.ndarray, requires_grad: bool, device: Any, source: Any = None) -> Tensor:
     if device is not None:
         _check_device(device)
     t = Tensor._make(array, None)
     if requires_grad:
         t.requires_grad = True
+    if _mode.tracer is not None: _mode.tracer.created(t, source)
     return t
 
 
@@ -48,21 +50,21 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     array = _as_array(data, dtype)
     if isinstance(data, (np.ndarray, Tensor)) and array is (data.data if isinstance(data, Tensor) else data):
         array = array.copy()
-    return _finish(array, requires_grad, device)
+    return _finish(array, requires_grad, device, data)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """A tensor sharing memory with `data` when it is already an array of that dtype."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
-    return _finish(_as_array(data, dtype), False, device)
+    return _finish(_as_array(data, dtype), False, device, data)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor that shares memory with a NumPy array (changes to one show in the other)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray; got {type(array).__name__}")
-    return Tensor._make(array, None)
+    return _finish(array, False, None, array)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -141,14 +143,14 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          generator: np.random.Generator | None = None) -> Tensor:
     """Uniform samples on [0, 1)."""
-    rng = generator or _rng
+    rng = _generator(generator)
     return _finish(rng.random(_shape_arg(size)).astype(_float_dtype(dtype), copy=False), requires_grad, device)
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           generator: np.random.Generator | None = None) -> Tensor:
     """Standard normal samples."""
-    rng = generator or _rng
+    rng = _generator(generator)
     return _finish(rng.standard_normal(_shape_arg(size)).astype(_float_dtype(dtype), copy=False),
                    requires_grad, device)
 
@@ -164,7 +166,7 @@ def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None, dev
     if size is None:
         raise TypeError("randint needs a size: randint(high, size) or randint(low, high, size), e.g. "
                         "randint(0, 10, (3,))")
-    rng = generator or _rng
+    rng = _generator(generator)
     array = np.asarray(rng.integers(low, high, size=_shape_arg((size,)), dtype=np.int64))
     if dtype is not None:
         array = array.astype(dtype, copy=False)
@@ -174,5 +176,5 @@ def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None, dev
 def randperm(n: int, dtype: Any = None, device: Any = None,
              generator: np.random.Generator | None = None) -> Tensor:
     """A random permutation of 0..n-1."""
-    rng = generator or _rng
+    rng = _generator(generator)
     return _finish(rng.permutation(n).astype(dtype or np.int64), False, device)

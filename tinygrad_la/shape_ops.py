@@ -268,6 +268,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             region, at = _region(x.data, idx)
             region[at] = value.data if isinstance(value, Tensor) else value
             _bump(x)
+            if _mode.tracer is not None: _mode.tracer.setitem(x, idx, value)
     except (IndexError, ValueError) as error:
         kind = IndexError if isinstance(error, IndexError) else RuntimeError
         raise kind(f"cannot assign a value of shape {np.shape(value)} to index {idx!r} of a tensor "

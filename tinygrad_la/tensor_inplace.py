@@ -119,6 +119,7 @@ def _recorded_inplace(self: Tensor, op: Callable, other: Any, reads_self: builti
     if reads_self:   # op's backward may read the old values, which are about to be overwritten
         old = Tensor._make(self.data.copy(), self.grad_fn)
         old._requires_grad = self._requires_grad
+        if _mode.tracer is not None: _mode.tracer.copied(old, self)
     result = op(old, other)   # x.mul_(x): other is x itself, overwritten below, so backward raises as in PyTorch
     if result.shape != self.shape:
         raise RuntimeError(f"in-place update of a tensor of shape {self.shape} would give shape "

@@ -7,10 +7,12 @@ ops in reductions.py; mean, var, std are composed from them. Tensor inherits the
 from __future__ import annotations
 
 import builtins
+import functools
 from typing import Any, Callable
 
 import numpy as np
 
+from .engine import _mode
 from .tensor_shapes import Shape, _dim
 
 # Tensor (which is built on this class, so this file loads first) and ops (which need Tensor) are
@@ -205,10 +207,11 @@ def _nonempty(t: Tensor, dims: Any, name: str) -> None:
 
 
 def _arg_reduce(fn: Callable, t: Tensor, dim: Any, keepdim: builtins.bool) -> Tensor:
-    if dim is None:
-        return Tensor._make(np.asarray(fn(t.data)), None)
-    d = _dim(dim, t.ndim)
-    return Tensor._make(np.asarray(fn(t.data, axis=d, keepdims=keepdim)), None)
+    if dim is not None:
+        fn = functools.partial(fn, axis=_dim(dim, t.ndim), keepdims=keepdim)
+    result = Tensor._make(np.asarray(fn(t.data)), None)
+    if _mode.tracer is not None: _mode.tracer.constant(fn, (t,), result)   # compile recomputes the indices
+    return result
 
 
 def _selected(t: Any, arg_reduce: Any, dim: Any, keepdim: builtins.bool) -> Any:
@@ -222,10 +225,10 @@ def _selected(t: Any, arg_reduce: Any, dim: Any, keepdim: builtins.bool) -> Any:
     if t.shape[d] == 0:
         raise IndexError(f"max/min(): dimension {d} of a tensor of shape {t.shape} is empty; there is "
                          "nothing to pick")
-    where = arg_reduce(t.data, axis=d, keepdims=True)
+    where = _arg_reduce(arg_reduce, t, d, True)   # a tensor the compile tracer records
     grid = list(np.indices(where.shape, sparse=True))
-    grid[d] = where
+    grid[d] = where.data
     values = t[tuple(grid)]
     if not keepdim:
         values, where = values.squeeze(d), where.squeeze(d)
-    return _ops.MinMax(values, Tensor._make(np.asarray(where), None))
+    return _ops.MinMax(values, where)
