@@ -6,6 +6,8 @@ and NumPy arrays on the left of an operator give Tensors.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -13,6 +15,11 @@ from hypothesis import strategies as st
 
 import tinygrad_la as tg
 from tinygrad_la.testing import arrays, shapes
+
+try:
+    import torch
+except ImportError:   # the tests that compare with PyTorch then check its answers written down from torch 2.13
+    torch = None
 
 
 # =================================================================================================
@@ -451,3 +458,154 @@ def test_scalar_arithmetic_matches_numpy(a, n):
     t = tg.tensor([a, 1.5])
     np.testing.assert_array_equal((t * n + a).numpy(), np.array([a, 1.5]) * n + a)
     np.testing.assert_array_equal((n - t).numpy(), n - np.array([a, 1.5]))
+
+
+# =================================================================================================
+# PyTorch's signatures: positional arguments mean what they mean in PyTorch
+# =================================================================================================
+
+X = [[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]]
+Y = [[0.5, 7.0, 3.0], [1.0, 2.0, 9.0]]
+
+# Each method and top-level function called positionally, as a PyTorch program would (x, y: float64
+# tensors of X and Y; c = x > 2.5), and PyTorch 2.13's answer (a (values, indices) pair as two lists).
+POSITIONAL_CALLS = {
+    "x.sum(1, True)": [[6.0], [18.0]],
+    "x.mean(1, True)": [[2.0], [6.0]],
+    "x.prod(1, True)": [[6.0], [192.0]],
+    "x.amax(1, True)": [[3.0], [8.0]],
+    "x.amin(0, True)": [[1.0, 2.0, 3.0]],
+    "x.max(1, True)": [[[3.0], [8.0]], [[2], [2]]],
+    "x.min(0, True)": [[[1.0, 2.0, 3.0]], [[0, 0, 0]]],
+    "x.max(y)": [[1.0, 7.0, 3.0], [4.0, 6.0, 9.0]],
+    "x.min(y)": [[0.5, 2.0, 3.0], [1.0, 2.0, 8.0]],
+    "x.argmax(1, True)": [[2], [2]],
+    "x.argmin(0, True)": [[0, 0, 0]],
+    "x.var(1, False)": [0.666666666667, 2.666666666667],
+    "x.var(1, False, True)": [[0.666666666667], [2.666666666667]],
+    "x.var(1, True, True)": [[1.0], [4.0]],
+    "x.var(False)": 5.666666666667,
+    "x.var(0)": [4.5, 8.0, 12.5],
+    "x.std(1, False)": [0.816496580928, 1.632993161855],
+    "x.std(0, True, True)": [[2.12132034356, 2.828427124746, 3.535533905933]],
+    "x.std(False)": 2.380476142848,
+    "x.logsumexp(1, True)": [[3.407605964444], [8.1429316285]],
+    "x.softmax(0)": [[0.047425873178, 0.017986209962, 0.006692850924], [0.952574126822, 0.982013790038, 0.993307149076]],
+    "x.log_softmax(1)": [[-2.407605964444, -1.407605964444, -0.407605964444], [-4.1429316285, -2.1429316285, -0.1429316285]],
+    "x.softmax(0, lib.float32)": [[0.047425873578, 0.017986210063, 0.006692850962], [0.952574133873, 0.982013761997, 0.993307173252]],
+    "x.log_softmax(1, lib.float32)": [[-2.407605886459, -1.407605886459, -0.407605946064], [-4.142931461334, -2.142931699753, -0.142931595445]],
+    "x.clamp(2, 5)": [[2.0, 2.0, 3.0], [4.0, 5.0, 5.0]],
+    "x.clip(2, 5)": [[2.0, 2.0, 3.0], [4.0, 5.0, 5.0]],
+    "x.clamp(None, 5)": [[1.0, 2.0, 3.0], [4.0, 5.0, 5.0]],
+    "x.all(1, True)": [[True], [True]],
+    "x.any(0, True)": [[True, True, True]],
+    "x.add(y)": [[1.5, 9.0, 6.0], [5.0, 8.0, 17.0]],
+    "x.sub(y)": [[0.5, -5.0, 0.0], [3.0, 4.0, -1.0]],
+    "x.mul(y)": [[0.5, 14.0, 9.0], [4.0, 12.0, 72.0]],
+    "x.div(y)": [[2.0, 0.285714285714, 1.0], [4.0, 3.0, 0.888888888889]],
+    "x.pow(2)": [[1.0, 4.0, 9.0], [16.0, 36.0, 64.0]],
+    "x.where(c, y)": [[0.5, 7.0, 3.0], [4.0, 6.0, 8.0]],
+    "x.maximum(y)": [[1.0, 7.0, 3.0], [4.0, 6.0, 9.0]],
+    "x.minimum(y)": [[0.5, 2.0, 3.0], [1.0, 2.0, 8.0]],
+    "x.transpose(0, 1)": [[1.0, 4.0], [2.0, 6.0], [3.0, 8.0]],
+    "x.flatten(0, 1)": [1.0, 2.0, 3.0, 4.0, 6.0, 8.0],
+    "x.unsqueeze(1)": [[[1.0, 2.0, 3.0]], [[4.0, 6.0, 8.0]]],
+    "x.permute(1, 0)": [[1.0, 4.0], [2.0, 6.0], [3.0, 8.0]],
+    "x.reshape(3, 2)": [[1.0, 2.0], [3.0, 4.0], [6.0, 8.0]],
+    "x.view(3, 2)": [[1.0, 2.0], [3.0, 4.0], [6.0, 8.0]],
+    "x.split(2, 1)": [[[1.0, 2.0], [4.0, 6.0]], [[3.0], [8.0]]],
+    "x.chunk(2, 1)": [[[1.0, 2.0], [4.0, 6.0]], [[3.0], [8.0]]],
+    "x.size(1)": 3,
+    "x.expand(2, 2, 3)": [[[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], [[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]]],
+    "x.squeeze(0)": [[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]],
+    "x.swapaxes(0, 1)": [[1.0, 4.0], [2.0, 6.0], [3.0, 8.0]],
+    "lib.sum(x, 1, True)": [[6.0], [18.0]],
+    "lib.mean(x, 1, True)": [[2.0], [6.0]],
+    "lib.prod(x, 1, True)": [[6.0], [192.0]],
+    "lib.var(x, 1, False)": [0.666666666667, 2.666666666667],
+    "lib.std(x, 1, False, True)": [[0.816496580928], [1.632993161855]],
+    "lib.var(x, 1, correction=0)": [0.666666666667, 2.666666666667],
+    "lib.amax(x, 1, True)": [[3.0], [8.0]],
+    "lib.amin(x, 1, True)": [[1.0], [4.0]],
+    "lib.max(x, 1, True)": [[[3.0], [8.0]], [[2], [2]]],
+    "lib.min(x, 1)": [[1.0, 4.0], [0, 0]],
+    "lib.max(x, y)": [[1.0, 7.0, 3.0], [4.0, 6.0, 9.0]],
+    "lib.argmax(x, 1, True)": [[2], [2]],
+    "lib.logsumexp(x, 1, True)": [[3.407605964444], [8.1429316285]],
+    "lib.softmax(x, 0, lib.float32)": [[0.047425873578, 0.017986210063, 0.006692850962], [0.952574133873, 0.982013761997, 0.993307173252]],
+    "lib.log_softmax(x, 0)": [[-3.048587351574, -4.018149927918, -5.006715348489], [-0.048587351574, -0.018149927918, -0.006715348489]],
+    "lib.clamp(x, 2, 5)": [[2.0, 2.0, 3.0], [4.0, 5.0, 5.0]],
+    "lib.clip(x, None, 5)": [[1.0, 2.0, 3.0], [4.0, 5.0, 5.0]],
+    "lib.where(c, x, y)": [[0.5, 7.0, 3.0], [4.0, 6.0, 8.0]],
+    "lib.maximum(x, y)": [[1.0, 7.0, 3.0], [4.0, 6.0, 9.0]],
+    "lib.minimum(x, y)": [[0.5, 2.0, 3.0], [1.0, 2.0, 8.0]],
+    "lib.add(x, y, alpha=2)": [[2.0, 16.0, 9.0], [6.0, 10.0, 26.0]],
+    "lib.sub(x, y, alpha=2)": [[0.0, -12.0, -3.0], [2.0, 2.0, -10.0]],
+    "lib.mul(x, y)": [[0.5, 14.0, 9.0], [4.0, 12.0, 72.0]],
+    "lib.div(x, y)": [[2.0, 0.285714285714, 1.0], [4.0, 3.0, 0.888888888889]],
+    "lib.pow(x, 2)": [[1.0, 4.0, 9.0], [16.0, 36.0, 64.0]],
+    "lib.pow(2.0, x)": [[2.0, 4.0, 8.0], [16.0, 64.0, 256.0]],
+    "lib.transpose(x, 0, 1)": [[1.0, 4.0], [2.0, 6.0], [3.0, 8.0]],
+    "lib.flatten(x, 0, 1)": [1.0, 2.0, 3.0, 4.0, 6.0, 8.0],
+    "lib.unsqueeze(x, 1)": [[[1.0, 2.0, 3.0]], [[4.0, 6.0, 8.0]]],
+    "lib.squeeze(x[None], 0)": [[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]],
+    "lib.permute(x, (1, 0))": [[1.0, 4.0], [2.0, 6.0], [3.0, 8.0]],
+    "lib.reshape(x, (3, 2))": [[1.0, 2.0], [3.0, 4.0], [6.0, 8.0]],
+    "lib.split(x, 2, 1)": [[[1.0, 2.0], [4.0, 6.0]], [[3.0], [8.0]]],
+    "lib.chunk(x, 2, 1)": [[[1.0, 2.0], [4.0, 6.0]], [[3.0], [8.0]]],
+    "lib.cat([x, y], 1)": [[1.0, 2.0, 3.0, 0.5, 7.0, 3.0], [4.0, 6.0, 8.0, 1.0, 2.0, 9.0]],
+    "lib.stack([x, y], 1)": [[[1.0, 2.0, 3.0], [0.5, 7.0, 3.0]], [[4.0, 6.0, 8.0], [1.0, 2.0, 9.0]]],
+    "lib.matmul(x, y.T)": [[23.5, 32.0], [68.0, 88.0]],
+    "lib.einsum('ij,ij->i', x, y)": [23.5, 88.0],
+    "lib.all(x > 0, 1)": [True, True],
+    "lib.any(x > 5, 0)": [False, True, True],
+}
+
+# Calls that PyTorch refuses with a TypeError (alpha and dtype are keyword-only; var's second
+# positional argument is `unbiased`, a bool, not a correction).
+POSITIONAL_REFUSED = ["x.add(y, 2)", "x.sub(y, 2)", "x.var(1, 0)", "x.std(1, 2)", "x.sum(1, True, lib.float32)",
+                      "x.mean(1, True, lib.float32)", "x.prod(1, True, lib.float32)", "lib.add(x, y, 2)"]
+
+
+def _call(lib: Any, call: str) -> Any:
+    x = lib.tensor(X, dtype=lib.float64)
+    y = lib.tensor(Y, dtype=lib.float64)
+    return eval(call, {"lib": lib, "x": x, "y": y, "c": x > 2.5})   # noqa: S307  (the table's own text)
+
+
+def _assert_same(result: Any, expected: Any, rtol: float) -> None:
+    """A tensor, a (values, indices) pair or a list of tensors holds the expected (nested) lists."""
+    if isinstance(result, (tuple, list)):
+        assert len(result) == len(expected)
+        for r, e in zip(result, expected):
+            _assert_same(r, e, rtol)
+        return
+    if not isinstance(expected, (int, float)):
+        expected = np.asarray(expected)
+        assert tuple(result.shape) == expected.shape
+    np.testing.assert_allclose(np.asarray(result.tolist() if hasattr(result, "tolist") else result, dtype=float),
+                               np.asarray(expected, dtype=float), rtol=rtol)
+
+
+def _as_lists(result: Any) -> Any:
+    if isinstance(result, (tuple, list)):
+        return [_as_lists(r) for r in result]
+    return result.tolist() if hasattr(result, "tolist") else result
+
+
+@pytest.mark.parametrize("call", POSITIONAL_CALLS)
+def test_positional_arguments_follow_pytorch_signatures(call: str) -> None:
+    result = _call(tg, call)
+    rtol = 1e-6 if getattr(result, "dtype", None) == np.float32 else 1e-10
+    _assert_same(result, POSITIONAL_CALLS[call], rtol)
+    if torch is not None:
+        _assert_same(result, _as_lists(_call(torch, call)), rtol)
+
+
+@pytest.mark.parametrize("call", POSITIONAL_REFUSED)
+def test_positional_arguments_pytorch_refuses_are_refused(call: str) -> None:
+    with pytest.raises(TypeError):
+        _call(tg, call)
+    if torch is not None:
+        with pytest.raises(TypeError):
+            _call(torch, call)

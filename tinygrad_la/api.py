@@ -34,11 +34,16 @@ def relu(x: Any) -> Tensor: return _t(x).relu()
 def sqrt(x: Any) -> Tensor: return _t(x).sqrt()
 def square(x: Any) -> Tensor: return _t(x).square()
 def neg(x: Any) -> Tensor: return -_t(x)
-def add(x: Any, y: Any, alpha: Any = 1) -> Tensor: return _t(x).add(y, alpha)
-def sub(x: Any, y: Any, alpha: Any = 1) -> Tensor: return _t(x).sub(y, alpha)
-def mul(x: Any, y: Any) -> Tensor: return _t(x) * y
-def div(x: Any, y: Any) -> Tensor: return _t(x) / y
-def pow(x: Any, exponent: Any) -> Tensor: return _t(x) ** exponent   # noqa: A001
+def _n(x: Any, y: Any) -> Any:
+    """x as it is when y is a tensor (a number operand then acts as a Python number), else as a tensor."""
+    return x if isinstance(y, Tensor) else _t(x)
+
+
+def add(x: Any, y: Any, *, alpha: Any = 1) -> Tensor: return _n(x, y) + (y if alpha == 1 else y * alpha)
+def sub(x: Any, y: Any, *, alpha: Any = 1) -> Tensor: return _n(x, y) - (y if alpha == 1 else y * alpha)
+def mul(x: Any, y: Any) -> Tensor: return _n(x, y) * y
+def div(x: Any, y: Any) -> Tensor: return _n(x, y) / y
+def pow(x: Any, exponent: Any) -> Tensor: return _n(x, exponent) ** exponent   # noqa: A001
 def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor: return _t(x).clamp(min, max)  # noqa: A002
 clip = clamp
 def maximum(x: Any, y: Any) -> Tensor: return _t(x).maximum(y)
@@ -62,8 +67,8 @@ def min(x: Any, *args: Any, **kwargs: Any) -> Any: return _t(x).min(*args, **kwa
 def argmax(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).argmax(*args, **kwargs)
 def argmin(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).argmin(*args, **kwargs)
 def logsumexp(x: Any, *args: Any, **kwargs: Any) -> Tensor: return _t(x).logsumexp(*args, **kwargs)
-def softmax(x: Any, dim: int = -1) -> Tensor: return _t(x).softmax(dim)
-def log_softmax(x: Any, dim: int = -1) -> Tensor: return _t(x).log_softmax(dim)
+def softmax(x: Any, dim: int = -1, dtype: Any = None) -> Tensor: return _t(x).softmax(dim, dtype)
+def log_softmax(x: Any, dim: int = -1, dtype: Any = None) -> Tensor: return _t(x).log_softmax(dim, dtype)
 def reshape(x: Any, shape: Any) -> Tensor: return _t(x).reshape(shape)
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor: return _t(x).flatten(start_dim, end_dim)
 def squeeze(x: Any, dim: Any = None) -> Tensor: return _t(x).squeeze(dim)
