@@ -180,3 +180,181 @@ def test_tracing_leaves_no_tracer_behind_after_an_error():
         tg.compile(lambda x: x.sum().item())(tg.ones(2))
     y = tg.ones(2, requires_grad=True) * 3          # eager again, recording as usual
     assert y.grad_fn is not None and tg.engine._mode.tracer is None and not tg.engine._mode.watching
+
+
+# --- never replay a wrong step: each case either replays the eager numbers or raises at the first call
+
+def eager_and_compiled(make, inputs):
+    """Run make()'s step eagerly and compiled (on fresh state from make) over `inputs`; return both
+    lists of results and both states (lists of tensors)."""
+    eager_step, eager_state = make()
+    compiled_step, compiled_state = make()
+    compiled_step = tg.compile(compiled_step)
+    eager = [eager_step(*args).numpy().copy() for args in inputs]
+    compiled = [compiled_step(*args).numpy().copy() for args in inputs]
+    return eager, compiled, eager_state, compiled_state
+
+
+def assert_same_steps(make, inputs):
+    eager, compiled, eager_state, compiled_state = eager_and_compiled(make, inputs)
+    for e, c in zip(eager, compiled):
+        np.testing.assert_array_equal(c, e)
+    for e, c in zip(eager_state, compiled_state):
+        np.testing.assert_array_equal(c.numpy(), e.numpy())
+
+
+def shifting_inputs(calls=4):
+    """Inputs whose largest entry moves and whose signs change from call to call."""
+    rng = np.random.default_rng(0)
+    return [(tg.tensor(rng.standard_normal((3, 4))),) for _ in range(calls)]
+
+
+def weight():
+    return tg.tensor([0.3, -0.2, 0.5, 0.1], requires_grad=True)
+
+
+def test_an_inplace_change_of_a_non_leaf_is_replayed():
+    def make():
+        w = weight()
+
+        def step(x):
+            h = x * w
+            h += 1            # a residual: out += identity
+            h *= x            # reads the old h: its copy is recorded too
+            loss = (h * h).sum()
+            loss.backward()
+            with tg.no_grad():
+                w.sub_(0.01 * w.grad)
+            w.grad = None
+            return loss
+        return step, [w]
+    assert_same_steps(make, shifting_inputs())
+
+
+@pytest.mark.parametrize("clip", [lambda ps: nn.utils.clip_grad_norm_(ps, 0.5),
+                                  lambda ps: nn.utils.clip_grad_value_(ps, 0.5),
+                                  lambda ps: nn.utils.clip_grad_norm_(iter(ps), 0.5)],
+                         ids=["norm", "value", "norm of an iterator"])
+def test_gradient_clipping_inside_the_step_clips_on_every_call(clip):
+    def make():
+        w = weight()
+
+        def step(x):
+            loss = (x * w).sum() * 10
+            loss.backward()
+            clip([w])
+            with tg.no_grad():
+                w.sub_(0.1 * w.grad)
+            w.grad = None
+            return loss
+        return step, [w]
+    assert_same_steps(make, shifting_inputs())
+
+
+def test_clip_grad_norm_returns_each_calls_own_norm():
+    w = weight()
+
+    @tg.compile
+    def step(x):
+        w.grad = None
+        (x * w).sum().backward()
+        return nn.utils.clip_grad_norm_([w], 0.5)
+
+    for (x,) in shifting_inputs():
+        norm = step(x)
+        assert norm.item() == pytest.approx(np.linalg.norm(x.numpy().sum(0)))
+
+
+def test_argmax_and_max_dim_indices_are_recomputed_on_every_call():
+    def make():
+        def step(x):
+            values, indices = x.max(1)
+            picked = x[np.arange(3), x.argmax(1)]     # gather at the indices
+            return values * 1.0 + indices + picked + x.argmin(0).sum()
+        return step, []
+    assert_same_steps(make, shifting_inputs())
+
+
+def test_indexing_with_a_mask_computed_in_the_step_raises_compile_error():
+    step = tg.compile(lambda x: x[x > 0].mean())
+    with pytest.raises(CompileError, match="boolean mask"):
+        step(tg.tensor([1.0, -2.0, 3.0]))
+
+
+def test_a_constant_mask_may_index():
+    keep = np.array([True, False, True])
+    step = tg.compile(lambda x: x[keep].mean())
+    step(tg.tensor([1.0, -2.0, 3.0]))
+    assert step(tg.tensor([5.0, 0.0, 2.0])).item() == 3.5
+
+
+@pytest.mark.parametrize("draw", [lambda x: x + tg.randn(3),
+                                  lambda x: x + tg.rand(3, generator=np.random.default_rng(0)),
+                                  lambda x: x + tg.randint(0, 5, (3,))],
+                         ids=["randn", "rand with a generator", "randint"])
+def test_random_numbers_in_the_step_raise_compile_error(draw):
+    with pytest.raises(CompileError, match="random"):
+        tg.compile(draw)(tg.ones(3))
+
+
+def test_setitem_under_no_grad_is_replayed():
+    def make():
+        w = weight()
+
+        def step(x):
+            with tg.no_grad():
+                w[0] = x[0, 0]
+                w[np.array([1, 3])] = x[1, :2] * 2
+            return (w * 1).sum()
+        return step, [w]
+    assert_same_steps(make, shifting_inputs())
+
+
+def test_writing_a_weight_through_data_raises_compile_error():
+    w = weight()
+
+    @tg.compile
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        w.data -= 0.1 * w.grad.data      # NumPy on the raw array: the tracer cannot see it
+        w.grad = None
+        return loss
+
+    with pytest.raises(CompileError, match=r"w\.data"):
+        step(tg.ones(4))
+
+
+def test_tensor_of_an_argument_copies_each_calls_value():
+    def make():
+        def step(x):
+            return tg.tensor(x) * 2 + tg.tensor(x * 3, dtype=tg.float32) + tg.as_tensor(x)
+        return step, []
+    assert_same_steps(make, shifting_inputs())
+
+
+def test_a_tensor_made_from_another_tensors_data_raises_compile_error():
+    from tinygrad_la.tensor import Tensor
+    step = tg.compile(lambda x: x + Tensor(x.data * 2))   # a value made in NumPy, outside the ops
+    with pytest.raises(CompileError, match="did not see computed"):
+        step(tg.ones(3))
+
+
+def test_a_replaced_parameter_is_used_after_tracing():
+    layer = nn.Linear(4, 1)
+    step = tg.compile(lambda x: layer(x).sum())
+    x = tg.ones(2, 4)
+    step(x)
+    step(x)
+    layer.weight = nn.Parameter(tg.zeros(1, 4))
+    assert step(x).item() == layer(x).sum().item() == pytest.approx(2 * layer.bias.item())
+
+
+def test_the_program_cache_keeps_the_most_recently_used_programs():
+    step = tg.compile(lambda x, scale: (x * scale).sum(), max_programs=3)
+    x = tg.ones(2)
+    for scale in range(10):                    # a Python number is part of the signature
+        assert step(x, float(scale)).item() == 2 * scale
+    assert len(step.programs) == 3             # the least recently used were dropped
+    assert step(x, 1.0).item() == 2.0          # and trace again when they come back
+    assert len(step.programs) == 3
