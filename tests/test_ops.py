@@ -698,3 +698,218 @@ def test_setitem_on_a_leaf_that_requires_grad_says_what_to_do() -> None:
     x = tg.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="no_grad"):
         x[0] = 2.0
+
+
+# --- PyTorch's answers at the edges ---------------------------------------------------------------
+# Each case: a function of float64 tensors, its inputs, and PyTorch 2.13's output and gradients
+# (backward with the weights 1, 2, 3, ... over the output). Without torch the written-down answers
+# are checked; with it, the live ones as well.
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+nan, inf = float("nan"), float("inf")
+
+
+def value_and_grads(lib: Any, fn: Callable, *inputs: Any) -> tuple:
+    """fn's output and each input's gradient (backward with weights 1, 2, 3, ...), as lists."""
+    xs = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in inputs]
+    out = fn(*xs)
+    out = out[0] if isinstance(out, tuple) else out
+    out.backward(lib.arange(1.0, out.numel() + 1, dtype=lib.float64).reshape(out.shape))
+    return out.tolist(), [None if x.grad is None else x.grad.tolist() for x in xs]
+
+
+def assert_pytorch_answer(fn: Callable, inputs: tuple, expected_out: Any, expected_grads: list) -> None:
+    out, grads = value_and_grads(tg, fn, *inputs)
+    answers = [(expected_out, expected_grads)]
+    if torch is not None:
+        answers.append(value_and_grads(torch, fn, *inputs))
+    for want_out, want_grads in answers:
+        np.testing.assert_allclose(np.asarray(out, dtype=float), np.asarray(want_out, dtype=float), rtol=1e-12)
+        for grad, want in zip(grads, want_grads):
+            np.testing.assert_allclose(np.asarray(grad, dtype=float), np.asarray(want, dtype=float), rtol=1e-12)
+
+
+X23 = [[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]]
+
+
+@pytest.mark.parametrize("method, value", [("sum", 24.0), ("mean", 4.0), ("amax", 8.0), ("amin", 1.0),
+                                           ("var", 6.8), ("std", 2.6076809620810595),
+                                           ("logsumexp", 8.151672901181795), ("prod", 1152.0)])
+def test_empty_dim_tuple_reduces_every_dim(method: str, value: float) -> None:
+    x = tg.tensor(X23, requires_grad=True)
+    out = getattr(x, method)(dim=())
+    assert out.shape == () and out.item() == pytest.approx(value, rel=1e-14)
+    assert getattr(x, method)(dim=(), keepdim=True).shape == (1, 1)
+    assert getattr(x, method)(dim=[]).item() == pytest.approx(value, rel=1e-14)
+    out.backward()
+    whole = tg.tensor(X23, requires_grad=True)
+    getattr(whole, method)().backward()
+    # the gradient of the whole reduction (PyTorch 2.13's var/std backward gives inf for dim=(), a bug there)
+    np.testing.assert_allclose(x.grad.numpy(), whole.grad.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("method", ["any", "all"])
+def test_any_all_with_an_empty_dim_tuple_reduce_nothing_as_pytorch(method: str) -> None:
+    x = tg.tensor([[0.0, 1.0], [2.0, 0.0]])
+    assert getattr(x, method)(dim=()).tolist() == [[False, True], [True, False]]
+
+
+CLAMP_BOUNDS = {   # (x, min, max): PyTorch's output and the gradients of x, min, max (g = 1, 2, 4, 8)
+    "tensor min": (lambda x, lo, hi: x.clamp(min=lo), [0.0, 0.0, 2.0, 3.0],
+                   [[0.0, 2.0, 0.0, 8.0], [1.0, 0.0, 4.0, 0.0], None]),
+    "tensor min and max": (lambda x, lo, hi: x.clamp(lo, hi), [0.0, 0.0, 1.5, 3.0],
+                           [[0.0, 2.0, 0.0, 8.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 4.0, 0.0]]),
+    "tensor max": (lambda x, lo, hi: x.clamp(max=hi), [-2.0, 0.0, 1.0, 3.0],
+                   [[1.0, 2.0, 4.0, 8.0], None, [0.0, 0.0, 0.0, 0.0]]),
+}
+
+
+@pytest.mark.parametrize("case", CLAMP_BOUNDS)
+def test_clamp_with_tensor_bounds_gives_them_gradients(case: str) -> None:
+    fn, expected, grads = CLAMP_BOUNDS[case]
+    lib_grads = []
+    for lib in [tg] + ([torch] if torch is not None else []):
+        x, lo, hi = (lib.tensor(v, dtype=lib.float64, requires_grad=True)
+                     for v in ([-2.0, 0.0, 1.0, 3.0], [0.0, 0.0, 2.0, 1.0], [1.0, 0.0, 1.5, 3.0]))
+        out = fn(x, lo, hi)
+        out.backward(lib.tensor([1.0, 2.0, 4.0, 8.0], dtype=lib.float64))
+        assert out.tolist() == expected
+        lib_grads.append([None if t.grad is None else t.grad.tolist() for t in (x, lo, hi)])
+    assert all(g == grads for g in lib_grads)   # ties (x = bound) give g to x, as PyTorch
+
+
+def test_clamp_with_broadcast_and_crossed_tensor_bounds() -> None:
+    x = tg.tensor([-2.0, 0.0, 1.0, 3.0], requires_grad=True)
+    lo = tg.tensor(0.5, requires_grad=True)
+    x.clamp(min=lo).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0, 1.0] and lo.grad.item() == 2.0   # summed over the broadcast
+    # min > max: the output is max everywhere, and max takes the whole gradient (PyTorch's rule)
+    x = tg.tensor([0.0, 5.0, 10.0], requires_grad=True)
+    lo, hi = tg.tensor(6.0, requires_grad=True), tg.tensor(4.0, requires_grad=True)
+    out = x.clamp(lo, hi)
+    out.sum().backward()
+    assert out.tolist() == [4.0, 4.0, 4.0]
+    assert x.grad.tolist() == [0.0, 0.0, 0.0] and lo.grad.item() == 0.0 and hi.grad.item() == 3.0
+    # a bound of the other float dtype promotes, as x + bound would; an integer one does not
+    x32 = tg.tensor([1.0, 5.0], dtype=tg.float32)
+    assert x32.clamp(tg.tensor([0.5])).dtype == np.float64 and x32.clamp(tg.tensor([2])).dtype == np.float32
+
+
+# x ** y at PyTorch's special points: x, y, then PyTorch 2.13's first derivatives (dx, dy) and the
+# second ones (d(dx)/dx, d(dx)/dy, d(dy)/dx, d(dy)/dy), for a tensor y and for a Python-number y.
+POW_POINTS = [
+    (0.0, 0.0, [0.0, 0.0], [nan, nan, nan, nan], [0.0], None),
+    (0.0, 0.5, [inf, 0.0], [-inf, nan, nan, nan], [inf], [-inf]),
+    (0.0, 1.0, [1.0, 0.0], [0.0, 1.0, nan, nan], [1.0], [0.0]),
+    (0.0, 2.0, [0.0, 0.0], [2.0, 0.0, nan, nan], [0.0], [2.0]),
+    (0.0, -1.0, [-inf, -inf], [inf, inf, inf, inf], [-inf], [inf]),
+    (-2.0, 2.0, [-4.0, nan], [2.0, nan, nan, nan], [-4.0], [2.0]),
+    (-2.0, 3.0, [12.0, nan], [-12.0, nan, nan, nan], [12.0], [-12.0]),
+    (-2.0, 0.5, [nan, nan], [nan, nan, nan, nan], [nan], [nan]),
+    (2.0, 0.0, [0.0, 0.6931471805599453], [0.0, 0.0, 0.5, 0.4804530139182014], [0.0], None),
+    (1.0, 0.0, [0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0], None),
+]
+
+
+def pow_derivatives(lib: Any, x0: float, y0: float, scalar: bool) -> tuple[list, list]:
+    x = lib.tensor(x0, dtype=lib.float64, requires_grad=True)
+    y = lib.tensor(y0, dtype=lib.float64, requires_grad=True)
+    inputs = (x,) if scalar else (x, y)
+    first = lib.autograd.grad(x ** y0 if scalar else x ** y, inputs, create_graph=True)
+    second = []
+    for g in first:
+        if g.requires_grad:
+            second += [0.0 if s is None else s.item()
+                       for s in lib.autograd.grad(g, inputs, allow_unused=True, retain_graph=True)]
+    return [g.item() for g in first], second
+
+
+@pytest.mark.parametrize("x0, y0, first, second, first_scalar, second_scalar", POW_POINTS)
+def test_pow_gradients_at_special_points_match_pytorch(x0: float, y0: float, first: list, second: list,
+                                                       first_scalar: list, second_scalar: Any) -> None:
+    expected = [(first, second, first_scalar, second_scalar)]
+    if torch is not None:
+        expected.append((*pow_derivatives(torch, x0, y0, False), *pow_derivatives(torch, x0, y0, True)))
+    with np.errstate(all="ignore"):   # inf and nan are the answers here
+        ours = (*pow_derivatives(tg, x0, y0, False), *pow_derivatives(tg, x0, y0, True))
+    for answer in expected:
+        for got, want in zip(ours, answer):
+            np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want or [], dtype=float), rtol=1e-12)
+
+
+def test_pow_of_zero_power_and_zero_base_have_gradient_zero() -> None:
+    x = tg.tensor([0.0, 2.0], requires_grad=True)
+    (x ** 0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]            # x^0 is the constant 1, even at 0
+    y = tg.tensor([0.0, 2.0, -1.0], requires_grad=True)
+    (0 ** y).sum().backward()
+    assert y.grad.tolist() == [0.0, 0.0, -inf]      # 0^y is constant for y >= 0
+
+
+def test_integer_to_negative_integer_power_raises_pytorch_error() -> None:
+    for base in (tg.tensor([2, 3]), tg.tensor([True]), tg.tensor([2], dtype=tg.uint8)):
+        with pytest.raises(RuntimeError, match=r"^Integers to negative integer powers are not allowed\.$"):
+            base ** -1
+        with pytest.raises(RuntimeError, match="^Integers to negative"):
+            base.pow(np.int64(-2))
+    assert (tg.tensor([2, 3]) ** -1.0).tolist() == [0.5, 1 / 3]
+    # a tensor of exponents: PyTorch truncates 1/x^|y| to an integer
+    base = tg.tensor([0, 1, -1, 2, -2, 0, 1, -1, 2, -2])
+    exponent = tg.tensor([-1, -1, -1, -1, -1, -2, -2, -2, -2, -2])
+    assert (base ** exponent).tolist() == [0, 1, -1, 0, 0, 0, 1, 1, 0, 0]
+    assert (2 ** tg.tensor([-1, 1])).tolist() == [0, 2]
+
+
+# nan in, as PyTorch 2.13: (function, inputs, output, gradients)
+NAN_CASES = {
+    "amax": (lambda x: x.amax(), ([1.0, nan, 3.0],), nan, [[nan, nan, nan]]),
+    "amax(dim)": (lambda x: x.amax(1), ([[1.0, nan, 3.0], [1.0, 3.0, 3.0]],), [nan, 3.0],
+                  [[[nan, nan, nan], [0.0, 1.0, 1.0]]]),
+    "amin(dim)": (lambda x: x.amin(1), ([[1.0, nan, 3.0], [1.0, 1.0, 3.0]],), [nan, 1.0],
+                  [[[nan, nan, nan], [1.0, 1.0, 0.0]]]),
+    "max()": (lambda x: x.max(), ([1.0, nan, 3.0],), nan, [[0.0, 1.0, 0.0]]),
+    "min()": (lambda x: x.min(), ([1.0, nan, nan],), nan, [[0.0, 0.5, 0.5]]),
+    "max(dim)": (lambda x: x.max(1), ([[1.0, nan, 3.0], [nan, nan, 3.0]],), [nan, nan],
+                 [[[0.0, 1.0, 0.0], [2.0, 0.0, 0.0]]]),
+    "min(dim)": (lambda x: x.min(1), ([[1.0, nan, 3.0], [nan, nan, 3.0]],), [nan, nan],
+                 [[[0.0, 1.0, 0.0], [2.0, 0.0, 0.0]]]),
+    "relu": (lambda x: x.relu(), ([nan, -1.0, 2.0],), [nan, 0.0, 2.0], [[1.0, 0.0, 3.0]]),
+    "sigmoid": (lambda x: x.sigmoid(), ([nan, 1.0],), [nan, 0.7310585786300049], [[nan, 0.3932238664829637]]),
+    "tanh": (lambda x: x.tanh(), ([nan, 1.0],), [nan, 0.7615941559557649], [[nan, 0.8399486832280523]]),
+    "abs": (lambda x: x.abs(), ([nan, -1.0, 0.0],), [nan, 1.0, 0.0], [[0.0, -2.0, 0.0]]),
+    "sign * x": (lambda x: x.sign() * x, ([nan, -1.0, 0.0],), [nan, 1.0, 0.0], [[0.0, -2.0, 0.0]]),
+    "clamp": (lambda x: x.clamp(0.0, 1.0), ([nan, -1.0, 2.0],), [nan, 0.0, 1.0], [[0.0, 0.0, 0.0]]),
+    "clamp(min)": (lambda x: x.clamp(min=0.0), ([nan, -1.0, 2.0],), [nan, 0.0, 2.0], [[0.0, 0.0, 3.0]]),
+    "softmax": (lambda x: x.softmax(1), ([[1.0, nan], [1.0, 2.0]],),
+                [[nan, nan], [0.26894142136999516, 0.7310585786300049]],
+                [[[nan, nan], [-0.19661193324148196, 0.1966119332414816]]]),
+    "log_softmax": (lambda x: x.log_softmax(1), ([[1.0, nan], [1.0, 2.0]],),
+                    [[nan, nan], [-1.3132616875182228, -0.31326168751822286]],
+                    [[[nan, nan], [1.1174100504100344, -1.1174100504100344]]]),
+    "logsumexp": (lambda x: x.logsumexp(1), ([[1.0, nan], [1.0, 2.0], [inf, nan]],), [nan, 2.313261687518223, nan],
+                  [[[nan, nan], [0.5378828427399901, 1.4621171572600096], [nan, nan]]]),
+    "prod": (lambda x: x.prod(), ([nan, 2.0, 0.0],), nan, [[0.0, nan, nan]]),
+    "maximum": (lambda x, y: x.maximum(y), ([nan, 1.0, 2.0, nan], [1.0, nan, 2.0, nan]), [nan, nan, 2.0, nan],
+                [[1.0, 2.0, 1.5, 4.0], [1.0, 2.0, 1.5, 4.0]]),
+    "minimum": (lambda x, y: x.minimum(y), ([nan, 1.0, 2.0, nan], [1.0, nan, 2.0, nan]), [nan, nan, 2.0, nan],
+                [[1.0, 2.0, 1.5, 4.0], [1.0, 2.0, 1.5, 4.0]]),
+}
+
+
+@pytest.mark.parametrize("case", NAN_CASES)
+def test_nan_inputs_behave_as_in_pytorch(case: str) -> None:
+    fn, inputs, out, grads = NAN_CASES[case]
+    with np.errstate(invalid="ignore"):
+        assert_pytorch_answer(fn, inputs, out, grads)
+
+
+def test_argmax_and_max_indices_point_at_nan_as_pytorch() -> None:
+    x = tg.tensor([[1.0, nan, 3.0], [nan, nan, 3.0]])
+    assert x.argmax(1).tolist() == [1, 0] and x.argmin(1).tolist() == [1, 0]
+    assert x.argmax().item() == 1 and x.argmin().item() == 1
+    assert x.max(1).indices.tolist() == [1, 0] and x.min(1).indices.tolist() == [1, 0]
+    assert tg.tensor([nan, -1.0, 0.0, 2.0]).sign().tolist() == [0.0, -1.0, 0.0, 1.0]   # sign(nan) = 0
