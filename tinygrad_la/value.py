@@ -14,12 +14,18 @@ node protocol itself:
 Each op's local derivative is one line in the table below, written once with operators, so it
 runs on floats in the ordinary backward pass and on Values under `create_graph=True`, where it
 records itself and can be differentiated again (second derivatives).
+
+Every op answers as PyTorch does on a float64 0-d tensor, special points included: where Python's
+float arithmetic raises (1/0, 0 ** -1, log 0, exp 1000) or goes complex ((-8) ** (1/3)), a Value
+gives IEEE's inf or nan, so a Value and a Tensor computation of the same formula agree.
 """
 from __future__ import annotations
 
 import math
 import numbers
 from typing import Any, Callable, Sequence, Union
+
+import numpy as np
 
 from . import engine
 from .engine import _mode
@@ -49,19 +55,22 @@ def _d_mul(g, out, a, b):
 
 
 def _d_div(g, out, a, b):
-    """d/da (a/b) = 1/b,  d/db (a/b) = -a/b² = -out/b"""
-    return g / b, -g * out / b
+    """d/da (a/b) = 1/b,  d/db (a/b) = -a/b² = -(out/b)"""
+    return _div(g, b), -g * _div(out, b)
 
 
 def _d_pow_number(g, out, a, n):
-    """d/da aⁿ = n aⁿ⁻¹   (n a constant number)"""
-    return (g * n * a ** (n - 1),)
+    """d/da aⁿ = n aⁿ⁻¹   (n a constant number; 0 for n = 0, whatever a is, as in PyTorch)"""
+    return (g * (n * _pow_number(a, n - 1)) if n != 0 else 0.0,)
 
 
 def _d_pow(g, out, a, b):
-    """d/da aᵇ = b aᵇ⁻¹,  d/db aᵇ = aᵇ log a   (0 at a = 0, nan for a < 0, as in PyTorch)"""
-    db = g * out * _log(a) if a > 0 else (0.0 if a == 0 else math.nan)
-    return g * b * a ** (b - 1), db
+    """d/da aᵇ = b aᵇ⁻¹ (0 for b = 0),  d/db aᵇ = aᵇ log a (0 at a = 0 for b ≥ 0), as in PyTorch"""
+    da = g * (b * _pow(a, b - 1))
+    if _number(b) == 0 and not math.isfinite(_number(da)):
+        da = 0.0   # 0·inf or 0·nan: PyTorch's 0 (a finite 0·aᵇ⁻¹ is kept, so d²/db da stays right)
+    db = 0.0 if _number(a) == 0 and _number(b) >= 0 else g * (out * _log(a))
+    return da, db
 
 
 def _d_neg(g, out, a, b):
@@ -76,7 +85,7 @@ def _d_exp(g, out, a, b):
 
 def _d_log(g, out, a, b):
     """d/da log a = 1/a"""
-    return (g / a,)
+    return (_div(g, a),)
 
 
 def _d_tanh(g, out, a, b):
@@ -85,18 +94,73 @@ def _d_tanh(g, out, a, b):
 
 
 def _d_sigmoid(g, out, a, b):
-    """d/da σ(a) = σ(a)(1 - σ(a)) = out(1 - out)"""
-    return (g * out * (1 - out),)
+    """d/da σ(a) = σ(a)(1 - σ(a)) = (1 - out)·out"""
+    return (g * (1 - out) * out,)
 
 
 def _d_relu(g, out, a, b):
-    """d/da max(0, a) = 1 if a > 0 else 0"""
-    return (g if a > 0 else 0.0,)
+    """d/da max(0, a) = 0 if a <= 0 else 1   (so 1 at nan, as PyTorch's threshold_backward)"""
+    return (0.0 if a <= 0 else g,)
+
+
+# The arithmetic the table and the ops share, on floats or on Values (under create_graph): Python's
+# float operators where they answer, IEEE's inf and nan where they would raise.
+
+def _number(x):
+    return x.data if isinstance(x, Value) else x
+
+
+def _div(a, b):
+    """a / b, with a / 0 = ±inf (nan for 0/0 and nan/0), as IEEE and PyTorch."""
+    try:
+        return a / b
+    except ZeroDivisionError:   # only floats raise: b is ±0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.float64(a) / np.float64(b))
+
+
+def _pow(a, b):
+    """a ** b as C's pow (and PyTorch): 0 ** -1 = inf, (-8) ** (1/3) = nan, 10 ** 400 = inf."""
+    try:
+        out = a ** b
+    except (ZeroDivisionError, OverflowError):
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(a), np.float64(b)))
+    return math.nan if type(out) is complex else out   # a negative base and a fractional exponent
+
+
+def _pow_number(a, n):
+    """a ** n for a constant n, as PyTorch computes it: a·a, a·a·a, 1/a, 1/(a·a), √a and 1/√a for
+    n = 2, 3, -1, -2, 1/2, -1/2 (so the last bit agrees, (-0) ** 0.5 = -0 and (-inf) ** 0.5 = nan),
+    C's pow otherwise."""
+    if isinstance(a, Value) or n not in _POW_SPECIAL:
+        return _pow(a, n)
+    if n == 2:
+        return a * a
+    if n == 3:
+        return a * a * a
+    if n == -1:
+        return _div(1.0, a)
+    if n == -2:
+        return _div(1.0, a * a)
+    root = _sqrt(a)
+    return root if n > 0 else _div(1.0, root)
+
+
+_POW_SPECIAL = frozenset((2, 3, -1, -2, 0.5, -0.5))
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0 else math.nan   # √(-0) = -0; nan for x < 0 and for nan
 
 
 def _log(x):
-    # log for both kinds of operand the table sees: a float, or a Value under create_graph
-    return x.log() if isinstance(x, Value) else math.log(x)
+    """log x, with log 0 = -inf and log x = nan for x < 0, as IEEE and PyTorch."""
+    if isinstance(x, Value):
+        return x.log()
+    if x > 0:
+        return math.log(x)
+    return -math.inf if x == 0 else math.nan
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,17 +222,20 @@ class Value:
             other = _lift(other)
             if other is NotImplemented:
                 return other
-        return _node(self.data / other.data, (self, other), "/", _d_div)
+        return _node(_div(self.data, other.data), (self, other), "/", _d_div)
 
     def __pow__(self, other: Value | Number) -> Value:
         """a ** n (number n: d/da = n aⁿ⁻¹) or a ** b (Value b: also d/db = aᵇ log a)"""
         if isinstance(other, Value):
-            out = _node(_real_pow(self.data, other.data), (self, other), "**", _d_pow)
-        elif isinstance(other, numbers.Real):
-            out = _node(_real_pow(self.data, other), (self,), f"**{other}", _d_pow_number)
+            out = _node(_pow(self.data, other.data), (self, other), "**", _d_pow)
+        elif type(other) is int or type(other) is float or isinstance(other, numbers.Real):
+            if type(other) is not int and type(other) is not float:
+                # a NumPy scalar acts as the Python number it holds (NumPy's pow would warn, not answer)
+                other = int(other) if isinstance(other, numbers.Integral) else float(other)
+            out = _node(_pow_number(self.data, other), (self,), f"**{other}", _d_pow_number)
             out._aux = other
         else:
-            return NotImplemented
+            return _lift(other)   # NotImplemented, or the TypeError for a Tensor
         return out
 
     def __neg__(self) -> Value:
@@ -184,8 +251,9 @@ class Value:
         return other if other is NotImplemented else other - self
 
     def __rtruediv__(self, other: Number) -> Value:
+        # as micrograd and PyTorch compute it, other · a⁻¹: so 0 / Value(1e-300) has PyTorch's gradient
         other = _lift(other)
-        return other if other is NotImplemented else other / self
+        return other if other is NotImplemented else other * self ** -1
 
     def __rpow__(self, other: Number) -> Value:
         other = _lift(other)
@@ -202,10 +270,8 @@ class Value:
         return _node(data, (self,), "exp", _d_exp)
 
     def log(self) -> Value:
-        """log a (natural);  d/da = 1/a"""
-        if self.data <= 0:
-            raise ValueError(f"log is defined for positive numbers only; got log({self.data})")
-        return _node(math.log(self.data), (self,), "log", _d_log)
+        """log a (natural; log 0 = -inf, nan for a < 0);  d/da = 1/a"""
+        return _node(_log(self.data), (self,), "log", _d_log)
 
     def tanh(self) -> Value:
         """tanh a;  d/da = 1 - tanh² a"""
@@ -222,9 +288,9 @@ class Value:
         return _node(data, (self,), "sigmoid", _d_sigmoid)
 
     def relu(self) -> Value:
-        """max(0, a) (23.2);  d/da = 1 if a > 0 else 0"""
+        """max(0, a) (23.2; nan stays nan, as in PyTorch);  d/da = 0 if a <= 0 else 1"""
         a = self.data
-        return _node(a if a > 0 else 0.0, (self,), "ReLU", _d_relu)
+        return _node(0.0 if a < 0 else a, (self,), "ReLU", _d_relu)
 
     # --- comparisons on data (== and hash stay identity, so Values can key dicts and sets) ------
 
@@ -316,17 +382,15 @@ def _lift(x: Any) -> Any:
     """A number beside a Value becomes a constant Value; anything else is not ours to handle."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real):
+    if isinstance(x, numbers.Real):   # Python's numbers and NumPy's scalars alike
         return _node(float(x), (), "", None)
+    from .tensor import Tensor   # here, off the path of numbers: tensor.py sits above this module
+    if isinstance(x, Tensor):
+        # an object-dtype tensor of Values would record two graphs that know nothing of each other
+        raise TypeError("cannot combine a Value with a Tensor: they are separate autograd engines. Use "
+                        "v.data for the Value's number (tensor + v.data), or make it a Tensor "
+                        "(tg.tensor(v.data, requires_grad=True)) and compute with tensors throughout")
     return NotImplemented
-
-
-def _real_pow(a: float, n: float) -> float:
-    out = a ** n
-    if type(out) is complex:
-        raise ValueError(f"{a} ** {n} is not a real number (a negative base needs an integer "
-                         "exponent)")
-    return out
 
 
 def value_grad(output: Value, inputs: Value | Sequence[Value],
