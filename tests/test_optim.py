@@ -682,3 +682,166 @@ def test_a_pytorch_optimizer_state_dict_loads_and_training_continues_alike(torch
         loss.backward()
         opt.step()
         assert loss.item() == pytest.approx(torch_step(), rel=1e-12)
+
+
+# --- malformed state: refused at load, and a failing step changes nothing at all -------------------
+
+def _four_params_after_one_step(cls=optim.Adam, **kwargs):
+    params = [tg.tensor(np.arange(3.0) + i, requires_grad=True) for i in range(4)]
+    opt = cls(params, **{"lr": 0.1, **kwargs})
+    for p in params:
+        p.grad = np.ones(3)
+    opt.step()
+    return params, opt
+
+
+def _snapshot(params, opt):
+    """Everything a step may change: the parameters, every state entry, the step counter."""
+    state = [{k: (v.data.copy() if isinstance(v, tg.Tensor) else v) for k, v in opt.state[p].items()}
+             if isinstance(opt.state.get(p), dict) else opt.state.get(p) for p in params]
+    return [p.data.copy() for p in params], state, opt._step_count, [dict(g) for g in opt.param_groups]
+
+
+def _assert_unchanged(before, params, opt):
+    weights, state, count, groups = before
+    now_weights, now_state, now_count, now_groups = _snapshot(params, opt)
+    for w, v in zip(weights, now_weights):
+        np.testing.assert_array_equal(w, v)
+    for s, t in zip(state, now_state):
+        if not isinstance(s, dict):
+            assert s == t
+            continue
+        assert s.keys() == t.keys()
+        for k in s:
+            if isinstance(s[k], np.ndarray):
+                np.testing.assert_array_equal(s[k], t[k])
+            else:
+                assert type(s[k]) is type(t[k]) and (s[k] is t[k] or s[k] == t[k])
+    assert count == now_count and groups == now_groups
+
+
+def test_load_state_dict_rejects_string_state_and_step_changes_nothing():
+    params, opt = _four_params_after_one_step()
+    saved = opt.state_dict()
+    saved["state"][3] = "garbage"
+    before = _snapshot(params, opt)
+    with pytest.raises(ValueError, match=r"state of parameter 3 is a str \('garbage'\)"):
+        opt.load_state_dict(saved)
+    _assert_unchanged(before, params, opt)
+    opt.step()   # the optimizer still works, on all four parameters
+    assert all(opt.state[p]["step"] == 2 for p in params)
+
+
+@pytest.mark.parametrize("damage, error, words", [
+    (lambda sd: "abc", TypeError, ["expects a dict", "str"]),
+    (lambda sd: {**sd, "state": [1, 2]}, TypeError, ["'state' is a list"]),
+    (lambda sd: {**sd, "param_groups": "g"}, TypeError, ["'param_groups' is a str"]),
+    (lambda sd: {**sd, "param_groups": ["g"]}, ValueError, ["group 0", "'params' list"]),
+    (lambda sd: {**sd, "param_groups": [{**sd["param_groups"][0], "params": [0, 1, 1, 2]}]}, ValueError,
+     ["lists 1", "distinct"]),
+    (lambda sd: {**sd, "param_groups": [{**sd["param_groups"][0], "params": [0, 1, 2, True]}]}, ValueError,
+     ["lists True"]),
+    (lambda sd: {**sd, "param_groups": [{**sd["param_groups"][0], "amsgrad": "no"}]}, TypeError,
+     ["amsgrad='no'", "True or False"]),
+    (lambda sd: {**sd, "param_groups": [{**sd["param_groups"][0], "lr": float("nan")}]}, ValueError, ["lr=nan"]),
+    (lambda sd: {**sd, "state": {**sd["state"], 7: sd["state"][0]}}, ValueError, ["parameter 7", "no parameter"]),
+    (lambda sd: {**sd, "state": {**sd["state"], 2: {**sd["state"][2], "step": "5"}}}, ValueError,
+     ["'step' of parameter 2", "whole number"]),
+    (lambda sd: {**sd, "state": {**sd["state"], 2: {**sd["state"][2], "step": -1}}}, ValueError,
+     ["'step' of parameter 2"]),
+    (lambda sd: {**sd, "state": {**sd["state"], 2: {**sd["state"][2], "exp_avg": "x"}}}, ValueError,
+     ["'exp_avg' of parameter 2 is a str"]),
+    (lambda sd: {**sd, "state": {**sd["state"], 2: {**sd["state"][2], "exp_avg": [[1, 2], [3]]}}}, ValueError,
+     ["'exp_avg' of parameter 2 is a list"]),
+    (lambda sd: {**sd, "state": {**sd["state"], 2: {**sd["state"][2], "exp_avg": np.array(["a", "b", "c"])}}},
+     ValueError, ["'exp_avg' of parameter 2 has dtype <U1"]),
+    (lambda sd: {**sd, "state": {**sd["state"], 2: {**sd["state"][2], "exp_avg": None}}}, ValueError,
+     ["'exp_avg' of parameter 2 is None"]),
+    (lambda sd: {**sd, "state": {**sd["state"], 2: {**sd["state"][2], "momentum_buffer": tg.zeros(3)}}},
+     ValueError, ["key 'momentum_buffer'", "another optimizer"]),
+    (lambda sd: {**sd, "state": {**sd["state"], 2: {**sd["state"][2], 5: tg.zeros(3)}}}, ValueError,
+     ["parameter 2 has a key 5"]),
+], ids=["not-a-dict", "state-list", "groups-str", "group-str", "index-twice", "index-bool", "switch-str",
+        "lr-nan", "unknown-index", "step-str", "step-negative", "buffer-str", "buffer-ragged", "buffer-strings",
+        "buffer-none", "foreign-key", "key-int"])
+def test_load_state_dict_names_what_is_malformed_and_changes_nothing(damage, error, words):
+    params, opt = _four_params_after_one_step()
+    damaged = damage(opt.state_dict())
+    before = _snapshot(params, opt)
+    with pytest.raises(error) as caught:
+        opt.load_state_dict(damaged)
+    for word in words:
+        assert word in str(caught.value)
+    _assert_unchanged(before, params, opt)
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda st: st.__setitem__("exp_avg", np.zeros(3)), ["'exp_avg' of parameter 3 is a ndarray"]),
+    (lambda st: st.__setitem__("exp_avg", tg.zeros(3, dtype=tg.int64)), ["'exp_avg' of parameter 3 has dtype int64"]),
+    (lambda st: st.__setitem__("exp_avg_sq", tg.zeros(5)), ["'exp_avg_sq' of parameter 3 has shape (5,)"]),
+    (lambda st: st.__setitem__("step", "1"), ["'step' of parameter 3 is '1'"]),
+    (lambda st: st.pop("exp_avg_sq"), ["parameter 3 lacks ['exp_avg_sq']"]),
+], ids=["ndarray-buffer", "int-buffer", "shape", "step-str", "missing"])
+def test_a_step_on_bad_state_changes_nothing_at_all(damage, words):
+    params, opt = _four_params_after_one_step()
+    damage(opt.state[params[3]])   # the last parameter: three would be updated before it is reached
+    before = _snapshot(params, opt)
+    with pytest.raises(RuntimeError) as caught:
+        opt.step()
+    for word in words:
+        assert word in str(caught.value)
+    _assert_unchanged(before, params, opt)
+
+
+def test_a_step_with_a_state_that_is_not_a_dict_changes_nothing():
+    params, opt = _four_params_after_one_step()
+    opt.state[params[3]] = "garbage"
+    before = _snapshot(params, opt)
+    with pytest.raises(RuntimeError, match="state of parameter 3 is a str"):
+        opt.step()
+    _assert_unchanged(before, params, opt)
+
+
+def test_bad_switches_and_missing_options_raise_before_any_update():
+    params, opt = _four_params_after_one_step(optim.SGD, momentum=0.9)
+    before = _snapshot(params, opt)
+    opt.param_groups[0]["nesterov"] = "yes"
+    with pytest.raises(TypeError, match="nesterov='yes'.*True or False"):
+        opt.step()
+    opt.param_groups[0]["nesterov"] = False
+    del opt.param_groups[0]["lr"]
+    with pytest.raises(KeyError, match=r"parameter group 0 lacks the option\(s\) \['lr'\]"):
+        opt.step()
+    opt.param_groups[0]["lr"] = 0.1
+    _assert_unchanged(before, params, opt)
+
+
+def test_step_under_numpy_raise_mode_updates_every_parameter_as_pytorch():
+    # PyTorch's answer: the overflowing entry becomes -inf, the others take their usual step.
+    a, b, c = (tg.tensor([1.0], requires_grad=True), tg.tensor([-1e308], requires_grad=True),
+               tg.tensor([3.0], requires_grad=True))
+    opt = optim.SGD([a, b, c], lr=10.0)
+    a.grad, b.grad, c.grad = np.ones(1), np.array([1e308]), np.ones(1)
+    with np.errstate(all="raise"):
+        opt.step()
+        assert np.geterr()["over"] == "raise"   # the caller's setting is back
+    assert a.data.tolist() == [-9.0] and b.data.tolist() == [-math.inf] and c.data.tolist() == [-7.0]
+
+
+@pytest.mark.parametrize("damage, error, words", [
+    (lambda opt, p: setattr(p, "_grad", tg.tensor(np.ones(2))), RuntimeError,
+     ["parameter 3 has shape (3,)", "grad has shape (2,)"]),
+    (lambda opt, p: setattr(p, "_grad", tg.tensor(np.ones(3, dtype=np.int64))), RuntimeError,
+     ["parameter 3", "dtype int64"]),
+    (lambda opt, p: opt.param_groups[0].__setitem__("lr", float("nan")), ValueError, ["lr=nan"]),
+    (lambda opt, p: opt.param_groups[0].__setitem__("betas", (0.9, "x")), TypeError, ["betas[1]='x'"]),
+], ids=["grad-shape", "grad-int", "lr-nan", "beta-str"])
+def test_a_step_with_a_bad_grad_or_option_names_it_and_changes_nothing(damage, error, words):
+    params, opt = _four_params_after_one_step()
+    damage(opt, params[3])   # (p._grad: past the .grad setter, which refuses these itself)
+    before = _snapshot(params, opt)
+    with pytest.raises(error) as caught:
+        opt.step()
+    for word in words:
+        assert word in str(caught.value)
+    _assert_unchanged(before, params, opt)

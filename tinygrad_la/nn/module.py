@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -470,6 +470,9 @@ class Module:
         Every key and shape is checked first; if anything is wrong (missing or unexpected keys when
         strict, or a shape that differs, always), a RuntimeError lists all of it and nothing is copied.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like (name -> tensor, what model.state_dict() returns), "
+                            f"got {type(state_dict).__name__}.")
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
@@ -478,10 +481,16 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if array.dtype == object or array.dtype.kind not in "biuf":
+            array = _as_array(value)
+            if array is None:   # ragged nested lists, or something NumPy cannot make an array of
                 errors.append(f'While copying the parameter named "{key}", expected a Tensor or array of numbers '
-                              f"from the checkpoint but received {type(value).__name__}.")
+                              f"from the checkpoint but received a {type(value).__name__} that is not one "
+                              "(nested lists of different lengths?); give a Tensor of shape "
+                              f"{tuple(target.shape)}.")
+            elif array.dtype == object or array.dtype.kind not in "biuf":
+                errors.append(f'While copying the parameter named "{key}", expected a Tensor or array of numbers '
+                              f"from the checkpoint but received {type(value).__name__}"
+                              f"{f' of dtype {array.dtype}' if isinstance(value, (np.ndarray, Tensor)) else ''}.")
             elif array.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {array.shape} from checkpoint, "
                               f"the shape in current model is {target.shape}.")
@@ -532,6 +541,16 @@ class Module:
             entries = state.get(registry)
             if isinstance(entries, _Registry):
                 entries.namespace = self.__dict__
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    """A state_dict value as an array, or None when NumPy cannot make one (a ragged list)."""
+    if isinstance(value, Tensor):
+        return value.data
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError, RuntimeError):   # RuntimeError: e.g. a PyTorch tensor that requires grad
+        return None
 
 
 def _forget(d: dict, name: str, keep: str = "") -> bool:

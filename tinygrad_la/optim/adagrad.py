@@ -19,6 +19,7 @@ class Adagrad(Optimizer):
     """
 
     _required_state = ("step", "sum")
+    _optional_state = ()
 
     def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,

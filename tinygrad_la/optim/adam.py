@@ -23,6 +23,7 @@ class Adam(Optimizer):
     """
 
     _required_state = ("step", "exp_avg", "exp_avg_sq")
+    _optional_state = ("max_exp_avg_sq",)
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,

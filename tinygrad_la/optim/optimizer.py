@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -36,6 +36,7 @@ class Optimizer:
     """
 
     _required_state: tuple[str, ...] = ()   # keys _init_state always makes (checked before a step)
+    _optional_state: tuple[str, ...] | None = None   # keys made on demand; None: any key is accepted
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -101,8 +102,20 @@ class Optimizer:
         group = dict(self.defaults)
         group.update(param_group)
         group["params"] = params
-        self._check_group(group, len(self.param_groups))
+        self._check_options(group, len(self.param_groups))
         self.param_groups.append(group)
+
+    def _check_options(self, group: dict[str, Any], index: int) -> None:
+        """Every option present, the switches booleans, then the update rule's own ranges."""
+        for key, default in self.defaults.items():
+            if key not in group:
+                missing = [k for k in self.defaults if k not in group]
+                raise KeyError(f"{type(self).__name__}: parameter group {index} lacks the option(s) {missing}; "
+                               "set them (e.g. from optimizer.defaults) before stepping")
+            if default.__class__ is bool and group[key].__class__ is not bool and not isinstance(group[key], np.bool_):
+                raise TypeError(f"Invalid {key} value: {key}={group[key]!r} (parameter group {index}) is a "
+                                f"{type(group[key]).__name__}; it must be True or False")
+        self._check_group(group, index)
 
     def _check_group(self, group: dict[str, Any], index: int) -> None:
         """Raise ValueError if one of the group's options is out of range (subclasses add rules)."""
@@ -151,7 +164,7 @@ class Optimizer:
         checked when the step was traced and cannot have changed, so only the options are."""
         work = []
         for g, group in enumerate(self.param_groups):
-            self._check_group(group, g)
+            self._check_options(group, g)
             work.append((group, [(p, p._grad.data) for p in group["params"] if p._grad is not None]))
         self._apply(work)
 
@@ -159,14 +172,17 @@ class Optimizer:
         state = self.state
         previous = _mode.enabled
         _mode.enabled = False   # the update is plain NumPy; this keeps any Tensor math in a subclass unrecorded
+        # An overflow gives inf, as in PyTorch; under np.seterr(all="raise") it would stop the loop
+        # halfway, with some parameters updated and others not.
         try:
-            for group, items in work:
-                for p, grad in items:
-                    p_state = state.get(p)
-                    if p_state is None or (not p_state and self._required_state):
-                        p_state = state[p] = self._init_state(p, group)
-                    self._update(p.data, grad, p_state, group)
-                    _bump(p)   # graphs that saved the old value now refuse to backward through it
+            with np.errstate(all="ignore"):
+                for group, items in work:
+                    for p, grad in items:
+                        p_state = state.get(p)
+                        if p_state is None or (not p_state and self._required_state):
+                            p_state = state[p] = self._init_state(p, group)
+                        self._update(p.data, grad, p_state, group)
+                        _bump(p)   # graphs that saved the old value now refuse to backward through it
         finally:
             _mode.enabled = previous
         self._step_count += 1
@@ -175,7 +191,7 @@ class Optimizer:
         """Validate options, gradients and state; return (group, [(param, grad array)]) to update."""
         work = []
         for g, group in enumerate(self.param_groups):
-            self._check_group(group, g)
+            self._check_options(group, g)
             items = []
             for p in group["params"]:
                 grad = p._grad
@@ -193,21 +209,61 @@ class Optimizer:
                                        "read-only, so it cannot be updated in place; give it its own copy "
                                        "(p.data = p.data.copy())")
                 p_state = self.state.get(p)
-                if p_state:
+                if p_state is not None:
                     self._check_state(p, p_state)
                 items.append((p, grad))
             work.append((group, items))
         return work
 
-    def _check_state(self, p: Tensor, p_state: dict[str, Any], error: type = RuntimeError) -> None:
-        missing = [key for key in self._required_state if key not in p_state]
-        if missing:
-            raise error(f"{type(self).__name__}: the state of parameter {self._index(p)} lacks "
-                        f"{missing} (was it loaded from another optimizer's state_dict?)")
+    def _check_state(self, p: Tensor, p_state: Any, error: type = RuntimeError) -> None:
+        """Raise `error` naming the key unless p_state is a state this update rule can step from:
+        the required keys, "step" a count, every other entry a float Tensor of p's shape (or None)."""
+        if type(p_state) is not dict:
+            self._state_error(p, error, f"is a {type(p_state).__name__}; it must be a dict such as "
+                                        "optimizer.state_dict()['state'][i]")
+        if not p_state:   # an empty state is made afresh at the next step
+            return
+        required, known = self._required_state, self._optional_state
+        for key in required:
+            if key not in p_state:
+                missing = [k for k in required if k not in p_state]
+                self._state_error(p, error, f"lacks {missing} (was it loaded from another optimizer's state_dict?)")
+        shape = p.data.shape
         for key, value in p_state.items():
-            if type(value) is Tensor and value.data.shape != p.data.shape:
-                raise error(f"{type(self).__name__}: state {key!r} of parameter {self._index(p)} has "
-                            f"shape {value.shape} but the parameter has shape {p.shape}")
+            if type(value) is Tensor:   # the common cases first, each one cheap look
+                data = value.data
+                if data.shape == shape and data.dtype.kind == "f" and data.flags.writeable:
+                    if known is None or key in required or key in known:
+                        continue
+            elif type(value) is int and key == "step" and value >= 0:
+                continue
+            self._check_entry(p, key, value, error)
+
+    def _check_entry(self, p: Tensor, key: Any, value: Any, error: type) -> None:
+        """Raise `error` naming `key` if this one state entry is not what the update rule needs."""
+        name, required, known = type(self).__name__, self._required_state, self._optional_state
+        if known is not None and key not in required and key not in known:
+            self._state_error(p, error, f"has a key {key!r} that {name} does not keep (its keys are "
+                                        f"{list(required + known)}); was it saved by another optimizer?")
+        if key == "step":
+            if not _is_count(value):
+                self._state_error(p, error, f"is {value!r}; it must be a whole number >= 0", key)
+        elif value is None:
+            if key in required:
+                self._state_error(p, error, f"is None; it must be a Tensor of the parameter's shape {p.shape}", key)
+        elif not isinstance(value, Tensor):
+            self._state_error(p, error, f"is a {type(value).__name__}; it must be a Tensor of the parameter's "
+                                        f"shape {p.shape}", key)
+        elif value.data.shape != p.data.shape:
+            self._state_error(p, error, f"has shape {value.shape} but the parameter has shape {p.shape}", key)
+        elif value.data.dtype.kind != "f" or not value.data.flags.writeable:
+            read_only = "" if value.data.flags.writeable else " and is read-only"
+            self._state_error(p, error, f"has dtype {value.dtype}{read_only}; it must be a writable floating "
+                                        "point Tensor", key)
+
+    def _state_error(self, p: Tensor, error: type, what: str, key: Any = None) -> None:
+        subject = f"state {key!r} of parameter" if key is not None else "the state of parameter"
+        raise error(f"{type(self).__name__}: {subject} {self._index(p)} {what}")
 
     def _index(self, p: Tensor) -> int:
         """The parameter's position across all groups (its key in state_dict()['state'])."""
@@ -244,39 +300,60 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from ``state_dict()``: the same groups with the same numbers of parameters.
 
-        Everything is checked before anything changes. Arrays are copied and cast to their
-        parameter's dtype; the groups' options (lr, ...) are taken from the saved groups.
+        Everything is checked before anything changes (the layout, every option, and every state
+        entry's kind, shape and dtype); an error names the group, parameter or key. Arrays are
+        copied and cast to their parameter's dtype; the groups' options (lr, ...) are taken from
+        the saved groups.
         """
-        name = type(self).__name__
-        if not isinstance(state_dict, dict) or "param_groups" not in state_dict or "state" not in state_dict:
-            raise ValueError(f"{name}.load_state_dict expects a dict with 'state' and 'param_groups' (what "
-                             "state_dict() returns)")
-        saved_groups = list(state_dict["param_groups"])
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{name} expects a dict with 'state' and 'param_groups' (what state_dict() returns); "
+                            f"got a {type(state_dict).__name__}")
+        if "param_groups" not in state_dict or "state" not in state_dict:
+            raise ValueError(f"{name} expects a dict with 'state' and 'param_groups' (what state_dict() returns); "
+                             f"got keys {list(state_dict)}")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)):
+            raise TypeError(f"{name}: 'param_groups' is a {type(saved_groups).__name__}; it must be a list of "
+                            "dicts, one per parameter group")
+        if not isinstance(saved_state, Mapping):
+            raise TypeError(f"{name}: 'state' is a {type(saved_state).__name__}; it must be a dict from parameter "
+                            "index to that parameter's state")
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: the loaded state dict has {len(saved_groups)} parameter "
+            raise ValueError(f"{name}: the loaded state dict has {len(saved_groups)} parameter "
                              f"groups but the optimizer has {len(self.param_groups)}")
         by_index: dict[int, Tensor] = {}
         new_groups = []
         for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
-            saved_params = list(saved["params"])
+            if not isinstance(saved, Mapping) or not isinstance(saved.get("params"), (list, tuple)):
+                raise ValueError(f"{name}: loaded parameter group {g} must be a dict with a 'params' list of "
+                                 f"parameter indices; got {_brief(saved)}")
+            saved_params = saved["params"]
             if len(saved_params) != len(group["params"]):
-                raise ValueError(f"{name}.load_state_dict: loaded parameter group {g} has {len(saved_params)} "
+                raise ValueError(f"{name}: loaded parameter group {g} has {len(saved_params)} "
                                  f"parameters but the optimizer's group {g} has {len(group['params'])}")
             for i, p in zip(saved_params, group["params"]):
-                by_index[int(i)] = p
+                index = _as_index(i)
+                if index is None or index in by_index:
+                    raise ValueError(f"{name}: loaded parameter group {g} lists {i!r} as a parameter index; "
+                                     "indices must be distinct whole numbers")
+                by_index[index] = p
             new_group = dict(self.defaults)
             new_group.update({key: value for key, value in saved.items() if key != "params"})
             new_group["params"] = group["params"]
-            self._check_group(new_group, g)
+            self._check_options(new_group, g)
             new_groups.append(new_group)
         new_state: dict[Tensor, dict[str, Any]] = {}
-        for key, saved_state in state_dict["state"].items():
-            try:
-                p = by_index[int(key)]
-            except (KeyError, ValueError):
-                raise ValueError(f"{name}.load_state_dict: state for parameter {key!r}, which no parameter "
-                                 f"group lists (indices {sorted(by_index)})") from None
-            new_state[p] = {k: _restore(k, v, p, key, name) for k, v in saved_state.items()}
+        for key, saved_p_state in saved_state.items():
+            index = _as_index(key)
+            if index not in by_index:
+                raise ValueError(f"{name}: state for parameter {key!r}, which no parameter "
+                                 f"group lists (indices {sorted(by_index)})")
+            p = by_index[index]
+            if not isinstance(saved_p_state, Mapping):
+                raise ValueError(f"{name}: the state of parameter {key!r} is {_brief(saved_p_state)}; it must be "
+                                 "a dict such as {'step': 3, 'exp_avg': tensor}")
+            new_state[p] = {k: _restore(k, v, p, key, name) for k, v in saved_p_state.items()}
             self._check_state(p, new_state[p], ValueError)
         for group, new_group in zip(self.param_groups, new_groups):
             group.clear()
@@ -319,14 +396,51 @@ def _snapshot(value: Any) -> Any:
     return value
 
 
-def _restore(key: str, value: Any, p: Tensor, index: Any, name: str) -> Any:
+def _restore(key: Any, value: Any, p: Tensor, index: Any, name: str) -> Any:
     """One loaded state entry: step as an int, arrays as fresh Tensors of the parameter's dtype."""
+    where = f"state {key!r} of parameter {index!r}"
+    if not isinstance(key, str):
+        raise ValueError(f"{name}: the state of parameter {index!r} has a key {key!r} ({type(key).__name__}); "
+                         "state keys are strings such as 'step' or 'exp_avg'")
     if key == "step":
-        return int(float(value.data if isinstance(value, Tensor) else value))
-    if isinstance(value, (Tensor, np.ndarray)) or hasattr(value, "__array__"):   # also PyTorch's tensors
-        array = value.data if isinstance(value, Tensor) else np.asarray(value)
-        if array.shape != p.shape:
-            raise ValueError(f"{name}.load_state_dict: state {key!r} of parameter {index} has shape "
-                             f"{array.shape} but the parameter has shape {p.shape}")
-        return Tensor._make(np.array(array, dtype=p.dtype), None)
-    return value
+        step = value.data if isinstance(value, Tensor) else value
+        if hasattr(step, "__array__") and not isinstance(step, Real):   # a 0-d array, also PyTorch's tensor
+            array = np.asarray(step)
+            step = array[()] if array.shape == () and array.dtype.kind in "iuf" else step
+        if not _is_count(step):
+            raise ValueError(f"{name}: {where} is {_brief(value)}; it must be a whole number >= 0 (the number "
+                             "of steps taken)")
+        return int(step)
+    if value is None:
+        return None
+    if not isinstance(value, (Tensor, np.ndarray)) and not hasattr(value, "__array__"):
+        raise ValueError(f"{name}: {where} is {_brief(value)}; it must be a Tensor or array of the parameter's "
+                         f"shape {p.shape}")
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)   # also PyTorch's tensors
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{name}: {where} has dtype {array.dtype}; it must hold real numbers")
+    if array.shape != p.shape:
+        raise ValueError(f"{name}: {where} has shape {array.shape} but the parameter has shape {p.shape}")
+    return Tensor._make(np.array(array, dtype=p.dtype), None)
+
+
+def _is_count(value: Any) -> bool:
+    """A step count: a whole number >= 0 (an int, or a float such as PyTorch's 5.0)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return False
+    return math.isfinite(value) and value >= 0 and value == int(value)
+
+
+def _as_index(key: Any) -> int | None:
+    """A parameter's index in a state dict: an int (or a string of digits, as JSON keeps it)."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+        return int(key)
+    if isinstance(key, str) and key.isdecimal():
+        return int(key)
+    return None
+
+
+def _brief(value: Any) -> str:
+    """A value for an error message: its type, and its repr when short."""
+    text = repr(value)
+    return f"a {type(value).__name__}" + (f" ({text})" if len(text) <= 40 else "")

@@ -21,6 +21,7 @@ class RMSprop(Optimizer):
     """
 
     _required_state = ("step", "square_avg")
+    _optional_state = ("momentum_buffer", "grad_avg")
 
     def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,

@@ -20,6 +20,8 @@ class SGD(Optimizer):
     With μ = λ = 0 this is exactly the chapter's gradient descent.
     """
 
+    _optional_state = ("momentum_buffer",)
+
     def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, fused: bool | None = None) -> None:
