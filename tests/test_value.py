@@ -7,6 +7,7 @@ differences of the first. Then the chapter's neurons, accumulation, depth and er
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -480,14 +481,18 @@ SPECIAL_POINTS = [   # (op, its arguments, PyTorch's value, PyTorch's gradients 
 ]
 
 
-def run_special(name: str, args: tuple) -> tuple[float, list[float]]:
-    """The op on Values (numbers where the name says n), its value and the Values' gradients."""
+def special_op(name: str, args: tuple) -> tuple[list[Value], Any]:
+    """Values for the arguments that are Values (all but the n of a/n, n/a, a**n, n**a), and the op on them."""
     if name in ("a/n", "a**n"):
-        values, call = [Value(args[0])], lambda vs: SPECIAL_OPS[name](vs[0], args[1])
-    elif name in ("n/a", "n**a"):
-        values, call = [Value(args[1])], lambda vs: SPECIAL_OPS[name](args[0], vs[0])
-    else:
-        values, call = [Value(a) for a in args], lambda vs: SPECIAL_OPS[name](*vs)
+        return [Value(args[0])], lambda vs: SPECIAL_OPS[name](vs[0], args[1])
+    if name in ("n/a", "n**a"):
+        return [Value(args[1])], lambda vs: SPECIAL_OPS[name](args[0], vs[0])
+    return [Value(a) for a in args], lambda vs: SPECIAL_OPS[name](*vs)
+
+
+def run_special(name: str, args: tuple) -> tuple[float, list[float]]:
+    """The op's value and the Values' gradients."""
+    values, call = special_op(name, args)
     out = call(values)
     out.backward()
     return out.data, [v.grad for v in values]
@@ -510,6 +515,16 @@ def test_ops_at_special_points_give_pytorchs_values_and_gradients(name, args, va
     assert same_number(got_value, value), (got_value, value)
     # a gradient's zero sign is not compared: .grad accumulates from +0, so 0 + (-0) is +0
     assert all(same_number(g, e, zero_sign=False) for g, e in zip(got_grads, grads)), (got_grads, grads)
+
+
+def test_special_points_under_create_graph_give_the_same_gradients_and_never_raise():
+    # the derivative table runs on Values there: the same inf/nan answers, and they differentiate again
+    for name, args, _, grads in SPECIAL_POINTS:
+        values, call = special_op(name, args)
+        firsts = value_grad(call(values), values, create_graph=True)
+        assert all(same_number(g.data, e, zero_sign=False) for g, e in zip(firsts, grads)), (name, args)
+        for first in firsts:
+            value_grad(first, values)
 
 
 @pytest.mark.torch
