@@ -913,3 +913,62 @@ def test_argmax_and_max_indices_point_at_nan_as_pytorch() -> None:
     assert x.argmax().item() == 1 and x.argmin().item() == 1
     assert x.max(1).indices.tolist() == [1, 0] and x.min(1).indices.tolist() == [1, 0]
     assert tg.tensor([nan, -1.0, 0.0, 2.0]).sign().tolist() == [0.0, -1.0, 0.0, 1.0]   # sign(nan) = 0
+
+
+# --- float32 stays float32: forward, backward, second order, and what hooks see --------------------
+
+def _setitem(x: Tensor, y: Tensor) -> Tensor:
+    z = x * 1
+    z[0] = y[1]
+    return z
+
+
+# name: a function of two float32 tensors x, y of shape (3,) (entries in [0.7, 2.1])
+FLOAT32_OPS = {
+    "x + y": lambda x, y: x + y, "x - y": lambda x, y: x - y, "x * y": lambda x, y: x * y,
+    "x / y": lambda x, y: x / y, "x ** y": lambda x, y: x ** y, "x ** 2": lambda x, y: x ** 2,
+    "x ** 0.5": lambda x, y: x ** 0.5, "x ** np.float64(2)": lambda x, y: x ** np.float64(2),
+    "2.0 ** x": lambda x, y: 2.0 ** x, "np.float64(2) ** x": lambda x, y: np.float64(2) ** x,
+    "np.float64(2) * x": lambda x, y: np.float64(2) * x, "x * np.float64(2)": lambda x, y: x * np.float64(2),
+    "x / np.array(2.0)": lambda x, y: x / np.array(2.0), "np.array(2.0) - x": lambda x, y: np.array(2.0) - x,
+    "-x": lambda x, y: -x, "maximum": lambda x, y: x.maximum(y), "minimum": lambda x, y: x.minimum(y),
+    "maximum (ties)": lambda x, y: x.maximum(x.detach() * 1), "maximum(np.float64)": lambda x, y: x.maximum(np.float64(1.0)),
+    "where": lambda x, y: tg.where(x > 1.0, x, y), "where(np.float64)": lambda x, y: tg.where(x > 1.0, x, np.float64(3)),
+    "exp": lambda x, y: x.exp(), "log": lambda x, y: x.log(), "sin": lambda x, y: x.sin(), "cos": lambda x, y: x.cos(),
+    "tanh": lambda x, y: x.tanh(), "sigmoid": lambda x, y: x.sigmoid(), "relu": lambda x, y: x.relu(),
+    "abs": lambda x, y: x.abs(), "sqrt": lambda x, y: x.sqrt(), "square": lambda x, y: x.square(),
+    "clamp": lambda x, y: x.clamp(0.8, 1.5), "clamp(np.float64)": lambda x, y: x.clamp(np.float64(0.8), np.float64(1.5)),
+    "clamp(tensor)": lambda x, y: x.clamp(min=y), "sum": lambda x, y: x.sum(), "mean": lambda x, y: x.mean(),
+    "amax": lambda x, y: x.amax(), "amin": lambda x, y: x.amin(0), "max()": lambda x, y: x.max(),
+    "min()": lambda x, y: x.min(), "max(dim)": lambda x, y: x.max(0)[0], "var": lambda x, y: x.var(),
+    "std": lambda x, y: x.std(), "logsumexp": lambda x, y: x.logsumexp(0), "prod": lambda x, y: x.prod(),
+    "softmax": lambda x, y: x.softmax(0), "log_softmax": lambda x, y: x.log_softmax(0),
+    "matmul": lambda x, y: x @ y, "outer": lambda x, y: x.outer(y), "einsum": lambda x, y: tg.einsum("i,i->", x, y),
+    "reshape": lambda x, y: x.reshape(3, 1), "index": lambda x, y: x[[0, 2]], "cat": lambda x, y: tg.cat([x, y]),
+    "stack": lambda x, y: tg.stack([x, y]), "expand": lambda x, y: x[None].expand(2, 3),
+    "double().float()": lambda x, y: x.double().float(), "clone": lambda x, y: x.clone(), "setitem": _setitem,
+}
+
+
+@pytest.mark.parametrize("name", FLOAT32_OPS)
+def test_float32_stays_float32_through_every_op(name: str) -> None:
+    fn = FLOAT32_OPS[name]
+    x = tg.tensor([0.7, 1.3, 2.1], dtype=tg.float32, requires_grad=True)
+    y = tg.tensor([1.1, 0.9, 1.7], dtype=tg.float32, requires_grad=True)
+    seen: list = []
+    out = fn(x, y)
+    assert out.dtype == np.float32
+    out.register_hook(lambda g: seen.append(g.dtype))
+    x.register_hook(lambda g: seen.append(g.dtype))
+    loss = (out * out).sum()
+    first = [g for g in tg.autograd.grad(loss, [x, y], create_graph=True, allow_unused=True) if g is not None]
+    assert [g.dtype for g in first] == [np.float32] * len(first)
+    for g in first:
+        second = tg.autograd.grad(g.sum(), [x, y], allow_unused=True, retain_graph=True)
+        assert [h.dtype for h in second if h is not None] == [np.float32] * sum(h is not None for h in second)
+    (fn(x, y) ** 2).sum().backward(create_graph=True)   # .grad under create_graph
+    assert x.grad.dtype == np.float32
+    x.grad = None
+    (fn(x, y) ** 2).sum().backward()
+    assert x.grad.dtype == np.float32
+    assert seen and set(seen) == {np.dtype(np.float32)}

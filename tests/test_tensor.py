@@ -609,3 +609,77 @@ def test_positional_arguments_pytorch_refuses_are_refused(call: str) -> None:
     if torch is not None:
         with pytest.raises(TypeError):
             _call(torch, call)
+
+
+# =================================================================================================
+# mixing with NumPy scalars and other objects
+# =================================================================================================
+
+t32 = lambda: tg.tensor([1.0, 2.0], dtype=tg.float32, requires_grad=True)   # noqa: E731
+t64 = lambda: tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)   # noqa: E731
+
+# A NumPy scalar (or 0-d array) acts like the Python number it holds, on either side and in every
+# op that takes a number: (expression, its dtype, its values) as PyTorch 2.13 gives them.
+NUMPY_SCALAR_CASES = {
+    "np.float64(2) * t32": (lambda: np.float64(2) * t32(), np.float32, [2.0, 4.0]),
+    "t32 * np.float64(2)": (lambda: t32() * np.float64(2), np.float32, [2.0, 4.0]),
+    "np.float32(2) * t64": (lambda: np.float32(2) * t64(), np.float64, [2.0, 4.0]),
+    "t64 * np.float32(2)": (lambda: t64() * np.float32(2), np.float64, [2.0, 4.0]),
+    "np.int64(3) * t32": (lambda: np.int64(3) * t32(), np.float32, [3.0, 6.0]),
+    "t32 * np.bool_(True)": (lambda: t32() * np.bool_(True), np.float32, [1.0, 2.0]),
+    "int64 + np.int64(2)": (lambda: tg.tensor([1, 2]) + np.int64(2), np.int64, [3, 4]),
+    "t32 / np.float32(2)": (lambda: t32() / np.float32(2), np.float32, [0.5, 1.0]),
+    "np.float64(5) - t32": (lambda: np.float64(5) - t32(), np.float32, [4.0, 3.0]),
+    "t32 ** np.float64(2)": (lambda: t32() ** np.float64(2), np.float32, [1.0, 4.0]),
+    "np.float64(2) ** t32": (lambda: np.float64(2) ** t32(), np.float32, [2.0, 4.0]),
+    "t32 + np.array(2.0)": (lambda: t32() + np.array(2.0), np.float32, [3.0, 4.0]),   # PyTorch: float64
+    "np.array(2.0) * t32": (lambda: np.array(2.0) * t32(), np.float32, [2.0, 4.0]),
+    "t32.maximum(np.float64(1.5))": (lambda: t32().maximum(np.float64(1.5)), np.float32, [1.5, 2.0]),
+    "t32.minimum(np.float64(1.5))": (lambda: t32().minimum(np.float64(1.5)), np.float32, [1.0, 1.5]),
+    "where(c, t32, np.float64(3))": (lambda: tg.where(tg.tensor([False, True]), t32(), np.float64(3)),
+                                     np.float32, [3.0, 2.0]),
+    "t32.clamp(np.float64(1.5))": (lambda: t32().clamp(np.float64(1.5)), np.float32, [1.5, 2.0]),
+    "t32.clamp(max=np.float64(1.5))": (lambda: t32().clamp(max=np.float64(1.5)), np.float32, [1.0, 1.5]),
+    "t32.pow(np.float64(2))": (lambda: t32().pow(np.float64(2)), np.float32, [1.0, 4.0]),
+    "tg.pow(np.float64(2), t32)": (lambda: tg.pow(np.float64(2), t32()), np.float32, [2.0, 4.0]),
+    "tg.mul(np.float64(2), t32)": (lambda: tg.mul(np.float64(2), t32()), np.float32, [2.0, 4.0]),
+}
+
+
+@pytest.mark.parametrize("case", NUMPY_SCALAR_CASES)
+def test_numpy_scalars_act_like_python_numbers(case: str) -> None:
+    make, dtype, values = NUMPY_SCALAR_CASES[case]
+    out = make()
+    assert isinstance(out, tg.Tensor) and out.dtype == dtype
+    assert out.tolist() == values
+    if out.requires_grad:
+        out.sum().backward()   # and the gradient flows back in the tensor's own dtype
+
+
+@pytest.mark.parametrize("operand", [tg.Value(1.0), "a", None, object(), np.array([tg.Value(1.0)]),
+                                     np.array(tg.Value(1.0)), [tg.Value(1.0), 2.0]],
+                         ids=["Value", "str", "None", "object", "object array", "0-d object array",
+                              "list holding a Value"])
+def test_operands_that_are_not_numbers_raise_type_error(operand: Any) -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    combinations = [lambda: x + operand, lambda: x * operand, lambda: x ** operand, lambda: x.maximum(operand),
+                    lambda: tg.where(x > 1, x, operand)]
+    if operand is not None:   # clamp(min=None) means no lower bound
+        combinations.append(lambda: x.clamp(min=operand))
+    for combine in combinations:
+        with pytest.raises(TypeError):
+            combine()
+    with pytest.raises(TypeError):
+        tg.tensor(operand)
+
+
+def test_combining_a_tensor_with_a_value_says_how() -> None:
+    with pytest.raises(TypeError, match=r"Value.*value\.data"):
+        tg.tensor([1.0, 2.0]) * tg.Value(2.0)
+
+
+def test_python_number_kinds_work_as_operands() -> None:
+    from fractions import Fraction
+    x = tg.tensor([1.0, 2.0])
+    assert (x * Fraction(1, 2)).tolist() == [0.5, 1.0] and (x * Fraction(1, 2)).dtype == np.float64
+    assert (x + True).tolist() == [2.0, 3.0]
