@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..creation import zeros
-from ..engine import no_grad
+from ..engine import _mode, no_grad
 from ..tensor import Tensor, _bump
 from .module import Module
 
@@ -201,6 +201,8 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
     leaves the gradients as they were; otherwise they are scaled by it (to nan or zero), as PyTorch.
     """
     parameters = _parameter_list(parameters)   # read once: the norm and the clipping both need it
+    if _mode.tracer is not None:   # tinygrad_la.compile: clip now, and again on every replay
+        return _mode.tracer.call(clip_grad_norm_, parameters, max_norm, norm_type, error_if_nonfinite, foreach)
     _check_bound("max_norm", max_norm)
     grads = _grads(parameters)
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
@@ -210,6 +212,8 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
 
 def clip_grad_value_(parameters: Any, clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient entry to [-clip_value, clip_value] in place (nan stays nan)."""
+    if _mode.tracer is not None:   # tinygrad_la.compile: clip now, and again on every replay
+        return _mode.tracer.call(clip_grad_value_, _parameter_list(parameters), clip_value, foreach)
     _check_bound("clip_value", clip_value)
     clip_value = float(clip_value)
     with no_grad():
