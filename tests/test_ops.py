@@ -614,6 +614,16 @@ def test_double_casts_float32_up_and_back() -> None:
     assert x.to(tg.float32) is x and x.to("cpu") is x
 
 
+def test_integer_and_bool_casts_never_require_grad() -> None:
+    x = tg.tensor([1.5, -2.7], requires_grad=True)
+    for y in (x.long(), x.int(), x.bool(), x.to(tg.int64), x.to(dtype=tg.int32), x.type(tg.int16)):
+        assert not y.requires_grad and y.grad_fn is None   # a constant, as PyTorch
+    assert x.long().tolist() == [1, -2]
+    out = x * 2 + x.long()
+    out.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]                   # no gradient through the rounding
+
+
 def test_clone_copies() -> None:
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     y = x.clone()
@@ -972,3 +982,34 @@ def test_float32_stays_float32_through_every_op(name: str) -> None:
     (fn(x, y) ** 2).sum().backward()
     assert x.grad.dtype == np.float32
     assert seen and set(seen) == {np.dtype(np.float32)}
+
+
+# 0-d tensors: a gradient that sums two 0-d arrays is a NumPy scalar unless kept an array; every
+# backward must take either. Each op is used twice on a 0-d float32 w (value 0.8), so its gradient
+# is accumulated, then w.grad is checked against 2·f'(0.8).
+ZERO_D_OPS = {
+    "double": (lambda w: w.double(), 1.0), "float": (lambda w: w.float() * 1, 1.0),
+    "exp": (lambda w: w.exp(), np.exp(0.8)), "log": (lambda w: w.log(), 1 / 0.8),
+    "sigmoid": (lambda w: w.sigmoid(), 1 / (1 + np.exp(-0.8)) * (1 - 1 / (1 + np.exp(-0.8)))),
+    "relu": (lambda w: w.relu(), 1.0), "abs": (lambda w: w.abs(), 1.0), "sqrt": (lambda w: w.sqrt(), 0.5 / np.sqrt(0.8)),
+    "clamp": (lambda w: w.clamp(0.0, 1.0), 1.0), "pow": (lambda w: w ** 3, 3 * 0.8 ** 2), "2 ** w": (lambda w: 2.0 ** w, np.log(2) * 2 ** 0.8),
+    "maximum": (lambda w: w.maximum(tg.tensor(0.5, dtype=tg.float32)), 1.0),
+    "where": (lambda w: tg.where(w > 0, w, 0.0), 1.0), "sum": (lambda w: w.sum(), 1.0), "mean": (lambda w: w.mean(), 1.0),
+    "amax": (lambda w: w.amax(), 1.0), "max()": (lambda w: w.max(), 1.0), "max(0)": (lambda w: w.max(0)[0], 1.0),
+    "logsumexp": (lambda w: w.logsumexp(0), 1.0), "prod": (lambda w: w.prod(), 1.0), "softmax": (lambda w: w.softmax(0), 0.0),
+    "reshape": (lambda w: w.reshape(1, 1)[0, 0], 1.0), "expand": (lambda w: w.expand(2).sum() / 2, 1.0),
+    "clone": (lambda w: w.clone(), 1.0), "einsum": (lambda w: tg.einsum(",->", w, w), 1.6),
+}
+
+
+@pytest.mark.parametrize("name", ZERO_D_OPS)
+def test_zero_d_gradients_accumulate_through_every_op(name: str) -> None:
+    fn, slope = ZERO_D_OPS[name]
+    w = tg.tensor(0.8, dtype=tg.float32, requires_grad=True)
+    y = fn(w)
+    (y + y).backward()
+    assert isinstance(w.grad.data, np.ndarray) and w.grad.shape == () and w.grad.dtype == np.float32
+    assert w.grad.item() == pytest.approx(2 * slope, rel=1e-6)
+    w.grad = None
+    g, = tg.autograd.grad(fn(w) * fn(w), w, create_graph=True)   # and under create_graph
+    assert g.shape == () and g.dtype == np.float32

@@ -316,6 +316,28 @@ def test_logsumexp_of_empty_groups_is_minus_inf() -> None:
     assert x.logsumexp(1).shape == (0,)
 
 
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_std_gradient_is_zero_where_the_std_is_zero(dtype: Any) -> None:
+    # a constant row, and in float64 one whose variance underflows to 0: PyTorch 2.13 gives gradient 0
+    second = [1e-200, 1e-200, 0.0] if dtype == np.float64 else [0.5, 0.5, 0.5]
+    x = tg.tensor(np.array([[2.0, 2.0, 2.0], second, [1.0, 2.0, 3.0]], dtype), requires_grad=True)
+    with np.errstate(divide="raise", invalid="raise", over="raise"):
+        std = x.std(1)
+        std.sum().backward()
+    assert std.dtype == dtype and x.grad.dtype == dtype
+    assert std.tolist()[:2] == [0.0, 0.0]
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [-0.5, 0.0, 0.5]], rtol=1e-6)
+    g, = tg.autograd.grad(x.std(1).sum(), x, create_graph=True)   # and the second order stays finite
+    h, = tg.autograd.grad((g * g).sum(), x)
+    assert np.isfinite(h.numpy()).all() and np.all(h.numpy()[:2] == 0)
+
+
+def test_var_gradient_at_a_constant_row_is_zero() -> None:
+    x = tg.tensor([[2.0, 2.0, 2.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    x.var(1).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0], [-1.0, 0.0, 1.0]]   # 2(x - mean)/(N - 1), as PyTorch
+
 def table() -> str:
     """The table as text, with what tinygrad_la computes (for the closing note)."""
     lines = ["| case | dtype | value | analytic value | gradient | result |", "|---|---|---|---|---|---|"]

@@ -80,8 +80,8 @@ class SqrtOfVariance(Op):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _select(_data(out) == 0, 0, g / (2 * out))
+        zero = _data(out) == 0
+        return _select(zero, 0, g / (2 * _select(zero, 1, out)))   # no g / 0 even where it is masked
 
 
 MinMax = namedtuple("MinMax", ["values", "indices"])   # what max(dim)/min(dim) return, as PyTorch
