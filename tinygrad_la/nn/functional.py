@@ -153,7 +153,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log σ(x) = -softplus(-x): finite for every x (log(sigmoid(x)) is -inf below x ≈ -745)."""
-    return -Softplus.apply(-input, 1.0, np.inf)
+    return 0.0 - Softplus.apply(-input, 1.0, np.inf)   # 0 - s, not -s: logsigmoid(inf) = +0, as PyTorch
 
 
 class Erf(Op):
@@ -447,14 +447,25 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, size_av
     _float_target("binary_cross_entropy", input, target)
     reduction = _reduction(reduction, size_average, reduce)
     data = input.data
-    if data.size and not (data.min() >= 0 and data.max() <= 1):
+    if data.size and not (data.min() >= 0 and data.max() <= 1):   # nan fails too, as in PyTorch
         raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1 (they are "
-                         f"probabilities); got values from {data.min()} to {data.max()}. Apply sigmoid first, or "
-                         "use binary_cross_entropy_with_logits on the raw scores.")
+                         f"probabilities); got {_range_of(data)}. Apply sigmoid first, or use "
+                         "binary_cross_entropy_with_logits on the raw scores.")
+    labels = target.data
+    if labels.size and not (labels.min() >= 0 and labels.max() <= 1):
+        raise ValueError(f"binary_cross_entropy: all elements of target should be between 0 and 1 (a label, or "
+                         f"the probability of class 1); got {_range_of(labels)}")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+def _range_of(data: np.ndarray) -> str:
+    if np.isnan(data).all():
+        return "nan"
+    where = f"values from {np.nanmin(data)} to {np.nanmax(data)}"
+    return where + " and nan" if np.isnan(data).any() else where
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
