@@ -874,6 +874,26 @@ def test_integer_to_negative_integer_power_raises_pytorch_error() -> None:
     assert (2 ** tg.tensor([-1, 1])).tolist() == [0, 2]
 
 
+def test_div_with_rounding_mode_and_remainder_as_pytorch() -> None:
+    x = tg.tensor([3.5, -3.5], requires_grad=True)
+    y = tg.tensor([2.0, 2.0], requires_grad=True)
+    for mode, expected in (("floor", [1.0, -2.0]), ("trunc", [1.0, -1.0])):
+        out = x.div(y, rounding_mode=mode)
+        assert out.tolist() == expected and out.requires_grad
+        out.backward(tg.tensor([inf, 1.0]))
+        assert x.grad.tolist() == [0.0, 0.0] and y.grad.tolist() == [0.0, 0.0]   # a step: slope 0
+        x.grad = y.grad = None
+    assert tg.tensor([7, -7]).div(2, rounding_mode="trunc").tolist() == [3, -3]
+    assert tg.tensor([7, -7]).div(2, rounding_mode="floor").tolist() == [3, -4]
+    assert tg.div(tg.tensor([7.0]), 2, rounding_mode="floor").tolist() == [3.0]
+    with pytest.raises(RuntimeError, match="rounding_mode"):
+        x.div(y, rounding_mode="round")
+    out = x % y                                      # x - y·floor(x / y): dx = g, dy = -floor(x / y)·g
+    out.sum().backward()
+    assert out.tolist() == [1.5, 0.5] and x.grad.tolist() == [1.0, 1.0] and y.grad.tolist() == [-1.0, 2.0]
+    assert (7 % tg.tensor([2.0, -2.0])).tolist() == [1.0, -1.0]
+
+
 # nan in, as PyTorch 2.13: (function, inputs, output, gradients)
 NAN_CASES = {
     "amax": (lambda x: x.amax(), ([1.0, nan, 3.0],), nan, [[nan, nan, nan]]),

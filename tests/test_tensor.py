@@ -561,6 +561,39 @@ POSITIONAL_CALLS = {
     "lib.any(x > 5, 0)": [False, True, True],
 }
 
+
+# The same with PyTorch's keyword names.
+KEYWORD_CALLS = {
+    "lib.where(c, input=x, other=y)": [[0.5, 7.0, 3.0], [4.0, 6.0, 8.0]],
+    "x.where(c, other=y)": [[0.5, 7.0, 3.0], [4.0, 6.0, 8.0]],
+    "x.clamp(min=2, max=5)": [[2.0, 2.0, 3.0], [4.0, 5.0, 5.0]],
+    "x.var(dim=1, unbiased=False, keepdim=True)": [[0.666666666667], [2.666666666667]],
+    "x.std(dim=1, correction=0)": [0.816496580928, 1.632993161855],
+    "x.sum(dim=1, keepdim=True, dtype=lib.float32)": [[6.0], [18.0]],
+    "x.mean(dim=1, dtype=lib.float32)": [2.0, 6.0],
+    "x.pow(exponent=2)": [[1.0, 4.0, 9.0], [16.0, 36.0, 64.0]],
+    "x.add(other=y, alpha=2)": [[2.0, 16.0, 9.0], [6.0, 10.0, 26.0]],
+    "x.sub(other=y, alpha=2)": [[0.0, -12.0, -3.0], [2.0, 2.0, -10.0]],
+    "x.mul(other=y)": [[0.5, 14.0, 9.0], [4.0, 12.0, 72.0]],
+    "x.div(other=y)": [[2.0, 0.285714285714, 1.0], [4.0, 3.0, 0.888888888889]],
+    "x.softmax(dim=0, dtype=lib.float32)": [[0.047425873578, 0.017986210063, 0.006692850962], [0.952574133873, 0.982013761997, 0.993307173252]],
+    "x.max(dim=1, keepdim=True)": [[[3.0], [8.0]], [[2], [2]]],
+    "x.amax(dim=(0, 1), keepdim=True)": [[8.0]],
+    "x.div(y, rounding_mode='floor')": [[2.0, 0.0, 1.0], [4.0, 3.0, 0.0]],
+    "x % y": [[0.0, 2.0, 0.0], [0.0, 0.0, 8.0]],
+    "x.remainder(y)": [[0.0, 2.0, 0.0], [0.0, 0.0, 8.0]],
+    "x.maximum(other=y)": [[1.0, 7.0, 3.0], [4.0, 6.0, 9.0]],
+    "x.logsumexp(dim=1, keepdim=True)": [[3.407605964444], [8.1429316285]],
+    "x.prod(dim=1, keepdim=True, dtype=lib.float32)": [[6.0], [192.0]],
+    "x.argmax(dim=1, keepdim=True)": [[2], [2]],
+    "lib.clamp(x, min=2, max=5)": [[2.0, 2.0, 3.0], [4.0, 5.0, 5.0]],
+    "lib.pow(x, exponent=2)": [[1.0, 4.0, 9.0], [16.0, 36.0, 64.0]],
+    "lib.div(x, y, rounding_mode='trunc')": [[2.0, 0.0, 1.0], [4.0, 3.0, 0.0]],
+    "x.transpose(dim0=0, dim1=1)": [[1.0, 4.0], [2.0, 6.0], [3.0, 8.0]],
+    "x.unsqueeze(dim=0)": [[[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]]],
+    "x.flatten(start_dim=0, end_dim=1)": [1.0, 2.0, 3.0, 4.0, 6.0, 8.0],
+}
+
 # Calls that PyTorch refuses with a TypeError (alpha and dtype are keyword-only; var's second
 # positional argument is `unbiased`, a bool, not a correction).
 POSITIONAL_REFUSED = ["x.add(y, 2)", "x.sub(y, 2)", "x.var(1, 0)", "x.std(1, 2)", "x.sum(1, True, lib.float32)",
@@ -593,13 +626,22 @@ def _as_lists(result: Any) -> Any:
     return result.tolist() if hasattr(result, "tolist") else result
 
 
-@pytest.mark.parametrize("call", POSITIONAL_CALLS)
-def test_positional_arguments_follow_pytorch_signatures(call: str) -> None:
+def _assert_pytorch_answer(call: str, expected: Any) -> None:
     result = _call(tg, call)
     rtol = 1e-6 if getattr(result, "dtype", None) == np.float32 else 1e-10
-    _assert_same(result, POSITIONAL_CALLS[call], rtol)
+    _assert_same(result, expected, rtol)
     if torch is not None:
         _assert_same(result, _as_lists(_call(torch, call)), rtol)
+
+
+@pytest.mark.parametrize("call", POSITIONAL_CALLS)
+def test_positional_arguments_follow_pytorch_signatures(call: str) -> None:
+    _assert_pytorch_answer(call, POSITIONAL_CALLS[call])
+
+
+@pytest.mark.parametrize("call", KEYWORD_CALLS)
+def test_keyword_arguments_have_pytorch_names(call: str) -> None:
+    _assert_pytorch_answer(call, KEYWORD_CALLS[call])
 
 
 @pytest.mark.parametrize("call", POSITIONAL_REFUSED)

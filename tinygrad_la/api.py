@@ -42,7 +42,7 @@ def _n(x: Any, y: Any) -> Any:
 def add(x: Any, y: Any, *, alpha: Any = 1) -> Tensor: return _n(x, y) + (y if alpha == 1 else y * alpha)
 def sub(x: Any, y: Any, *, alpha: Any = 1) -> Tensor: return _n(x, y) - (y if alpha == 1 else y * alpha)
 def mul(x: Any, y: Any) -> Tensor: return _n(x, y) * y
-def div(x: Any, y: Any) -> Tensor: return _n(x, y) / y
+def div(x: Any, y: Any, *, rounding_mode: Any = None) -> Tensor: return _t(x).div(y, rounding_mode=rounding_mode) if rounding_mode else _n(x, y) / y
 def pow(x: Any, exponent: Any) -> Tensor: return _n(x, exponent) ** exponent   # noqa: A001
 def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor: return _t(x).clamp(min, max)  # noqa: A002
 clip = clamp

@@ -90,6 +90,38 @@ class Div(Op):
         return (g / y if dx_needed else None), (-g * x / (y * y) if dy_needed else None)
 
 
+class RoundedDiv(Op):
+    """x / y rounded toward -inf ("floor") or 0 ("trunc");  dx = dy = 0 (a step function, as PyTorch)"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, y, mode):
+        if mode == "floor":
+            return np.floor_divide(x, y)
+        quotient = np.trunc(np.true_divide(x, y))
+        return quotient.astype(np.result_type(x, y)) if _is_integer(x) and _is_integer(y) else quotient
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = np.zeros(g.shape, g.dtype)
+        return zero, zero, None
+
+
+class Remainder(Op):
+    """x mod y = x - y·floor(x / y) (the sign of y, as Python and PyTorch);  dx = g,  dy = -g·floor(x / y)"""
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(np.floor_divide(x, y))
+        return np.mod(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        quotient, = ctx.saved_tensors
+        return g, (-g * quotient if ctx.needs_input_grad[1] else None)
+
+
 class Pow(Op):
     """x ** y;  dx = g·y·x^(y-1), 0 where y = 0;  dy = g·x^y·log x, 0 where x = 0 and y >= 0
 
@@ -451,9 +483,10 @@ class Clone(Op):
         return g
 
 
-def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """x where condition holds, else y (all three broadcast together; x and y promoted as by x + y)."""
-    return Where.apply(condition, *_operands(x, y))
+def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002  (PyTorch's names)
+    """input where condition holds, else other (all three broadcast together, input and other
+    promoted as by input + other)."""
+    return Where.apply(condition, *_operands(input, other))
 
 
 def _sign(x: np.ndarray) -> np.ndarray:

@@ -242,7 +242,8 @@ class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
     def __rmatmul__(self, other: Any) -> Tensor: return _ops.matmul(other, self)
 
     def __floordiv__(self, other: Any) -> Tensor: return _constant(np.floor_divide, self, other)
-    def __mod__(self, other: Any) -> Tensor: return _constant(np.mod, self, other)
+    def __mod__(self, other: Any) -> Tensor: return _ops.Remainder.apply(*_operands(self, other))
+    def __rmod__(self, other: Any) -> Tensor: return _ops.Remainder.apply(*_operands(other, self))
 
     # comparisons give bool tensors that never require grad
     def __eq__(self, other: Any) -> Tensor: return _constant(np.equal, self, other)  # type: ignore[override]
@@ -271,7 +272,16 @@ class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> Tensor: return self * other
-    def div(self, other: Any) -> Tensor: return self / other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """x / y; with rounding_mode "floor" or "trunc" the quotient rounded (gradient 0)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("floor", "trunc"):
+            raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                               f"{rounding_mode!r}")
+        return _ops.RoundedDiv.apply(*_operands(self, other), rounding_mode)
+
+    def remainder(self, other: Any) -> Tensor: return self % other
     def pow(self, exponent: Any) -> Tensor: return self ** exponent
     def neg(self) -> Tensor: return -self
     def matmul(self, other: Any) -> Tensor: return self @ other
