@@ -132,8 +132,7 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        with np.errstate(divide="ignore", invalid="ignore"):   # 0^-1 = inf, (-1)^0.5 = nan, as PyTorch
-            out = _integer_power(x, y) if _is_integer(x) and _is_integer(y) else np.power(x, y)
+        out = _integer_power(x, y) if _is_integer(x) and _is_integer(y) else np.power(x, y)
         if out.dtype.kind == "f" and (type(x) is not np.ndarray or x.dtype.kind != "f"):
             x = np.asarray(x, dtype=out.dtype)   # log x in backward then stays in the result's dtype
         ctx.save_for_backward(x, y, out)
@@ -201,6 +200,7 @@ class Neg(Op):
 
 class Maximum(Op):
     """max(x, y) elementwise;  dx = g where x wins, g/2 on a tie, 0 where x loses;  dy likewise
+    (an input's share of g is 1 where it does not lose, less 1/2 on a tie, in the output's dtype)
 
     As PyTorch, nan wins: it propagates to the output and each input that is nan gets all of g
     (as does the other input, since it does not lose: x < nan is false).
@@ -210,8 +210,8 @@ class Maximum(Op):
     @staticmethod
     def forward(ctx, x, y):
         out = np.maximum(x, y)
-        tie = np.equal(x, y)
-        ctx.save_for_backward(_share(np.less(x, y), tie, out.dtype), _share(np.greater(x, y), tie, out.dtype))
+        half_on_ties = (x == y) * np.array(0.5, out.dtype)
+        ctx.save_for_backward(~(x < y) - half_on_ties, ~(x > y) - half_on_ties)
         return out
 
     @staticmethod
@@ -227,19 +227,14 @@ class Minimum(Op):
     @staticmethod
     def forward(ctx, x, y):
         out = np.minimum(x, y)
-        tie = np.equal(x, y)
-        ctx.save_for_backward(_share(np.greater(x, y), tie, out.dtype), _share(np.less(x, y), tie, out.dtype))
+        half_on_ties = (x == y) * np.array(0.5, out.dtype)
+        ctx.save_for_backward(~(x > y) - half_on_ties, ~(x < y) - half_on_ties)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x_share, y_share = ctx.saved_tensors
         return g * x_share, g * y_share
-
-
-def _share(loses: Any, tie: Any, dtype: np.dtype) -> np.ndarray:
-    """An input's share of g, in the output's dtype: 0 where it loses, 1/2 on a tie, else 1."""
-    return np.asarray(1 - 0.5 * tie - loses, dtype=dtype)
 
 
 class Where(Op):
@@ -387,7 +382,7 @@ class ReLU(Op):
     @staticmethod
     def forward(ctx, x):
         out = np.maximum(x, 0)
-        ctx.save_for_backward(~(out <= 0))
+        ctx.save_for_backward(out != 0)   # max(0, x) > 0, or nan
         return out
 
     @staticmethod
