@@ -725,3 +725,22 @@ def test_python_number_kinds_work_as_operands() -> None:
     x = tg.tensor([1.0, 2.0])
     assert (x * Fraction(1, 2)).tolist() == [0.5, 1.0] and (x * Fraction(1, 2)).dtype == np.float64
     assert (x + True).tolist() == [2.0, 3.0]
+
+
+@pytest.mark.parametrize("combine", [
+    lambda t, v: t == v, lambda t, v: t < v, lambda t, v: t @ v, lambda t, v: t.__iadd__(v),
+    lambda t, v: t.mul_(v), lambda t, v: t.maximum(v),
+], ids=["==", "<", "@", "+=", "mul_", "maximum"])
+def test_comparisons_matmul_and_in_place_ops_refuse_a_value(combine):
+    t = tg.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="Value"):
+        combine(t, tg.Value(1.0))
+    np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
+
+
+def test_in_place_ops_take_numpy_scalars_as_numbers():
+    t = tg.tensor([1.0, 2.0], dtype=tg.float32)
+    t *= np.float64(2.0)
+    t += np.array(1.0)
+    assert t.dtype == np.float32
+    np.testing.assert_array_equal(t.numpy(), [3.0, 5.0])

@@ -238,8 +238,8 @@ class Tensor(_Autograd, _Reductions, _Shapes, _InPlace):
     def __pos__(self) -> Tensor: return self
     def __abs__(self) -> Tensor: return _ops.Abs.apply(self)
 
-    def __matmul__(self, other: Any) -> Tensor: return _ops.matmul(self, other)
-    def __rmatmul__(self, other: Any) -> Tensor: return _ops.matmul(other, self)
+    def __matmul__(self, other: Any) -> Tensor: return _ops.matmul(*_operands(self, other))
+    def __rmatmul__(self, other: Any) -> Tensor: return _ops.matmul(*_operands(other, self))
 
     def __floordiv__(self, other: Any) -> Tensor: return _constant(np.floor_divide, self, other)
     def __mod__(self, other: Any) -> Tensor: return _ops.Remainder.apply(*_operands(self, other))
@@ -491,7 +491,7 @@ def _check_ndims(name: str, a: Any, b: Any, ndim: builtins.int, hint: str) -> No
 
 def _constant(fn: Callable, *args: Any) -> Tensor:
     """A result with no gradient (comparisons, sign, floor division)."""
-    arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+    arrays = [a.data if isinstance(a, Tensor) else a if type(a) in _NUMBERS else _operand(a) for a in args]
     result = Tensor._make(np.asarray(fn(*arrays)), None)
     if _mode.tracer is not None:
         _mode.tracer.constant(fn, args, result)

@@ -80,6 +80,8 @@ def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any, reads_self: bui
     changed under no_grad() (an optimizer step). `reads_self`: whether op's backward needs the old
     values (x * y does, x + y does not); then op sees a copy of them, which stays valid.
     """
+    if not isinstance(other, Tensor) and other is not None and type(other) not in _NUMBERS:
+        other = _operand(other)   # a NumPy scalar acts as a number; a Value or a string raises
     other_requires_grad = isinstance(other, Tensor) and other._requires_grad
     if _mode.enabled and (self._requires_grad or other_requires_grad
                           or self._base is not None and self._base._requires_grad):
@@ -97,6 +99,14 @@ def _inplace(self: Tensor, ufunc: Any, op: Callable, other: Any, reads_self: bui
         raise _write_error(self, value, error) from None
     _bump(self)
     return self
+
+
+def _operand(x: Any) -> Any:
+    from .tensor import _operand as as_operand   # tensor.py imports this file first
+    return as_operand(x)
+
+
+_NUMBERS = (builtins.float, builtins.int, builtins.bool)
 
 
 def _recorded_inplace(self: Tensor, op: Callable, other: Any, reads_self: builtins.bool) -> Tensor:
