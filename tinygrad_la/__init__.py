@@ -22,7 +22,7 @@ from .value import Value
 from .gradcheck import gradcheck, gradgradcheck
 from .api import *  # noqa: F401,F403  (module-level versions of the tensor methods)
 from . import data, nn, optim, utils
-from .serialization import save, load
+from .serialization import save, load, CheckpointError
 from .compile import compile, CompileError
 
 __version__ = "0.1.0"
