@@ -845,3 +845,55 @@ def test_a_step_with_a_bad_grad_or_option_names_it_and_changes_nothing(damage, e
     for word in words:
         assert word in str(caught.value)
     _assert_unchanged(before, params, opt)
+
+
+@pytest.mark.parametrize("damage, error, words", [
+    (lambda sd: "abc", TypeError, ["expects a dict", "str"]),
+    (lambda sd: {**sd, "last_epoch": "3"}, ValueError, ["'last_epoch' is '3'"]),
+    (lambda sd: {**sd, "base_lrs": [0.1]}, ValueError, ["'base_lrs'", "2 learning rate(s)"]),
+    (lambda sd: {**sd, "base_lrs": [0.1, "x"]}, ValueError, ["'base_lrs'"]),
+    (lambda sd: {**sd, "optimizer": None}, ValueError, ["key 'optimizer'"]),
+    (lambda sd: {**sd, 3: 1}, ValueError, ["key 3"]),
+], ids=["not-a-dict", "epoch-str", "lrs-count", "lrs-str", "optimizer-key", "int-key"])
+def test_scheduler_load_state_dict_names_what_is_malformed_and_changes_nothing(damage, error, words):
+    opt = optim.SGD([{"params": [tg.tensor([1.0], requires_grad=True)]},
+                     {"params": [tg.tensor([1.0], requires_grad=True)], "lr": 0.2}], lr=0.1)
+    scheduler = lr_scheduler.StepLR(opt, step_size=2)
+    opt.step()
+    scheduler.step()
+    before = dict(scheduler.__dict__)
+    with pytest.raises(error) as caught:
+        scheduler.load_state_dict(damage(scheduler.state_dict()))
+    for word in words:
+        assert word in str(caught.value)
+    assert scheduler.__dict__ == before
+
+
+def test_multistep_milestones_load_from_a_checkpoint_and_refuse_garbage():
+    opt = optim.SGD([tg.tensor([1.0], requires_grad=True)], lr=1.0)
+    scheduler = lr_scheduler.MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+    saved = scheduler.state_dict()
+    scheduler.load_state_dict({**saved, "milestones": {"2": 1, "4": 1}})   # as JSON keeps a Counter
+    assert scheduler.milestones == {2: 1, 4: 1}
+    with pytest.raises(ValueError, match="'milestones' is 'x'"):
+        scheduler.load_state_dict({**saved, "milestones": "x"})
+
+
+def test_a_failing_scheduler_step_leaves_the_schedule_where_it_was():
+    opt = optim.SGD([tg.tensor([1.0], requires_grad=True)], lr=1.0)
+    calls = []
+
+    def schedule(epoch):
+        calls.append(epoch)
+        if epoch == 2:
+            raise ZeroDivisionError("schedule undefined at 2")
+        return 1.0 / (epoch + 1)
+
+    scheduler = lr_scheduler.LambdaLR(opt, schedule)
+    opt.step()
+    scheduler.step()
+    before = (scheduler.last_epoch, scheduler._step_count, opt.param_groups[0]["lr"], scheduler.get_last_lr())
+    with pytest.raises(ZeroDivisionError):
+        scheduler.step()
+    assert (scheduler.last_epoch, scheduler._step_count, opt.param_groups[0]["lr"], scheduler.get_last_lr()) == before
+    assert before == (1, 2, 0.5, [0.5])

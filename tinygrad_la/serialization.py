@@ -49,7 +49,7 @@ VERSION = 1
 SEPARATOR = "/"
 MAX_DEPTH = 100        # nesting of dicts/lists/tuples; real checkpoints use about five levels
 MAX_NAME = 200         # characters of a member name kept from its key path (the manifest has the rest)
-CHUNK = 1 << 20        # bytes read at a time from a member
+CHUNK = 1 << 18        # bytes read at a time from a member (small enough to stay in the cache)
 
 
 class CheckpointError(RuntimeError):

@@ -11,7 +11,8 @@ import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
-from typing import Any, Callable, Iterable
+from numbers import Integral, Real
+from typing import Any, Callable, Iterable, Mapping
 
 from .optimizer import Optimizer
 
@@ -60,14 +61,19 @@ class LRScheduler:
             warnings.warn("lr_scheduler.step() was called before optimizer.step(): call optimizer.step() "
                           "first, or the first value of the schedule is skipped (as in PyTorch)",
                           UserWarning, stacklevel=2)
+        counters = self._step_count, self.last_epoch
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+        try:   # get_lr reads last_epoch; if it raises, the schedule stays where it was
+            if epoch is None:
+                self.last_epoch += 1
+                values = list(self.get_lr())
+            else:
+                self.last_epoch = epoch
+                closed_form = getattr(self, "_get_closed_form_lr", None)
+                values = list(closed_form() if closed_form is not None else self.get_lr())
+        except BaseException:
+            self._step_count, self.last_epoch = counters
+            raise
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -80,7 +86,34 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
+        """Resume from ``state_dict()`` (as PyTorch: its entries become the scheduler's attributes),
+        after checking the entries every scheduler shares, so a bad one changes nothing."""
+        self.__dict__.update(self._checked(state_dict))
+
+    def _checked(self, state_dict: Any) -> dict[str, Any]:
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{name} expects a dict (what state_dict() returns); got a {type(state_dict).__name__}")
+        state = dict(state_dict)
+        for key in state:
+            if not isinstance(key, str) or key == "optimizer" or key.startswith("__"):
+                raise ValueError(f"{name}: the state dict has a key {key!r}, which no scheduler saves")
+        if "last_epoch" in state and not _is_int(state["last_epoch"]):
+            raise ValueError(f"{name}: 'last_epoch' is {state['last_epoch']!r}; it must be a whole number")
+        groups = len(self.optimizer.param_groups)
+        for key in ("base_lrs", "_last_lr"):
+            if key in state:
+                lrs = state[key]
+                if (not isinstance(lrs, (list, tuple)) or len(lrs) != groups
+                        or not all(isinstance(lr, Real) and not isinstance(lr, bool) for lr in lrs)):
+                    raise ValueError(f"{name}: {key!r} is {lrs!r}; it must be a list of {groups} learning "
+                                     "rate(s), one per parameter group of the optimizer")
+                state[key] = list(lrs)
+        return state
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 class LambdaLR(LRScheduler):
@@ -108,8 +141,12 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        lr_lambdas = state_dict.pop("lr_lambdas")
+        state_dict = self._checked(state_dict)
+        lr_lambdas = state_dict.pop("lr_lambdas", [None] * len(self.lr_lambdas))
+        if not isinstance(lr_lambdas, (list, tuple)) or len(lr_lambdas) != len(self.lr_lambdas) or not all(
+                saved is None or isinstance(saved, Mapping) for saved in lr_lambdas):
+            raise ValueError(f"LambdaLR.load_state_dict: 'lr_lambdas' is {lr_lambdas!r}; it must be a list of "
+                             f"{len(self.lr_lambdas)} entries, each None or a dict of the function's attributes")
         self.__dict__.update(state_dict)
         for f, saved in zip(self.lr_lambdas, lr_lambdas):
             if saved is not None:
@@ -154,8 +191,15 @@ class MultiStepLR(LRScheduler):
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch) for base_lr in self.base_lrs]
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
-        self.milestones = Counter({int(k): v for k, v in dict(self.milestones).items()})
+        state = self._checked(state_dict)
+        if "milestones" in state:
+            milestones = state["milestones"]
+            try:   # JSON and our checkpoints keep a Counter as a dict, perhaps with str keys
+                state["milestones"] = Counter({int(k): int(v) for k, v in dict(milestones).items()})
+            except (TypeError, ValueError):
+                raise ValueError(f"MultiStepLR.load_state_dict: 'milestones' is {milestones!r}; it must map each "
+                                 "milestone epoch to a count") from None
+        self.__dict__.update(state)
 
 
 class ExponentialLR(LRScheduler):
