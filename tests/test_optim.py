@@ -897,3 +897,28 @@ def test_a_failing_scheduler_step_leaves_the_schedule_where_it_was():
         scheduler.step()
     assert (scheduler.last_epoch, scheduler._step_count, opt.param_groups[0]["lr"], scheduler.get_last_lr()) == before
     assert before == (1, 2, 0.5, [0.5])
+
+
+def test_a_custom_update_rule_may_keep_any_values_in_its_state():
+    class Scaled(optim.Optimizer):
+        """θ ← θ − η s g, with a per-parameter scale s kept in the state as a Python float."""
+
+        def __init__(self, params, lr=0.25):
+            super().__init__(params, dict(lr=lr))
+
+        def _init_state(self, p, group):
+            return {"scale": 0.5, "note": "any value", "seen": tg.tensor(np.zeros(p.shape))}
+
+        def _update(self, param, grad, state, group):
+            param -= group["lr"] * state["scale"] * grad
+
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    opt = Scaled([w])
+    for _ in range(2):
+        w.grad = np.ones(2)
+        opt.step()
+    assert w.data.tolist() == [0.75, 1.75]
+    opt.load_state_dict(opt.state_dict())
+    opt.state[w]["seen"] = tg.tensor(np.zeros(3))   # its Tensors must still fit the parameter
+    with pytest.raises(RuntimeError, match="state 'seen' of parameter 0 has shape"):
+        opt.step()

@@ -242,6 +242,8 @@ class Optimizer:
     def _check_entry(self, p: Tensor, key: Any, value: Any, error: type) -> None:
         """Raise `error` naming `key` if this one state entry is not what the update rule needs."""
         name, required, known = type(self).__name__, self._required_state, self._optional_state
+        if known is None and not isinstance(value, Tensor):
+            return   # an update rule that did not declare its state may keep anything; its Tensors must fit
         if known is not None and key not in required and key not in known:
             self._state_error(p, error, f"has a key {key!r} that {name} does not keep (its keys are "
                                         f"{list(required + known)}); was it saved by another optimizer?")
@@ -353,7 +355,8 @@ class Optimizer:
             if not isinstance(saved_p_state, Mapping):
                 raise ValueError(f"{name}: the state of parameter {key!r} is {_brief(saved_p_state)}; it must be "
                                  "a dict such as {'step': 3, 'exp_avg': tensor}")
-            new_state[p] = {k: _restore(k, v, p, key, name) for k, v in saved_p_state.items()}
+            strict = self._optional_state is not None   # a custom update rule may keep any values
+            new_state[p] = {k: _restore(k, v, p, key, name, strict) for k, v in saved_p_state.items()}
             self._check_state(p, new_state[p], ValueError)
         for group, new_group in zip(self.param_groups, new_groups):
             group.clear()
@@ -396,8 +399,9 @@ def _snapshot(value: Any) -> Any:
     return value
 
 
-def _restore(key: Any, value: Any, p: Tensor, index: Any, name: str) -> Any:
-    """One loaded state entry: step as an int, arrays as fresh Tensors of the parameter's dtype."""
+def _restore(key: Any, value: Any, p: Tensor, index: Any, name: str, strict: bool = True) -> Any:
+    """One loaded state entry: step as an int, arrays as fresh Tensors of the parameter's dtype
+    (and, unless `strict`, any other value as it is)."""
     where = f"state {key!r} of parameter {index!r}"
     if not isinstance(key, str):
         raise ValueError(f"{name}: the state of parameter {index!r} has a key {key!r} ({type(key).__name__}); "
@@ -413,6 +417,8 @@ def _restore(key: Any, value: Any, p: Tensor, index: Any, name: str) -> Any:
         return int(step)
     if value is None:
         return None
+    if not strict and not isinstance(value, (Tensor, np.ndarray)) and not hasattr(value, "__array__"):
+        return value
     if not isinstance(value, (Tensor, np.ndarray)) and not hasattr(value, "__array__"):
         raise ValueError(f"{name}: {where} is {_brief(value)}; it must be a Tensor or array of the parameter's "
                          f"shape {p.shape}")
