@@ -54,6 +54,7 @@ class Function:
                  "_dtype", "_extra", "_create_graph", "__weakref__")
 
     on_arrays = False   # built-in ops: forward/backward see NumPy arrays instead of Tensors
+    integer_outputs = True   # may forward return integers (which never require grad)? Built-in ops say no
 
     # --- what a subclass writes --------------------------------------------------------------
 
@@ -136,7 +137,8 @@ class Function:
             returned, out = _forward_on_tensors(cls, ctx, args)
         if type(out) is not np.ndarray:
             out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
-        if record and (out.dtype.kind not in "fc" or ctx._extra is not None and _non_differentiable(ctx, returned)):
+        if record and (cls.integer_outputs and out.dtype.kind not in "fc"
+                       or ctx._extra is not None and _non_differentiable(ctx, returned)):
             record = False   # integer and bool results, and outputs marked so, never require grad
             ctx._parents = ()
         result = Tensor._make(out, ctx if record else None)

@@ -28,6 +28,7 @@ class Op(Function):
 
     __slots__ = ()
     on_arrays = True
+    integer_outputs = False   # float in, float out (Cast is the exception, and says so)
 
 
 # --- arithmetic -----------------------------------------------------------------------------------
@@ -452,6 +453,7 @@ class Clamp(Op):
 class Cast(Op):
     """x.astype(dtype);  dx = g cast back to x's dtype"""
     __slots__ = ("in_dtype",)
+    integer_outputs = True   # x.long(): an integer result, which never requires grad
 
     @staticmethod
     def forward(ctx, x, dtype):
