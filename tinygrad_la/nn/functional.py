@@ -489,6 +489,18 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
 
 # --- classification: cross-entropy and NLL --------------------------------------------------------
 
+def _reduce_rows(loss: np.ndarray, reduction: str, denominator: Any) -> np.ndarray:
+    """Per-row losses reduced: 'none' keeps them, 'sum' adds them, 'mean' divides the sum by the
+    kept weight, which is nan for a mean over no weight (every row ignored, or weighted 0): 0/0."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if denominator == 0:
+        return np.full((), np.nan, dtype=loss.dtype)
+    return loss.sum() / denominator
+
+
 class CrossEntropy(Op):
     """ℓᵢ = -log softmax(xᵢ)[tᵢ] = logsumexp(xᵢ) - xᵢ[tᵢ] (23.13-23.14);  dxᵢ = gᵢ·(aᵢ pᵢ - yᵢ)
 
@@ -529,13 +541,7 @@ class CrossEntropy(Op):
         ctx.target, ctx.kept, ctx.row_weight, ctx.weight = target, kept, row_weight, weight
         ctx.smoothing, ctx.reduction = label_smoothing, reduction
         ctx.denominator = n if row_weight is None else row_weight.sum()
-        if reduction == "none":
-            return loss
-        if reduction == "sum":
-            return loss.sum()
-        if ctx.denominator == 0:   # a mean over no weight (every row ignored, or weighted 0): 0/0
-            return np.full((), np.nan, dtype=x.dtype)
-        return loss.sum() / ctx.denominator
+        return _reduce_rows(loss, reduction, ctx.denominator)
 
     @staticmethod
     def backward(ctx, g):
@@ -679,13 +685,7 @@ class NllLoss(Op):
         ctx.target, ctx.kept, ctx.row_weight, ctx.classes = target, kept, row_weight, x.shape[1]
         ctx.reduction = reduction
         ctx.denominator = row_weight.sum()
-        if reduction == "none":
-            return loss
-        if reduction == "sum":
-            return loss.sum()
-        if ctx.denominator == 0:   # a mean over no weight (every row ignored, or weighted 0): 0/0
-            return np.full((), np.nan, dtype=x.dtype)
-        return loss.sum() / ctx.denominator
+        return _reduce_rows(loss, reduction, ctx.denominator)
 
     @staticmethod
     def backward(ctx, g):
