@@ -65,7 +65,8 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        dx_needed, dy_needed = ctx._needs   # keep only what backward reads: x for dy, y for dx
+        ctx.save_for_backward(x if dy_needed else None, y if dx_needed else None)
         return x * y
 
     @staticmethod
@@ -81,7 +82,7 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if ctx._needs[1] else None, y)   # x only for dy
         return x / y
 
     @staticmethod

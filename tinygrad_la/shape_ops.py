@@ -234,6 +234,17 @@ def index(x: Tensor, idx: Any) -> Tensor:
         raise IndexError(f"index {idx!r} does not fit a tensor of shape {x.shape}: {error}") from None
 
 
+def _fitted(value: Any, region: np.ndarray, at: Any) -> Any:
+    """The value as NumPy can write it at region[at]: leading 1s beyond the target's dimensions
+    dropped (PyTorch writes a (1,) value into one entry, or a (1, 3) value into a row)."""
+    shape = np.shape(value)
+    target = region[at].shape if shape else ()
+    extra = len(shape) - len(target)
+    if extra > 0 and all(n == 1 for n in shape[:extra]):
+        return np.reshape(value, shape[extra:])
+    return value
+
+
 class SetItem(Op):
     """x with x[index] = v;  dx = g with zeros at index,  dv = g[index]"""
     __slots__ = ("index",)
@@ -243,7 +254,7 @@ class SetItem(Op):
         ctx.index = index
         out = x.copy()
         region, at = _region(out, index)
-        region[at] = v
+        region[at] = _fitted(v, region, at)
         kept = np.ones(x.shape, dtype=bool)
         region, at = _region(kept, index)
         region[at] = False
@@ -266,7 +277,7 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
             _inplace(x, None, lambda t, v: SetItem.apply(t, v, idx), value, False)
         else:
             region, at = _region(x.data, idx)
-            region[at] = value.data if isinstance(value, Tensor) else value
+            region[at] = _fitted(value.data if isinstance(value, Tensor) else value, region, at)
             _bump(x)
             if _mode.tracer is not None: _mode.tracer.setitem(x, idx, value)
     except (IndexError, ValueError) as error:

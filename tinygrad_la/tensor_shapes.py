@@ -34,7 +34,15 @@ class _Shapes:
             raise RuntimeError(str(error)) from None
         return _ops.Reshape.apply(self, new_shape)
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """Same memory, new shape (one dimension may be -1); raises where only a copy could do it."""
+        out = self.reshape(*shape)
+        if out.data.size and not np.may_share_memory(out.data, self.data):
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (a tensor of shape "
+                f"{self.shape} whose memory is not laid out in order, e.g. after transpose, cannot be "
+                f"viewed as shape {out.shape}). Use .reshape(...) instead.")
+        return out
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
