@@ -15,7 +15,7 @@ DEMOS ?= demos
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k matmul -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: all venv demos-venv bench-venv graphviz test demo bench soak clean
+.PHONY: all venv demos-venv bench-venv graphviz test demo bench soak fixtures clean
 
 all: test
 
@@ -93,6 +93,11 @@ bench: $(VENV)/.stamp-bench
 # later on the command line, and pytest keeps the last -m.
 soak: $(VENV)/.stamp-dev graphviz
 	$(PY) -m pytest -q -m soak $(PYTEST_ARGS)
+
+# PyTorch's recorded answers to the differential programs (tests/fixtures/pytorch_programs.npz),
+# which the suite compares against where PyTorch is not installed.
+fixtures: $(VENV)/.stamp-dev
+	$(PY) tests/record_pytorch_programs.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis build dist *.egg-info
