@@ -15,7 +15,7 @@ DEMOS ?= demos
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k matmul -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: all venv demos-venv bench-venv graphviz test demo bench soak fixtures clean
+.PHONY: all venv demos-venv bench-venv graphviz test demo bench soak fuzz fixtures clean
 
 all: test
 
@@ -93,6 +93,10 @@ bench: $(VENV)/.stamp-bench
 # later on the command line, and pytest keeps the last -m.
 soak: $(VENV)/.stamp-dev graphviz
 	$(PY) -m pytest -q -m soak $(PYTEST_ARGS)
+
+# The random differential tests with large budgets (against live PyTorch, and compile vs eager).
+fuzz: $(VENV)/.stamp-dev graphviz
+	$(PY) -m pytest -q -m fuzz $(PYTEST_ARGS)
 
 # PyTorch's recorded answers to the differential programs (tests/fixtures/pytorch_programs.npz),
 # which the suite compares against where PyTorch is not installed.
