@@ -20,7 +20,7 @@ import numpy as np
 
 import tinygrad_la as tg
 from tinygrad_la import nn, optim
-from tinygrad_la.data import DataLoader, TensorDataset
+from tinygrad_la.utils.data import DataLoader, TensorDataset
 
 try:
     from demos import common

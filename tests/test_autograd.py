@@ -1446,7 +1446,7 @@ def test_autograd_backward_of_a_tensor_that_does_not_require_grad_raises():
 
 
 def test_a_forward_error_that_is_not_about_shapes_does_not_say_shapes():
-    from tinygrad_la.function import _forward_error
+    from tinygrad_la.core.function import _forward_error
     error = _forward_error(type("Pow", (), {}), (tg.tensor([1, 2]),), ValueError("Integers to negative "
                                                                                  "integer powers are not allowed."))
     assert "shapes (2,)" in str(error) and "do not fit" not in str(error)

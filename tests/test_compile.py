@@ -179,7 +179,7 @@ def test_tracing_leaves_no_tracer_behind_after_an_error():
     with pytest.raises(CompileError):
         tg.compile(lambda x: x.sum().item())(tg.ones(2))
     y = tg.ones(2, requires_grad=True) * 3          # eager again, recording as usual
-    assert y.grad_fn is not None and tg.engine._mode.tracer is None and not tg.engine._mode.watching
+    assert y.grad_fn is not None and tg.core.engine._mode.tracer is None and not tg.core.engine._mode.watching
 
 
 # --- never replay a wrong step: each case either replays the eager numbers or raises at the first call

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinygrad_la as tg
-from tinygrad_la.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from tinygrad_la.utils.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
 
 
 def make_dataset(n: int = 10) -> TensorDataset:

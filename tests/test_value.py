@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import tinygrad_la as tg
-from tinygrad_la import engine
+from tinygrad_la.core import engine
 from tinygrad_la.value import Value, value_grad
 
 

@@ -197,7 +197,7 @@ def test_mlp_step_svg_names_shapes_grads_and_modules(dot):
                                                  f"grad [{g4(b2.grad.item())}]")
     assert find(nodes, "2.weight (1, 12)")
     ops = sorted(text for nid, text in nodes.items() if nid.endswith("_op"))
-    assert ops == ["Linear", "Linear", "MseLoss", "ReLU"]
+    assert ops == ["Addmm", "Addmm", "MseLoss", "ReLU"]
     labels = [label for _, _, label in edges]
     for shape in ("(8, 1)", "(12, 1)", "(12,)", "(8, 12)", "(1, 12)", "(1,)"):
         assert shape in labels
@@ -222,7 +222,7 @@ def test_modules_without_record_group_ops_with_their_weights():
     owner = clusters(graph.source)
     assert sorted(set(owner.values())) == ["cluster_0", "cluster_2"]   # ReLU has no weights
     ops = dict(re.findall(r"(\w+_op) \[label=(\w+)", graph.source))
-    assert sorted(ops[nid] for nid in owner if nid in ops) == ["Linear", "Linear"]
+    assert sorted(ops[nid] for nid in owner if nid in ops) == ["Addmm", "Addmm"]
     assert "label=Sequential" not in graph.source
     # a record of an earlier forward pass does not stand in the way
     with viz.record_modules(model):

@@ -5,10 +5,12 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
-from .engine import _mode, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .function import Function
-from .tensor import Tensor, _seed_gradient
+from .core import engine
+from .core.engine import _mode, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .core.function import Function
+from .core.tensor_base import _seed_gradient
+from .tensor import Tensor
+from .value import value_grad
 
 __all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
            "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
@@ -27,7 +29,6 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     """
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     if outputs and not isinstance(outputs[0], Tensor):
-        from .value import value_grad
         if len(outputs) != 1:
             raise ValueError("autograd.grad on Values takes one output Value")
         return tuple(value_grad(outputs[0], inputs, create_graph=create_graph))

@@ -47,12 +47,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import engine
-from .engine import _mode
-from .function import Function, unbroadcast
+from .core import engine
+from .core.tracer import Tracer as Events
+from .core.engine import _mode
+from .core.function import Function, unbroadcast
+from .core.tensor_base import TensorBase
+from .core.version import bump as _bump
+from .core.version import clock as _clock
 from .nn.module import _structure
-from .shape_ops import Index, _region, _TwoStep
-from .tensor import Tensor, _bump, _clock
+from .ops.movement import Index, _region, _TwoStep
+from .tensor import Tensor
 
 __all__ = ["compile", "Compiled", "CompileError"]
 
@@ -133,39 +137,24 @@ def _trace(fn: Callable, args: tuple) -> tuple[Program, Any]:
     tracer = Tracer(args)
     _mode.tracer = tracer
     _mode.watching = True
-    make, init = Tensor.__dict__["_make"], Tensor.__init__
-    Tensor._make, Tensor.__init__ = tracer.watched_constructors(make.__func__, init)
+    make, init = TensorBase.__dict__["_make"], TensorBase.__init__
+    TensorBase._make, TensorBase.__init__ = tracer.watched_constructors(make.__func__, init)
     try:
         result = fn(*args)
         tracer.check_outside_tensors("by the end of the call")
     finally:
-        Tensor._make, Tensor.__init__ = make, init
+        TensorBase._make, TensorBase.__init__ = make, init
         _mode.tracer = None
         _mode.watching = _mode.anomaly
     return tracer.program(result), result
 
 
-class Tracer:
+class Tracer(Events):
     """Listens to the library during one eager call and writes the replay program's lines.
 
-    The events, each sent as ``if _mode.tracer is not None: _mode.tracer.<event>(...)``:
-
-      op(ctx, args, result)            Function.apply ran an op (function.py)
-      constant(fn, args, result)       a result without gradient computed by fn from tensors:
-                                       comparisons, argmax, max(dim)'s indices (tensor.py, tensor_reductions.py)
-      created(tensor, source)          a creation function made a tensor: from Python data
-                                       (zeros, arange, tensor([1, 2])) or from an array or tensor (creation.py)
-      copied(copy, source)             a fresh copy of a tensor's values (tensor_inplace.py)
-      inplace(target, ufunc, op, other)   an unrecorded in-place change (no_grad), before it is written
-      inplace_recorded(target, result)    a recorded in-place change, written: target now holds result
-      setitem(target, index, value)    target[index] = value written without recording (shape_ops.py)
-      set_grad(tensor, value)          tensor.grad = value (tensor.py)
-      call(method, *args, replay=...)  an opaque call, run again at every replay: optimizer step,
-                                       zero_grad, gradient clipping (optim/optimizer.py, nn/utils.py)
-      backward(roots, ...), node(node, grad, parent_grads)   a backward pass and each node it runs (engine.py)
-      concrete(tensor, how)            a value read into Python (item(), bool(), numpy(), ...): raises
-      random()                         random numbers drawn: raises
-      unsupported(what)                anything else a replay cannot repeat: raises
+    The events it hears are declared, each with what it means, in core/tracer.py; for each this
+    class writes the replay's lines, or raises CompileError for what a replay cannot repeat
+    (concrete, random, unsupported).
 
     Besides the events, the tracer sees every tensor made during the call (it wraps Tensor's
     constructors while tracing), so a tensor that none of the events explains is refused where it
@@ -194,7 +183,7 @@ class Tracer:
                 self._bind(arg, f"a{i}")
 
     def watched_constructors(self, make: Callable, init: Callable) -> tuple[Any, Callable]:
-        """Tensor._make and Tensor.__init__ that also note each tensor made while this tracer listens."""
+        """TensorBase._make and __init__ that also note each tensor made while this tracer listens."""
         tracer = self
 
         def note(t: Tensor) -> None:
@@ -203,8 +192,8 @@ class Tracer:
                 tracer.born_arrays[id(t.data)] = t
                 tracer.keep.append(t.data)
 
-        def traced_make(cls: type, data: np.ndarray, grad_fn: Any) -> Tensor:
-            t = make(cls, data, grad_fn)
+        def traced_make(data: np.ndarray, grad_fn: Any) -> Tensor:
+            t = make(data, grad_fn)
             note(t)
             return t
 
@@ -212,7 +201,7 @@ class Tracer:
             init(t, *args, **kwargs)
             note(t)
 
-        return classmethod(traced_make), traced_init
+        return staticmethod(traced_make), traced_init
 
     # -- names for things
 

@@ -1,6 +1,6 @@
 """Making tensors: from data, filled with constants, ranges, and random numbers.
 
-One random generator serves the whole library (NumPy's PCG64), so `manual_seed(s)` makes
+Random numbers come from the library's one generator (core/random.py), so `manual_seed(s)` makes
 `rand`, `randn`, `randint`, `randperm` and everything built on them (nn.init, shuffling)
 reproducible.
 """
@@ -10,26 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes
-from .engine import _mode
-from .tensor import Tensor, _as_array, _check_device, _shape_arg
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Seed the library's random generator; the same seed gives the same numbers."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-    return _rng
-
-
-def _generator(given: np.random.Generator | None = None) -> np.random.Generator:
-    """The generator to draw from (`given`, else the library's); a compiled step may not draw."""
-    if _mode.tracer is not None:
-        _mode.tracer.random()
-    return given or _rng
-
+from .core import dtypes
+from .core.device import _check_device
+from .core.engine import _mode
+from .core.random import generator as _generator
+from .core.tensor_base import _as_array
+from .ops.movement import _shape_arg
+from .tensor import Tensor
 
 def _finish(array: np.ndarray, requires_grad: bool, device: Any, source: Any = None) -> Tensor:
     if device is not None:

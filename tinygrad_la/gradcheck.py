@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import autograd
-from .engine import enable_grad, no_grad
+from .core.engine import enable_grad, no_grad
 from .tensor import Tensor
 from .value import Value, value_grad
 

@@ -27,8 +27,10 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
-from . import engine
-from .engine import _mode
+from .core import engine
+from .core.engine import _mode
+from .ops.elementwise import sigmoid_pair
+from .tensor import Tensor
 
 Number = Union[int, float]
 
@@ -94,8 +96,10 @@ def _d_tanh(g, out, a, b):
 
 
 def _d_sigmoid(g, out, a, b):
-    """d/da σ(a) = σ(a)(1 - σ(a)) = (1 - out)·out"""
-    return (g * (1 - out) * out,)
+    """d/da σ(a) = σ(a)(1 - σ(a)) = σ(a)·σ(-a)"""
+    if isinstance(a, float):   # σ(-a) itself, not 1 - σ(a), which rounds to 0 far out
+        return (g * out * sigmoid_pair(a)[1],)
+    return (g * (1 - out) * out,)   # create_graph: a function of the Value a
 
 
 def _d_relu(g, out, a, b):
@@ -177,6 +181,10 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "label", "_parents", "_op", "_deriv", "_aux")
+
+    # what a Tensor's error says when it meets a Value (see core/tensor_base.py's _operand)
+    _mixed_with_tensor = (" (a Value is a scalar of its own engine: use value.data for its number, or compute "
+                          "with tensors throughout)")
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(data, numbers.Real) or isinstance(data, Value):
@@ -279,13 +287,7 @@ class Value:
 
     def sigmoid(self) -> Value:
         """σ(a) = 1 / (1 + e⁻ᵃ);  d/da = σ(a)(1 - σ(a))"""
-        a = self.data
-        if a >= 0:
-            data = 1.0 / (1.0 + math.exp(-a))
-        else:                      # same number, written so that exp cannot overflow
-            e = math.exp(a)
-            data = e / (1.0 + e)
-        return _node(data, (self,), "sigmoid", _d_sigmoid)
+        return _node(sigmoid_pair(float(self.data))[0], (self,), "sigmoid", _d_sigmoid)
 
     def relu(self) -> Value:
         """max(0, a) (23.2; nan stays nan, as in PyTorch);  d/da = 0 if a <= 0 else 1"""
@@ -384,7 +386,6 @@ def _lift(x: Any) -> Any:
         return x
     if isinstance(x, numbers.Real):   # Python's numbers and NumPy's scalars alike
         return _node(float(x), (), "", None)
-    from .tensor import Tensor   # here, off the path of numbers: tensor.py sits above this module
     if isinstance(x, Tensor):
         # an object-dtype tensor of Values would record two graphs that know nothing of each other
         raise TypeError("cannot combine a Value with a Tensor: they are separate autograd engines. Use "

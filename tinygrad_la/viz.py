@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .function import _FREED, Function
+from .core.function import _FREED, Function
 from .tensor import Tensor
 from .value import Value
 
@@ -174,7 +174,7 @@ class _Drawing:
         self.freed |= freed
         attrs = {"shape": "ellipse", "style": "filled,dashed" if freed else "filled", "fillcolor": OP_FILL,
                  "tooltip": fn.name() + (" (saved values freed by backward)" if freed else "")}
-        self.nodes[fid + "_op"] = (fn, _escape(type(fn).__name__), attrs)
+        self.nodes[fid + "_op"] = (fn, _escape(fn.name().removesuffix("Backward0")), attrs)
         self.edges.append((fid + "_op", fid, ""))
         self.tensor(fn, fid, self.output_of(fn))
         for i, parent in enumerate(fn._parents):

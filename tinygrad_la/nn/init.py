@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import _generator
-from ..engine import no_grad
-from ..tensor import Tensor, _bump
+from ..core.engine import no_grad
+from ..core.random import generator as _generator
+from ..core.version import bump as _bump
+from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "orthogonal_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]

@@ -8,7 +8,9 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from .. import dtypes
+from ..core import dtypes
+from ..core.device import _check_device
+from ..ops.fused import Addmm
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -28,7 +30,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        dtypes._check_device("cpu" if device is None else device)
+        _check_device("cpu" if device is None else device)
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"Linear: {name} must be a whole number >= 0; got {name}={value!r}")
@@ -50,7 +52,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Any) -> Any:
-        return F.Linear.apply(input, self.weight, self.bias)   # one fused op (issue 5)
+        return Addmm.apply(input, self.weight, self.bias)   # one fused op: Z = X Wᵀ + 1 bᵀ
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -218,7 +220,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  device: Any = None, dtype: Any = None, _weight: Any = None) -> None:
         super().__init__()
-        dtypes._check_device("cpu" if device is None else device)
+        _check_device("cpu" if device is None else device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:

@@ -26,8 +26,10 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from ..engine import no_grad
-from ..tensor import Tensor, _bump, _check_device, _target_dtype
+from ..core.device import _check_device
+from ..core.engine import no_grad
+from ..core.version import bump as _bump
+from ..tensor import Tensor, _target_dtype
 
 __all__ = ["Module", "Parameter", "RemovableHandle"]
 

@@ -15,8 +15,10 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..creation import zeros
-from ..engine import _mode, no_grad
-from ..tensor import Tensor, _bump
+from ..core.engine import _mode, no_grad
+from ..core.version import bump as _bump
+from ..ops.movement import cat
+from ..tensor import Tensor
 from .module import Module
 
 __all__ = ["summary", "Summary", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
@@ -238,7 +240,6 @@ def _check_bound(name: str, value: Any) -> None:
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters as one flat vector (a differentiable concatenation)."""
-    from ..ops import cat
     return cat([p.reshape(-1) for p in parameters])
 
 

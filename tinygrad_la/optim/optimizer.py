@@ -21,8 +21,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..engine import _mode, enable_grad
-from ..tensor import Tensor, _bump
+from ..core.engine import _mode, enable_grad
+from ..core.version import bump as _bump
+from ..tensor import Tensor
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 

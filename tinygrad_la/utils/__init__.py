@@ -1,4 +1,4 @@
-"""PyTorch's ``torch.utils`` layout: ``tinygrad_la.utils.data.DataLoader`` is ``tinygrad_la.data.DataLoader``."""
+"""PyTorch's ``torch.utils`` layout: datasets and loaders are in ``tinygrad_la.utils.data``."""
 from __future__ import annotations
 
 from . import data

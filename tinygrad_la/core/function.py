@@ -7,9 +7,9 @@ Every op, built in or written by a user, is a subclass with two static methods s
 
 `Function.apply` runs forward and, when an input requires grad and grad mode is on, keeps the
 `ctx` as the output's `grad_fn`: the node the engine walks. This is PyTorch's
-`torch.autograd.Function` API; the built-in ops in ops.py use the very same mechanism with one
-difference, chosen for speed: they set `on_arrays = True` and so see NumPy arrays where user ops
-see Tensors.
+`torch.autograd.Function` API; the built-in ops in ops/ use the very same mechanism with one
+difference, chosen for speed: they subclass `Op` (`on_arrays = True`) and so see NumPy arrays
+where user ops see Tensors.
 
 Two conventions keep each op's backward down to its formula:
   * broadcasting is undone here, once, for every op (`unbroadcast`), not in each backward;
@@ -26,8 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import get_default_dtype
 from .engine import Sweep, _mode
-from .tensor import Tensor, _clock, _counter, _run_hooks
+from .tensor_base import TensorBase, _run_hooks
+from .version import clock, counter
+
+__all__ = ["Function", "Op", "unbroadcast"]
 
 
 class _Freed(tuple):
@@ -53,8 +57,9 @@ class Function:
     __slots__ = ("_parents", "_needs", "_saved", "_saved_from", "_counters", "_made_at", "_shape",
                  "_dtype", "_extra", "_create_graph", "__weakref__")
 
-    on_arrays = False   # built-in ops: forward/backward see NumPy arrays instead of Tensors
+    on_arrays = False        # built-in ops: forward/backward see NumPy arrays instead of Tensors
     integer_outputs = True   # may forward return integers (which never require grad)? Built-in ops say no
+    float_inputs = False     # functions of reals (e^x, log x, ...): an integer input is computed as a float
 
     # --- what a subclass writes --------------------------------------------------------------
 
@@ -83,7 +88,7 @@ class Function:
                 f"Trying to backward through the graph a second time: the values {self.name()} saved "
                 "for backward were freed by the first backward(). Pass retain_graph=True to the "
                 "first backward() (or autograd.grad()) if you need to go through the graph again.")
-        if _clock[0] != self._made_at:   # something changed in place since this op ran
+        if clock[0] != self._made_at:   # something changed in place since this op ran
             self._check_versions()
         if type(self).on_arrays and not self._create_graph:
             return saved
@@ -101,108 +106,57 @@ class Function:
     # --- the node protocol (see engine.py) -----------------------------------------------------
 
     @classmethod
-    def apply(cls, *args: Any) -> Tensor:
-        """Run the op on its arguments and, if anything requires grad, record it."""
+    def apply(cls, *args: Any) -> Any:
+        """Run the op on its arguments and, if anything requires grad, record it: the result's
+        grad_fn is this node, whose parents are the nodes the inputs came from."""
         ctx = object.__new__(cls)
         ctx._saved = None
         ctx._extra = None
-        inputs = []      # what a built-in forward sees: the arrays inside the tensors
-        parents = []     # the graph node each input came from (None: no gradient wanted)
-        needs = []
-        record = False
-        grad_mode = _mode.enabled
-        for arg in args:
-            if isinstance(arg, Tensor):
-                if arg._base is not None and arg._base.grad_fn is not arg._view_of:
-                    _refresh_view(arg)   # its base was changed in place: it reads the new graph
-                inputs.append(arg.data)
-                if grad_mode and arg._requires_grad:
-                    parents.append(arg.grad_fn or arg)
-                    needs.append(True)
-                    record = True
-                    continue
-            else:
-                inputs.append(arg)
-            parents.append(None)
-            needs.append(False)
-        ctx._parents = tuple(parents) if record else ()
-        ctx._needs = tuple(needs)
-        if cls.on_arrays:
-            try:
-                returned = out = cls.forward(ctx, *inputs)
-            except ValueError as error:   # NumPy's errors, said with the op's name and shapes
-                raise _forward_error(cls, args, error) from None
-        else:
-            inputs = args
-            returned, out = _forward_on_tensors(cls, ctx, args)
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
+        inputs, parents, needs, record = _unwrap(cls, args)
+        ctx._needs = needs
+        ctx._parents = parents if record else ()
+        returned, out = _run_forward(cls, ctx, args, inputs)
         if record and (cls.integer_outputs and out.dtype.kind not in "fc"
                        or ctx._extra is not None and _non_differentiable(ctx, returned)):
             record = False   # integer and bool results, and outputs marked so, never require grad
             ctx._parents = ()
-        result = Tensor._make(out, ctx if record else None)
+        result = TensorBase._make(out, ctx if record else None)
         if out.base is not None:
             _link_view(result, args, out)
-        if not record:
-            if _mode.watching:
-                _watch(ctx, args, result)
-            return result
-        ctx._shape = out.shape
-        ctx._dtype = out.dtype
-        saved = ctx._saved
-        if saved is not None:
-            # For each saved value note which argument it is (-1: the output, -2: neither) and
-            # the version counter to check at backward time for in-place changes.
-            sources = []
-            counters = []
-            for value in saved:
-                if value is returned:
-                    sources.append(-1)
-                    counters.append(_counter(result))
-                    continue
-                i = 0
-                for item in inputs:
-                    if item is value and isinstance(args[i], Tensor):
-                        sources.append(i)
-                        counters.append(_counter(args[i]))
-                        break
-                    i += 1
-                else:
-                    sources.append(-2)
-                    counters.append(None)
-            ctx._saved_from = sources
-            ctx._counters = counters
-            ctx._made_at = _clock[0]
+        if record:
+            ctx._shape = out.shape
+            ctx._dtype = out.dtype
+            if ctx._saved is not None:
+                _note_saved(ctx, args, inputs, returned, result)
         if _mode.watching:
             _watch(ctx, args, result)
         return result
 
     def _check_versions(self) -> None:
-        for counter in self._counters:
-            if counter is not None and counter[0] > self._made_at:
+        for version in self._counters:
+            if version is not None and version[0] > self._made_at:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by an "
                     f"inplace operation: a tensor saved by {self.name()} was modified by an in-place "
                     "operation after it was used. Use an out-of-place op (x = x + 1, not x += 1) or "
                     ".clone() the tensor before changing it.")
 
-    def _saved_tensor(self, value: Any, source: int) -> Tensor:
+    def _saved_tensor(self, value: Any, source: int) -> Any:
         # Under create_graph a saved input or output is rebuilt as a Tensor attached to the node it
         # came from, so the backward formula that uses it is itself differentiable.
-        if not isinstance(value, (np.ndarray, np.generic, Tensor)):
+        if not isinstance(value, (np.ndarray, np.generic, TensorBase)):
             return value   # a Python number (an exponent, a bound) stays a number
-        array = value.data if isinstance(value, Tensor) else np.asarray(value)
+        array = value.data if isinstance(value, TensorBase) else np.asarray(value)
         if not self._create_graph:
-            return Tensor._make(array, None)
+            return TensorBase._make(array, None)
         if source == -1:
-            return Tensor._make(array, self)
+            return TensorBase._make(array, self)
         if source >= 0:
             parent = self._parents[source]
-            if isinstance(parent, Tensor):
+            if isinstance(parent, TensorBase):
                 return parent
-            return Tensor._make(array, parent)
-        return Tensor._make(array, None)
+            return TensorBase._make(array, parent)
+        return TensorBase._make(array, None)
 
     def _backprop(self, grad: Any, sweep: Sweep) -> Any:
         if self._extra is not None:
@@ -212,7 +166,7 @@ class Function:
         if cls.on_arrays:
             grads = cls.backward(self, grad)
         else:
-            grads = cls.backward(self, grad if create_graph else Tensor._make(grad, None))
+            grads = cls.backward(self, grad if create_graph else TensorBase._make(grad, None))
         if type(grads) is not tuple:
             grads = (grads,)
         parents = self._parents
@@ -238,12 +192,12 @@ class Function:
         if parent is None or grad is None:
             return None
         if not self._create_graph:
-            if isinstance(grad, Tensor):
+            if isinstance(grad, TensorBase):
                 grad = grad.data
             elif type(grad) is not np.ndarray:
                 grad = np.asarray(grad)
-        elif not isinstance(grad, Tensor):
-            grad = Tensor._make(np.asarray(grad), None)
+        elif not isinstance(grad, TensorBase):
+            grad = TensorBase._make(np.asarray(grad), None)
         shape = parent._shape
         if grad.shape != shape:
             grad = unbroadcast(grad, shape, self)
@@ -258,7 +212,7 @@ class Function:
         for i, grad in enumerate(grads):
             if grad is None:
                 continue
-            data = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+            data = grad.data if isinstance(grad, TensorBase) else np.asarray(grad)
             if not np.all(np.isfinite(data)):
                 where = (self._extra or {}).get("trace") or (
                     "(not traced: the forward ran before anomaly detection was switched on)\n")
@@ -291,10 +245,12 @@ class Function:
 
     # --- for people and pictures ---------------------------------------------------------------
 
+    node_name: str | None = None   # PyTorch's name for the node where it is not the class's (fused ops)
+
     @classmethod
     def name(cls) -> str:
         """PyTorch-style node name, e.g. ``MulBackward0``."""
-        return f"{cls.__name__}Backward0"
+        return cls.node_name or f"{cls.__name__}Backward0"
 
     @property
     def next_functions(self) -> tuple:
@@ -309,6 +265,14 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+class Op(Function):
+    """A built-in op: forward and backward see NumPy arrays (Tensors under create_graph)."""
+
+    __slots__ = ()
+    on_arrays = True
+    integer_outputs = False   # float in, float out (Cast is the exception, and says so)
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
@@ -332,6 +296,73 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
     return grad
 
 
+# --- the steps of Function.apply ------------------------------------------------------------------
+
+def _unwrap(cls: type[Function], args: tuple) -> tuple[list[Any], tuple[Any, ...], tuple[bool, ...], bool]:
+    """What forward sees (the arrays inside tensors, other arguments as given), the graph node
+    each input came from (None: no gradient wanted), and whether the op is to be recorded."""
+    inputs = []
+    parents = []
+    needs = []
+    record = False
+    grad_mode = _mode.enabled
+    for arg in args:
+        if isinstance(arg, TensorBase):
+            if arg._base is not None and arg._base.grad_fn is not arg._view_of:
+                arg._refresh_view()   # its base was changed in place: it reads the new graph
+            inputs.append(arg.data)
+            if grad_mode and arg._requires_grad:
+                parents.append(arg.grad_fn or arg)
+                needs.append(True)
+                record = True
+                continue
+        else:
+            inputs.append(arg)
+        parents.append(None)
+        needs.append(False)
+    if cls.float_inputs and inputs[0].dtype.kind not in "fc":
+        inputs[0] = inputs[0].astype(get_default_dtype())
+    return inputs, tuple(parents), tuple(needs), record
+
+
+def _run_forward(cls: type[Function], ctx: Function, args: tuple, inputs: list[Any]) -> tuple[Any, np.ndarray]:
+    """forward's own return value, and the result as an array."""
+    if cls.on_arrays:
+        try:
+            returned = out = cls.forward(ctx, *inputs)
+        except ValueError as error:   # NumPy's errors, said with the op's name and shapes
+            raise _forward_error(cls, args, error) from None
+    else:
+        returned, out = _forward_on_tensors(cls, ctx, args)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
+    return returned, out
+
+
+def _note_saved(ctx: Function, args: tuple, inputs: list[Any], returned: Any, result: TensorBase) -> None:
+    """For each value forward saved, which argument it is (-1: the output, -2: neither) and the
+    version counter to check at backward time, so an in-place change of it since is caught."""
+    sources = []
+    counters: list[list[int] | None] = []
+    on_tensors = not ctx.on_arrays
+    for value in ctx._saved:
+        if value is returned:
+            sources.append(-1)
+            counters.append(counter(result))
+            continue
+        for i, item in enumerate(args if on_tensors else inputs):
+            if item is value and isinstance(args[i], TensorBase):
+                sources.append(i)
+                counters.append(counter(args[i]))
+                break
+        else:
+            sources.append(-2)
+            counters.append(None)
+    ctx._saved_from = sources
+    ctx._counters = counters
+    ctx._made_at = clock[0]
+
+
 def _forward_on_tensors(cls: type, ctx: Function, args: tuple) -> tuple:
     """A user Function's forward: Tensors in, a Tensor out, nothing recorded inside."""
     previous = _mode.enabled
@@ -340,7 +371,7 @@ def _forward_on_tensors(cls: type, ctx: Function, args: tuple) -> tuple:
         returned = cls.forward(ctx, *args)
     finally:
         _mode.enabled = previous
-    if not isinstance(returned, Tensor):
+    if not isinstance(returned, TensorBase):
         raise TypeError(f"{cls.__name__}.forward must return a Tensor; it returned "
                         f"{type(returned).__name__}. Wrap the result: Tensor(result).")
     return returned, returned.data
@@ -353,8 +384,8 @@ _SHAPE_WORDS = ("broadcast", "shape", "mismatch", "aligned", "dimension")
 def _forward_error(cls: type, args: tuple, error: ValueError) -> Exception:
     """A NumPy ValueError from a built-in forward, said with the op's name (and the shapes, when
     the shapes are what is wrong)."""
-    tensors = [a for a in args if isinstance(a, (Tensor, np.ndarray))]
-    shapes = ", ".join(str(tuple(np.shape(a.data if isinstance(a, Tensor) else a))) for a in tensors)
+    tensors = [a for a in args if isinstance(a, (TensorBase, np.ndarray))]
+    shapes = ", ".join(str(tuple(np.shape(a.data if isinstance(a, TensorBase) else a))) for a in tensors)
     if any(word in str(error) for word in _SHAPE_WORDS):
         return RuntimeError(f"{cls.__name__}: inputs of shapes {shapes} do not fit together ({error}). "
                             "Shapes broadcast when, from the right, each pair of sizes is equal or one "
@@ -370,54 +401,20 @@ def _non_differentiable(ctx: Function, returned: Any) -> bool:
     return any(m is returned for m in marked)
 
 
-def _link_view(result: Tensor, args: tuple, out: np.ndarray) -> None:
+def _link_view(result: TensorBase, args: tuple, out: np.ndarray) -> None:
     """`out` is a NumPy view: if it shares memory with an input tensor, `result` is a view of that
     tensor's base. Views share the base's version counter, and an in-place change of a view
-    rewrites the base's graph (see tensor_inplace.py)."""
+    rewrites the base's graph (see ops/inplace.py)."""
     for arg in args:
-        if isinstance(arg, Tensor) and np.may_share_memory(out, arg.data):
+        if isinstance(arg, TensorBase) and np.may_share_memory(out, arg.data):
             base = arg if arg._base is None else arg._base
             result._base = base
             result._view_of = base.grad_fn
-            result._version = _counter(base)
+            result._version = counter(base)
             return
 
 
-def _refresh_view(view: Tensor) -> None:
-    """A view whose base changed in place reads the base's new graph: view = base at its positions."""
-    from .shape_ops import AsStrided
-    base = view._base
-    view._view_of = base.grad_fn
-    if base._requires_grad and _mode.enabled:
-        fresh = AsStrided.apply(base, _positions(base.data, view.data))
-        view.grad_fn = fresh.grad_fn
-        view._requires_grad = True
-
-
-def _positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
-    """For each entry of `view` (a NumPy view into `base`'s memory), its flat index in base (C order)."""
-    itemsize = base.itemsize
-    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    view_addresses = start + _addresses(view)
-    if base.flags.c_contiguous:
-        return view_addresses // itemsize
-    base_addresses = _addresses(base).reshape(-1)
-    order = np.argsort(base_addresses, kind="stable")
-    found = order[np.searchsorted(base_addresses[order], view_addresses)]
-    return found
-
-
-def _addresses(a: np.ndarray) -> np.ndarray:
-    """Byte offset of every entry of `a` from its first entry."""
-    offsets = np.zeros(a.shape, dtype=np.intp)
-    for axis, (n, stride) in enumerate(zip(a.shape, a.strides)):
-        shape = [1] * a.ndim
-        shape[axis] = n
-        offsets = offsets + (np.arange(n, dtype=np.intp) * stride).reshape(shape)
-    return offsets
-
-
-def _watch(ctx: Function, args: tuple, result: Tensor) -> None:
+def _watch(ctx: Function, args: tuple, result: TensorBase) -> None:
     """The rare extras of apply: anomaly mode's creation trace, and tinygrad_la.compile's tracer."""
     if _mode.anomaly and result.grad_fn is not None:
         ctx._extras()["trace"] = _creation_trace()
@@ -425,7 +422,7 @@ def _watch(ctx: Function, args: tuple, result: Tensor) -> None:
         _mode.tracer.op(ctx, args, result)
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep   # tinygrad_la/
 
 
 def _creation_trace() -> str:

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .ops import cat, einsum
-from .dtypes import device
+from .core.device import device
+from .ops.linalg import einsum
+from .ops.movement import cat
 from .tensor import Tensor
 
 __all__ = ["abs", "all", "any", "broadcast_to", "concat", "concatenate", "eq", "ne", "lt", "le", "gt", "ge",

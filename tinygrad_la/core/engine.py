@@ -28,6 +28,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from .tracer import Tracer
+
+__all__ = ["no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "Sweep",
+           "topological_order", "backward"]
+
 
 # ---------------------------------------------------------------------------------------------
 # grad mode: thread-local, as in PyTorch, so no_grad() in one thread does not stop another
@@ -36,7 +41,7 @@ import numpy as np
 class _GradMode(threading.local):
     enabled = True     # class attribute: each new thread starts with recording on
     anomaly = False    # detect_anomaly: check every backward result for nan/inf
-    tracer = None      # compile.Tracer while tinygrad_la.compile records a step
+    tracer: Tracer | None = None   # compile's tracer while tinygrad_la.compile records a step
     watching = False   # anomaly or tracer: one flag for Function.apply to test
 
 
@@ -222,11 +227,7 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
                 if not parents:
                     leaves.append((node, grad))
                     continue
-                parent_grads = node._backprop(grad, sweep)
-                if anomaly:
-                    _check_finite(node, parent_grads)
-                if tracer is not None:
-                    tracer.node(node, grad, parent_grads)
+                parent_grads = _run(node, grad, sweep, anomaly, tracer)
                 for parent, parent_grad in zip(parents, parent_grads):
                     if parent is None or parent_grad is None:
                         continue
@@ -240,9 +241,7 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
             if parents and not retain_graph:   # leaves (no parents) have nothing to release
                 node._release()
         for node, grad in leaves:   # a leaf's gradient ends here: into its .grad
-            node._backprop(grad, sweep)
-            if tracer is not None:
-                tracer.node(node, grad, ())
+            _run(node, grad, sweep, anomaly, tracer)
     finally:
         _mode.enabled = previous_mode
         if collecting:
@@ -252,8 +251,13 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
     return [wanted[node] for node in capture]
 
 
-def _check_finite(node: Any, parent_grads: Any) -> None:
-    """Anomaly mode: a node that returns nan or inf gradients names itself (Function nodes)."""
-    check = getattr(node, "_check_finite", None)
-    if check is not None:
-        check(parent_grads)
+def _run(node: Any, grad: Any, sweep: Sweep, anomaly: bool, tracer: Tracer | None) -> Any:
+    """One step of the walk: the node turns the gradient of its output into its parents'."""
+    parent_grads = node._backprop(grad, sweep)
+    if anomaly:   # a node that returns nan or inf gradients names itself (Function nodes)
+        check = getattr(node, "_check_finite", None)
+        if check is not None:
+            check(parent_grads)
+    if tracer is not None:
+        tracer.node(node, grad, parent_grads)
+    return parent_grads

@@ -1,34 +1,27 @@
-"""The differentiable primitives: one small Function each, forward and backward side by side.
+"""Elementwise ops: arithmetic (chapter 23.1: z = w·x + b is made of these), e^x, log, σ, ReLU, ...
 
-Notation: `g` is d(loss)/d(output), the gradient arriving from above; each backward returns
-d(loss)/d(input) for every input. Broadcasting is undone for all ops in one place
-(function.unbroadcast), so a formula here is written as if shapes already matched. Formulas use
-operators and methods that NumPy arrays and Tensors share, so under ``create_graph=True`` the
-same line records itself and can be differentiated again.
+Each op is one small Function, forward and backward side by side, and below them the Tensor
+methods that call them (`ElementwiseMethods`, which Tensor inherits).
 
-Everything else (mean, var, std, logsumexp, prod, stack, losses) is composed from these.
-
-This file holds the elementwise primitives (arithmetic, e^x, log, σ, ReLU, ...); the others live
-by concept and are re-exported here: linalg.py (matmul, einsum), reductions.py (sum, max,
-logsumexp, softmax) and shape_ops.py (reshape, permute, expand, cat, indexing).
+Notation, the same in every file of ops/: `g` is d(loss)/d(output), the gradient arriving from
+above (the chapter's dZ, dY); each backward returns d(loss)/d(input) for every input. Broadcasting
+is undone for all ops in one place (core/function.py's unbroadcast), so a formula here is written
+as if shapes already matched. Formulas use operators and methods that NumPy arrays and Tensors
+share, so under ``create_graph=True`` the same line records itself and can be differentiated again.
 """
 from __future__ import annotations
 
-from typing import Any
+import builtins
+import math
+from typing import Any, Callable, Self
 
 import numpy as np
 
-from .dtypes import get_default_dtype
-from .function import Function
-from .tensor import Tensor, _operands
+from ..core.engine import _mode
+from ..core.function import Op
+from ..core.tensor_base import _NUMBERS, TensorBase, _operand
 
-
-class Op(Function):
-    """A built-in op: forward and backward see NumPy arrays (Tensors under create_graph)."""
-
-    __slots__ = ()
-    on_arrays = True
-    integer_outputs = False   # float in, float out (Cast is the exception, and says so)
+__all__ = ["ElementwiseMethods", "where", "sigmoid_pair"]
 
 
 # --- arithmetic -----------------------------------------------------------------------------------
@@ -177,12 +170,12 @@ def _integer_power(x: Any, y: Any) -> np.ndarray:
 
 def _data(v: Any) -> Any:
     """The array inside a Tensor (under create_graph), for masks that take no gradient."""
-    return v.data if isinstance(v, Tensor) else v
+    return v.data if isinstance(v, TensorBase) else v
 
 
 def _select(condition: Any, a: Any, b: Any) -> Any:
     """np.where, recorded (so differentiable again) when a branch is a Tensor under create_graph."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
+    if isinstance(a, TensorBase) or isinstance(b, TensorBase):
         return Where.apply(condition, a, b)
     return np.where(condition, a, b)
 
@@ -257,20 +250,16 @@ class Where(Op):
 
 # --- elementwise functions ------------------------------------------------------------------------
 
-def _floating(x: np.ndarray) -> np.ndarray:
-    """Integer and bool inputs of e^x, log x, ... are computed in the default float dtype, as PyTorch
-    does (NumPy would pick float16 for bool, and float64 for integers whatever the default)."""
-    return x.astype(get_default_dtype())
-
+# Functions of reals say `float_inputs = True`: an integer or bool input is computed in the default
+# float dtype, as PyTorch does (NumPy would pick float16 for bool, float64 for integers whatever the default).
 
 class Exp(Op):
     """e^x;  dx = g·e^x"""
     __slots__ = ()
+    float_inputs = True
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind != "f":
-            x = _floating(x)
         out = np.exp(x)
         ctx.save_for_backward(out)
         return out
@@ -284,11 +273,10 @@ class Exp(Op):
 class Log(Op):
     """log x;  dx = g / x"""
     __slots__ = ()
+    float_inputs = True
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind != "f":
-            x = _floating(x)
         ctx.save_for_backward(x)
         return np.log(x)
 
@@ -301,11 +289,10 @@ class Log(Op):
 class Sin(Op):
     """sin x;  dx = g·cos x"""
     __slots__ = ()
+    float_inputs = True
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind != "f":
-            x = _floating(x)
         ctx.save_for_backward(x)
         return np.sin(x)
 
@@ -318,11 +305,10 @@ class Sin(Op):
 class Cos(Op):
     """cos x;  dx = -g·sin x"""
     __slots__ = ()
+    float_inputs = True
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind != "f":
-            x = _floating(x)
         ctx.save_for_backward(x)
         return np.cos(x)
 
@@ -335,11 +321,10 @@ class Cos(Op):
 class Tanh(Op):
     """tanh x;  dx = g·(1 - tanh²x)"""
     __slots__ = ()
+    float_inputs = True
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind != "f":
-            x = _floating(x)
         out = np.tanh(x)
         ctx.save_for_backward(out)
         return out
@@ -353,26 +338,18 @@ class Tanh(Op):
 class Sigmoid(Op):
     """σ(x) = 1 / (1 + e^-x);  dx = g·σ(x)·(1 - σ(x)) = g·σ(x)·σ(-x)"""
     __slots__ = ()
+    float_inputs = True
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind != "f":
-            x = _floating(x)
-        # With e = e^-|x| (never overflows), σ(x) and σ(-x) are 1/(1+e) and e/(1+e) in the order of
-        # x's sign. Keeping σ(-x) itself, not 1 - σ(x), keeps the slope exact far out: at x = 80 in
-        # float32, σ(x) rounds to 1 but σ(-x) = 1.8e-35 is still there.
-        e = np.exp(-np.abs(x))
-        near = 1 / (1 + e)
-        far = e * near
-        positive = x >= 0
-        out = np.where(positive, near, far)
-        ctx.save_for_backward(out, np.where(positive, far, near))
+        out, out_of_neg = sigmoid_pair(x)
+        ctx.save_for_backward(out, out_of_neg)
         return out
 
     @staticmethod
     def backward(ctx, g):
         out, out_of_neg = ctx.saved_tensors
-        if isinstance(out, Tensor):   # create_graph: σ(-x) must be a function of x as well
+        if isinstance(out, TensorBase):   # create_graph: σ(-x) must be a function of x as well
             out_of_neg = 1 - out
         return g * out * out_of_neg
 
@@ -411,11 +388,10 @@ class Abs(Op):
 class Sqrt(Op):
     """√x;  dx = g / (2√x)"""
     __slots__ = ()
+    float_inputs = True
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind != "f":
-            x = _floating(x)
         out = np.sqrt(x)
         ctx.save_for_backward(out)
         return out
@@ -465,7 +441,7 @@ class Cast(Op):
     def backward(ctx, g):
         if ctx.in_dtype.kind != "f":
             return None
-        return g.to(ctx.in_dtype) if isinstance(g, Tensor) else np.asarray(g).astype(ctx.in_dtype)
+        return g.to(ctx.in_dtype) if isinstance(g, TensorBase) else np.asarray(g).astype(ctx.in_dtype)
 
 
 class Clone(Op):
@@ -481,7 +457,7 @@ class Clone(Op):
         return g
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002  (PyTorch's names)
+def where(condition: Any, input: Any, other: Any) -> Any:  # noqa: A002  (PyTorch's names)
     """input where condition holds, else other (all three broadcast together, input and other
     promoted as by input + other)."""
     return Where.apply(condition, *_operands(input, other))
@@ -494,28 +470,145 @@ def _sign(x: np.ndarray) -> np.ndarray:
     return np.subtract(x > 0, x < 0, dtype=x.dtype)
 
 
-# The ops that reduce, that move entries around, and that multiply matrices have files of their own;
-# their names are re-exported here, so `ops.Sum`, `ops.cat`, ... reach every op from one place.
-from .linalg import MatMul, matmul, Einsum, einsum, _einsum_adjoint, _einsum_subscripts, _LETTERS  # noqa: E402,F401
-from .reductions import (Sum, Max, MinMax, product, _pairwise_product, _keepdim_shape,  # noqa: E402,F401
-                         Softmax, LogSoftmax, LogSumExp, SqrtOfVariance)
-from .shape_ops import (Reshape, Permute, Expand, broadcast_to, Cat, cat, stack,  # noqa: E402,F401
-                        _plain_index, _is_basic, Index, IndexAdd, index_add, index, SetItem, setitem)
+def sigmoid_pair(x: Any) -> tuple[Any, Any]:
+    """σ(x) and σ(-x), for a float or an array, without overflow; the one sigmoid of the library.
+
+    With e = e^-|x| (never overflows), σ(x) and σ(-x) are 1/(1+e) and e/(1+e) in the order of x's
+    sign. Keeping σ(-x) itself, not 1 - σ(x), keeps the slope σ(x)σ(-x) exact far out: at x = 80 in
+    float32, σ(x) rounds to 1 but σ(-x) = 1.8e-35 is still there.
+    """
+    scalar = isinstance(x, float)
+    e = math.exp(-abs(x)) if scalar else np.exp(-np.abs(x))
+    near = 1 / (1 + e)
+    far = e * near
+    if scalar:
+        return (near, far) if x >= 0 else (far, near)
+    positive = x >= 0
+    return np.where(positive, near, far), np.where(positive, far, near)
 
 
-# --- NumPy's ufuncs on Tensors (np.exp(t), array * t) ----------------------------------------------
+# --- the Tensor methods ---------------------------------------------------------------------------
 
-def _binary(op: type) -> Any:
-    """`op` on two operands promoted as PyTorch does (a NumPy scalar acts like a Python number)."""
-    return lambda a, b: op.apply(*_operands(a, b))
+class ElementwiseMethods(TensorBase):
+    """Tensor's operators and elementwise functions (Tensor inherits them; see tensor.py)."""
+
+    __slots__ = ()
+
+    # --- arithmetic (chapter 23.1: z = w·x + b is made of these) -------------------------------
+
+    def __add__(self, other: Any) -> Self: return Add.apply(*_operands(self, other))
+    def __radd__(self, other: Any) -> Self: return Add.apply(*_operands(other, self))
+    def __sub__(self, other: Any) -> Self: return Sub.apply(*_operands(self, other))
+    def __rsub__(self, other: Any) -> Self: return Sub.apply(*_operands(other, self))
+    def __mul__(self, other: Any) -> Self: return Mul.apply(*_operands(self, other))
+    def __rmul__(self, other: Any) -> Self: return Mul.apply(*_operands(other, self))
+    def __truediv__(self, other: Any) -> Self: return Div.apply(*_operands(self, other))
+    def __rtruediv__(self, other: Any) -> Self: return Div.apply(*_operands(other, self))
+    def __pow__(self, other: Any) -> Self: return Pow.apply(*_operands(self, other))
+    def __rpow__(self, other: Any) -> Self: return Pow.apply(*_operands(other, self))
+    def __neg__(self) -> Self: return Neg.apply(self)
+    def __pos__(self) -> Self: return self
+    def __abs__(self) -> Self: return Abs.apply(self)
+
+    def __floordiv__(self, other: Any) -> Self: return _constant(np.floor_divide, self, other)
+    def __mod__(self, other: Any) -> Self: return Remainder.apply(*_operands(self, other))
+    def __rmod__(self, other: Any) -> Self: return Remainder.apply(*_operands(other, self))
+
+    # comparisons give bool tensors that never require grad
+    def __eq__(self, other: Any) -> Self: return _constant(np.equal, self, other)  # type: ignore[override]
+    def __ne__(self, other: Any) -> Self: return _constant(np.not_equal, self, other)  # type: ignore[override]
+    def __lt__(self, other: Any) -> Self: return _constant(np.less, self, other)
+    def __le__(self, other: Any) -> Self: return _constant(np.less_equal, self, other)
+    def __gt__(self, other: Any) -> Self: return _constant(np.greater, self, other)
+    def __ge__(self, other: Any) -> Self: return _constant(np.greater_equal, self, other)
+    def __and__(self, other: Any) -> Self: return _constant(np.logical_and if self.dtype == np.bool_ else np.bitwise_and, self, other)
+    def __or__(self, other: Any) -> Self: return _constant(np.logical_or if self.dtype == np.bool_ else np.bitwise_or, self, other)
+    def __invert__(self) -> Self: return _constant(np.logical_not if self.dtype == np.bool_ else np.invert, self)
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__   # PyTorch's method names
+    __hash__ = TensorBase.__hash__   # defining == would otherwise make tensors unhashable
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Self:
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Self:
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Self: return self * other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Self:
+        """x / y; with rounding_mode "floor" or "trunc" the quotient rounded (gradient 0)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("floor", "trunc"):
+            raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                               f"{rounding_mode!r}")
+        return RoundedDiv.apply(*_operands(self, other), rounding_mode)
+
+    def remainder(self, other: Any) -> Self: return self % other
+    def pow(self, exponent: Any) -> Self: return self ** exponent
+    def neg(self) -> Self: return -self
+    # --- elementwise functions -----------------------------------------------------------------
+
+    def exp(self) -> Self: return Exp.apply(self)
+    def log(self) -> Self: return Log.apply(self)
+    def sin(self) -> Self: return Sin.apply(self)
+    def cos(self) -> Self: return Cos.apply(self)
+    def tanh(self) -> Self: return Tanh.apply(self)
+    def sigmoid(self) -> Self: return Sigmoid.apply(self)
+    def relu(self) -> Self: return ReLU.apply(self)
+    def abs(self) -> Self: return Abs.apply(self)
+    def sqrt(self) -> Self: return Sqrt.apply(self)
+    def square(self) -> Self: return self * self
+    def sign(self) -> Self: return _constant(_sign, self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Self:
+        """Limit values to [min, max] (numbers or tensors that broadcast); the gradient passes to x
+        where min <= x <= max, and to a tensor bound where the output is that bound."""
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of min and max must not be None")
+        if min is not None:
+            min = _operands(self, min)[1]
+        if max is not None:
+            max = _operands(self, max)[1]
+        return Clamp.apply(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Self: return Maximum.apply(*_operands(self, other))
+    def minimum(self, other: Any) -> Self: return Minimum.apply(*_operands(self, other))
+
+    def where(self, condition: Any, other: Any) -> Self:
+        """PyTorch's ``x.where(cond, y)``: x where cond holds, else y."""
+        return where(condition, self, other)
 
 
-UFUNCS = {
-    np.add: _binary(Add), np.subtract: _binary(Sub), np.multiply: _binary(Mul), np.true_divide: _binary(Div),
-    np.power: _binary(Pow), np.negative: Neg.apply, np.maximum: _binary(Maximum), np.minimum: _binary(Minimum),
-    np.exp: Exp.apply, np.log: Log.apply, np.sin: Sin.apply, np.cos: Cos.apply, np.tanh: Tanh.apply,
-    np.sqrt: Sqrt.apply, np.absolute: Abs.apply, np.matmul: matmul,
-    np.equal: lambda a, b: Tensor(a) == b, np.not_equal: lambda a, b: Tensor(a) != b,
-    np.less: lambda a, b: Tensor(a) < b, np.less_equal: lambda a, b: Tensor(a) <= b,
-    np.greater: lambda a, b: Tensor(a) > b, np.greater_equal: lambda a, b: Tensor(a) >= b,
-}
+# --- helpers ---------------------------------------------------------------------------------------
+
+def _operands(a: Any, b: Any) -> tuple[Any, Any]:
+    """PyTorch's type promotion where it differs from NumPy's: a NumPy scalar (or 0-d array) acts
+    like a Python number, so it does not turn a float32 tensor into float64; and an integer or
+    bool tensor meeting a float tensor takes the float tensor's dtype."""
+    if isinstance(a, TensorBase):
+        if isinstance(b, TensorBase):
+            ka, kb = a.data.dtype.kind, b.data.dtype.kind
+            if ka != kb and "f" in (ka, kb) and ka != "c" and kb != "c":
+                if ka == "f":
+                    b = Cast.apply(b, a.data.dtype)
+                else:
+                    a = Cast.apply(a, b.data.dtype)
+            return a, b
+    elif type(a) not in _NUMBERS:
+        a = _operand(a)
+    if type(b) not in _NUMBERS and not isinstance(b, TensorBase):
+        b = _operand(b)
+    return a, b
+
+
+def _constant(fn: Callable, *args: Any) -> Any:
+    """A result with no gradient (comparisons, sign, floor division)."""
+    arrays = [a.data if isinstance(a, TensorBase) else a if type(a) in _NUMBERS else _operand(a) for a in args]
+    result = TensorBase._make(np.asarray(fn(*arrays)), None)
+    if _mode.tracer is not None:
+        _mode.tracer.constant(fn, args, result)
+    return result
+
+

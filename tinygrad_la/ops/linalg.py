@@ -1,17 +1,22 @@
 """Matrix products: A @ B (chapter 23.10: Z = X Wᵀ, dA = G Bᵀ, dB = Aᵀ G) and einsum, its general form.
 
 A sum of products is linear in each factor, so each backward is again a product: the gradient
-arriving from above multiplied by the other factors. Notation as in ops.py: `g` is
-d(loss)/d(output); batch dimensions that broadcast are summed back by function.unbroadcast.
+arriving from above multiplied by the other factors. Notation as in elementwise.py: `g` is
+d(loss)/d(output); batch dimensions that broadcast are summed back by core/function.py's
+unbroadcast. Below the ops, the Tensor methods that call them (`LinalgMethods`).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
-from .ops import Op
-from .tensor import Tensor
+from ..core.function import Op
+from ..core.tensor_base import TensorBase
+from .elementwise import _operands
+from .movement import MovementMethods
+
+__all__ = ["LinalgMethods", "matmul", "einsum"]
 
 
 # --- matrix multiplication (chapter 23.10: Z = X Wᵀ) ------------------------------------------------
@@ -46,7 +51,7 @@ class MatMul(Op):
         return da, db
 
 
-def matmul(a: Any, b: Any) -> Tensor:
+def matmul(a: Any, b: Any) -> Any:
     """A @ B, with an error that names both shapes when they do not fit."""
     a_shape, b_shape = np.shape(a), np.shape(b)
     if len(a_shape) == 0 or len(b_shape) == 0:
@@ -110,7 +115,7 @@ def _einsum_adjoint(inputs: tuple, output: str, xs: tuple, g: Any, k: int) -> An
             subscripts.append(letter)
             operands.append(np.ones(n, dtype=g.dtype))
         target += letter
-    if any(isinstance(x, Tensor) for x in operands):      # create_graph: record it, for the next order
+    if any(isinstance(x, TensorBase) for x in operands):      # create_graph: record it, for the next order
         return Einsum.apply(tuple(subscripts), target, *operands)
     return np.einsum(",".join(subscripts) + "->" + target, *operands, optimize=len(operands) > 2)
 
@@ -118,7 +123,7 @@ def _einsum_adjoint(inputs: tuple, output: str, xs: tuple, g: Any, k: int) -> An
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
+def einsum(equation: str, *operands: Any) -> Any:
     """Einstein summation, as ``torch.einsum``: ``einsum("ij,jk->ik", A, B)`` is A @ B.
 
     Each operand gets a letter per dimension; letters shared between operands are multiplied
@@ -175,3 +180,45 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
             raise ValueError(f"einsum: output subscript {c!r} of {equation!r} "
                              f"{'appears twice' if c in sizes else 'is not in any operand'}")
     return tuple(inputs), output
+
+
+# --- the Tensor methods ---------------------------------------------------------------------------
+
+class LinalgMethods(MovementMethods):
+    """Tensor's matrix products (Tensor inherits them; see tensor.py)."""
+
+    __slots__ = ()
+
+    def __matmul__(self, other: Any) -> Self: return matmul(*_operands(self, other))
+    def __rmatmul__(self, other: Any) -> Self: return matmul(*_operands(other, self))
+
+    def matmul(self, other: Any) -> Self: return self @ other
+
+    def mm(self, other: Any) -> Self:
+        """Matrix product of two 2-D tensors (``matmul`` takes other shapes)."""
+        _check_ndims("mm", self, other, 2, "Use matmul (or @) for other shapes.")
+        return self @ other
+
+    def bmm(self, other: Any) -> Self:
+        """Batched matrix product: (B, n, m) @ (B, m, p) -> (B, n, p), no broadcasting."""
+        _check_ndims("bmm", self, other, 3, "Use matmul (or @) to broadcast batch dimensions.")
+        if self.shape[0] != np.shape(other)[0]:
+            raise RuntimeError(f"bmm expects two batches of the same size; got shapes {self.shape} and "
+                               f"{np.shape(other)}. Use matmul (or @) to broadcast batch dimensions.")
+        return self @ other
+
+    def dot(self, other: Any) -> Self:
+        """Σᵢ xᵢ yᵢ of two 1-D tensors of the same length."""
+        _check_ndims("dot", self, other, 1, "Use matmul (or @) for matrices.")
+        return self @ other
+
+    def outer(self, other: Any) -> Self:
+        """x yᵀ of two 1-D tensors: out[i, j] = x[i]·y[j]."""
+        _check_ndims("outer", self, other, 1, "Flatten them first (.reshape(-1)).")
+        return self.reshape(-1, 1) * (other if isinstance(other, TensorBase) else TensorBase._results(other)).reshape(1, -1)
+
+
+def _check_ndims(name: str, a: Any, b: Any, ndim: int, hint: str) -> None:
+    shape_a, shape_b = np.shape(a), np.shape(b)
+    if len(shape_a) != ndim or len(shape_b) != ndim:
+        raise RuntimeError(f"{name} expects two {ndim}-D tensors; got shapes {shape_a} and {shape_b}. {hint}")

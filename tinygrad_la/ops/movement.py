@@ -1,19 +1,22 @@
-"""Shape ops: reshape, permute, expand, join and index. They move entries without changing them.
+"""Movement ops: reshape, permute, expand, join and index. They move entries without changing them.
 
 So each backward only moves g back: reshaped or permuted back, summed over the copies an expand
 made, cut into the pieces a cat joined, scattered to where an index read (entries read twice add
 up). Basic indexing and reshapes are views: in-place edits of the result reach the input.
-Notation as in ops.py.
+Notation as in elementwise.py. Below the ops, the Tensor methods that call them (`MovementMethods`).
 """
 from __future__ import annotations
 
-from typing import Any
+import builtins
+from typing import Any, Self
 
 import numpy as np
 
-from .engine import _mode
-from .ops import Op
-from .tensor import Tensor, _bump, _counter, _dim, _inplace
+from ..core.function import Op
+from ..core.tensor_base import Shape, TensorBase, _dim
+from .elementwise import ElementwiseMethods
+
+__all__ = ["MovementMethods", "cat", "stack", "broadcast_to", "index_add"]
 
 
 # --- shapes ---------------------------------------------------------------------------------------
@@ -43,7 +46,7 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if isinstance(g, Tensor):
+        if isinstance(g, TensorBase):
             return Permute.apply(g, ctx.inverse)
         return g.transpose(ctx.inverse)
 
@@ -63,7 +66,7 @@ class Expand(Op):
 
 def broadcast_to(g: Any, shape: tuple) -> Any:
     """np.broadcast_to for arrays, the differentiable Expand for Tensors."""
-    if isinstance(g, Tensor):
+    if isinstance(g, TensorBase):
         return g if g.shape == shape else Expand.apply(g, shape)
     return np.broadcast_to(g, shape)
 
@@ -85,7 +88,7 @@ class Cat(Op):
         return (None,) + tuple(g[lead + (slice(b[i], b[i + 1]),)] for i in range(len(b) - 1))
 
 
-def cat(tensors: Any, dim: int = 0) -> Tensor:
+def cat(tensors: Any, dim: int = 0) -> Any:
     """Join tensors along an existing dimension; the other dimensions must match."""
     tensors = list(tensors)
     if not tensors:
@@ -102,9 +105,9 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     return Cat.apply(axis, *tensors)
 
 
-def stack(tensors: Any, dim: int = 0) -> Tensor:
+def stack(tensors: Any, dim: int = 0) -> Any:
     """Join equal-shaped tensors along a new dimension."""
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    tensors = [t if isinstance(t, TensorBase) else TensorBase._results(t) for t in tensors]
     if not tensors:
         raise RuntimeError("stack() needs a non-empty list of tensors; got an empty list")
     for i, t in enumerate(tensors):
@@ -135,7 +138,7 @@ def _plain_index(index: Any) -> Any:
 
 def _plain_item(item: Any) -> Any:
     """Tensors and lists inside an index become arrays."""
-    if isinstance(item, Tensor):
+    if isinstance(item, TensorBase):
         return item.data
     if isinstance(item, list):
         array = np.asarray(item)
@@ -217,12 +220,12 @@ class IndexAdd(Op):
 
 
 def index_add(g: Any, index: Any, shape: tuple) -> Any:
-    if isinstance(g, Tensor):
+    if isinstance(g, TensorBase):
         return IndexAdd.apply(g, index, shape)
     return IndexAdd.forward(IndexAdd.__new__(IndexAdd), g, index, shape)
 
 
-def index(x: Tensor, idx: Any) -> Tensor:
+def read_index(x: TensorBase, idx: Any) -> Any:
     idx = _plain_index(idx)
     if _is_basic(idx):   # x[0, 1] of a matrix: a 0-d view, as PyTorch (NumPy would copy the number)
         items = idx if isinstance(idx, tuple) else (idx,)
@@ -245,81 +248,163 @@ def _fitted(value: Any, region: np.ndarray, at: Any) -> Any:
     return value
 
 
-class SetItem(Op):
-    """x with x[index] = v;  dx = g with zeros at index,  dv = g[index]"""
-    __slots__ = ("index",)
+# --- the Tensor methods ---------------------------------------------------------------------------
 
-    @staticmethod
-    def forward(ctx, x, v, index):
-        ctx.index = index
-        out = x.copy()
-        region, at = _region(out, index)
-        region[at] = _fitted(v, region, at)
-        kept = np.ones(x.shape, dtype=bool)
-        region, at = _region(kept, index)
-        region[at] = False
-        ctx.save_for_backward(kept)
+class MovementMethods(ElementwiseMethods):
+    """Tensor's shape and indexing methods (Tensor inherits them; see tensor.py)."""
+
+    __slots__ = ()
+
+    # --- shapes --------------------------------------------------------------------------------
+
+    def reshape(self, *shape: Any) -> Self:
+        """Same data, new shape (one dimension may be -1)."""
+        shape = _shape_arg(shape)
+        try:
+            new_shape = _infer_shape(self.shape, shape)
+        except ValueError as error:
+            raise RuntimeError(str(error)) from None
+        return Reshape.apply(self, new_shape)
+
+    def view(self, *shape: Any) -> Self:
+        """Same memory, new shape (one dimension may be -1); raises where only a copy could do it."""
+        out = self.reshape(*shape)
+        if out.data.size and not np.may_share_memory(out.data, self.data):
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (a tensor of shape "
+                f"{self.shape} whose memory is not laid out in order, e.g. after transpose, cannot be "
+                f"viewed as shape {out.shape}). Use .reshape(...) instead.")
         return out
 
-    @staticmethod
-    def backward(ctx, g):
-        kept, = ctx.saved_tensors
-        return g * kept, _take(g, ctx.index)
+    def view_as(self, other: TensorBase) -> Self:
+        return self.reshape(other.shape)
 
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Self:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
+        shape = self.shape
+        return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
 
-def setitem(x: Tensor, idx: Any, value: Any) -> None:
-    """x[idx] = value: recorded (SetItem) when a tensor involved requires grad, else written in place."""
-    idx = _plain_index(idx)
-    recorded = _mode.enabled and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-                                  or x._base is not None and x._base._requires_grad)
-    try:
-        if recorded:
-            _inplace(x, None, lambda t, v: SetItem.apply(t, v, idx), value, False)
+    def squeeze(self, dim: Any = None) -> Self:
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dims = {_dim(d, self.ndim) for d in (dim if isinstance(dim, tuple) else (dim,))}
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
+
+    def unsqueeze(self, dim: int) -> Self:
+        d = _dim(dim, self.ndim + 1)
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def permute(self, *dims: Any) -> Self:
+        dims = _shape_arg(dims)
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"permute: the tensor has {self.ndim} dimensions (shape {self.shape}) but the "
+                               f"order {dims} names {len(dims)}; give each dimension once")
+        dims = tuple(_dim(d, self.ndim) for d in dims)
+        if sorted(dims) != list(range(self.ndim)):
+            raise RuntimeError(f"permute needs each of the {self.ndim} dimensions once; got {dims}")
+        return Permute.apply(self, dims)
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> Self:
+        """Swap two dimensions (PyTorch's meaning, not NumPy's)."""
+        if self.ndim < 2 and dim0 in (-2, -1) and dim1 in (-2, -1):
+            return self
+        order = list(range(self.ndim))
+        a, b = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
+        order[a], order[b] = order[b], order[a]
+        return Permute.apply(self, tuple(order))
+
+    swapaxes = transpose
+
+    def t(self) -> Self:
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions; got shape {self.shape}. "
+                               "Use .transpose(dim0, dim1) or .mT")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self) -> Self:
+        """Reversed dimensions: Wᵀ for a matrix."""
+        return self if self.ndim < 2 else Permute.apply(self, tuple(range(self.ndim))[::-1])
+
+    @property
+    def mT(self) -> Self:
+        return self.transpose(-2, -1)
+
+    def expand(self, *shape: Any) -> Self:
+        """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: the target shape {shape} has fewer dimensions than the tensor {self.shape}")
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        return self.broadcast_to(shape)
+
+    def broadcast_to(self, shape: Any) -> Self:
+        shape = tuple(shape)
+        try:
+            np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise RuntimeError(f"cannot broadcast a tensor of shape {self.shape} to shape {shape}") from None
+        if shape == self.shape:
+            return self
+        return Expand.apply(self, shape)
+
+    def expand_as(self, other: TensorBase) -> Self:
+        return self.broadcast_to(other.shape)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Self, ...]:
+        """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes."""
+        d = _dim(dim, self.ndim)
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, (int, np.integer)):
+            step = builtins.int(split_size_or_sections)
+            if step <= 0 and not (step == 0 and n == 0):
+                raise RuntimeError(f"split_size must be positive (or 0 for an empty dimension); got "
+                                   f"split_size={step} for dimension {d} of size {n}")
+            step = builtins.max(step, 1)
+            sizes = [builtins.min(step, n - start) for start in range(0, n, step)] or [0]
         else:
-            region, at = _region(x.data, idx)
-            region[at] = _fitted(value.data if isinstance(value, Tensor) else value, region, at)
-            _bump(x)
-            if _mode.tracer is not None: _mode.tracer.setitem(x, idx, value)
-    except (IndexError, ValueError) as error:
-        kind = IndexError if isinstance(error, IndexError) else RuntimeError
-        raise kind(f"cannot assign a value of shape {np.shape(value)} to index {idx!r} of a tensor "
-                   f"of shape {x.shape}: {error}") from None
+            sizes = [builtins.int(s) for s in split_size_or_sections]
+            if builtins.sum(sizes) != n or builtins.any(size < 0 for size in sizes):
+                raise RuntimeError(f"split sizes {sizes} add up to {builtins.sum(sizes)}, but dimension {d} "
+                                   f"has size {n}; give non-negative sizes that add up to {n}")
+        pieces, start = [], 0
+        for size in sizes:
+            index = (slice(None),) * d + (slice(start, start + size),)
+            pieces.append(self[index])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Self, ...]:
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects chunks to be greater than 0; got {chunks}")
+        n = self.shape[_dim(dim, self.ndim)]
+        return self.split(builtins.max(-(-n // chunks), 1), dim)
+
+    def __getitem__(self, index: Any) -> Self:
+        """NumPy indexing: ints, slices, None, ..., integer arrays, boolean masks."""
+        return read_index(self, index)
 
 
-# --- views changed in place (see tensor_inplace._rebase) ------------------------------------------
-
-class AsStrided(Op):
-    """x read at flat positions p (a view of x, as PyTorch's as_strided);  dx = g added back at p"""
-    __slots__ = ("in_shape", "positions")
-
-    @staticmethod
-    def forward(ctx, x, positions):
-        ctx.in_shape = x.shape
-        ctx.positions = positions
-        return x.reshape(-1)[positions]
-
-    @staticmethod
-    def backward(ctx, g):
-        n = int(np.prod(ctx.in_shape))
-        return index_add(g, ctx.positions, (n,)).reshape(ctx.in_shape)
+def _shape_arg(shape: tuple) -> tuple:
+    """Accept both f(2, 3) and f((2, 3))."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(builtins.int(n) for n in shape)
 
 
-class CopySlices(Op):
-    """base with v written at flat positions p;  dbase = g with zeros at p,  dv = g at p"""
-    __slots__ = ("positions",)
-
-    @classmethod
-    def name(cls) -> str:
-        return "CopySlices"   # PyTorch's name for this node
-
-    @staticmethod
-    def forward(ctx, base, v, positions):
-        ctx.positions = positions
-        return base   # the write itself already happened in place: this node only records it
-
-    @staticmethod
-    def backward(ctx, g):
-        p = ctx.positions
-        kept = np.ones(g.shape, dtype=bool)
-        kept.reshape(-1)[p] = False
-        return g * kept, g.reshape(-1)[p]
+def _infer_shape(old: Shape, new: Shape) -> Shape:
+    size = builtins.int(np.prod(old, dtype=np.int64))
+    unknown = [i for i, n in enumerate(new) if n == -1]
+    if len(unknown) > 1:
+        raise ValueError(f"only one dimension can be -1 in the shape {new}")
+    known = builtins.int(np.prod([n for n in new if n != -1], dtype=np.int64))
+    if unknown:
+        if known == 0 or size % known:
+            raise ValueError(f"shape {new} is invalid for a tensor of shape {old} ({size} elements)")
+        new = tuple(size // known if n == -1 else n for n in new)
+    if builtins.int(np.prod(new, dtype=np.int64)) != size:
+        raise ValueError(f"shape {new} is invalid for a tensor of shape {old} ({size} elements)")
+    return new

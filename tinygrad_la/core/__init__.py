@@ -1,0 +1,13 @@
+"""The core: what every op and both engines (Tensor, Value) stand on. It imports nothing above it.
+
+Read it in this order:
+
+    engine.py       the backward walk (topological order, then the chain rule node by node) and grad mode
+    tracer.py       the events tinygrad_la.compile listens to while it records a step
+    version.py      version counters, which catch a backward that would read a value changed in place
+    random.py       the library's one random generator
+    dtypes.py       dtypes by PyTorch's names, and the default float dtype
+    device.py       the one device, the CPU
+    tensor_base.py  what a tensor is to the engine: data, grad, backward(), hooks
+    function.py     Function (a node: forward, backward, ctx), Op (a built-in one), unbroadcast
+"""

@@ -1,0 +1,389 @@
+"""What a tensor is to the engine: an array, its gradient, and its place in the graph.
+
+`data` is the NumPy array itself (no copy); `grad_fn` is the Function node that made the tensor
+(None for a leaf: data you created); `grad` receives d(loss)/d(this tensor) when `backward()`
+runs. `backward()` seeds d(loss)/d(loss) = 1 and hands the graph to engine.py, the one backward
+algorithm; a leaf tensor is the graph's end, where its gradient is added into `.grad`
+(chapter 23.15).
+
+The math lives above this file: the op families in ops/ are mixins built on `TensorBase`, and
+tensor.py composes them into `Tensor`, the class every op's result is an instance of.
+"""
+from __future__ import annotations
+
+import builtins
+import numbers
+import weakref
+from typing import Any, Callable, ClassVar, Iterable, Sequence
+
+import numpy as np
+
+from . import dtypes, engine
+from .engine import _mode
+from .version import bump, counter
+
+__all__ = ["TensorBase", "Shape"]
+
+Shape = tuple[int, ...]
+
+
+class TensorBase:
+    """A NumPy array with a gradient and a graph node: the part of Tensor the engine needs."""
+
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version", "_hooks", "_base", "_view_of",
+                 "__weakref__")
+
+    __array_priority__ = 1000   # NumPy defers to us in mixed expressions: array * tensor -> Tensor
+    _parents = ()               # as a graph node, a leaf has no parents (see engine.py)
+    _results: ClassVar[type[TensorBase]]   # the class ops make their results of (Tensor, see below)
+
+    def __init_subclass__(cls, makes_results: builtins.bool = False, **kwargs: Any) -> None:
+        # tensor.py declares `class Tensor(..., makes_results=True)`: results of ops are Tensors
+        # (with every method), not instances of whichever class an input happened to be
+        super().__init_subclass__(**kwargs)
+        if makes_results:
+            TensorBase._results = cls
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: builtins.bool = False) -> None:
+        self.data = _as_array(data, dtype)
+        self._grad: TensorBase | None = None
+        self._requires_grad = False
+        self.grad_fn: Any = None
+        self._version: list[int] | None = None   # a version counter, made on the first in-place change
+        self._hooks: list[Callable[..., Any]] | None = None
+        self._base: TensorBase | None = None     # for a view: the tensor whose memory it shares
+        if requires_grad:
+            self.requires_grad = True
+
+    @staticmethod
+    def _make(data: np.ndarray, grad_fn: Any) -> Any:
+        """Fast internal constructor of a result (a Tensor): `data` is already an array."""
+        t = object.__new__(TensorBase._results)
+        t.data = data
+        t._grad = None
+        t._requires_grad = grad_fn is not None
+        t.grad_fn = grad_fn
+        t._version = None
+        t._hooks = None
+        t._base = None
+        return t
+
+    def _refresh_view(self) -> None:
+        """A view whose base was changed in place since it was made reads the base's new graph.
+        Only in-place ops make a view stale, so the in-place layer (ops/inplace.py) says how."""
+        raise NotImplementedError
+
+    # --- what it is ----------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> Shape:
+        return self.data.shape
+
+    _shape = shape   # the name the engine's node protocol uses
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    _dtype = dtype   # as a graph node, like Function._dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors you created (not computed by a recorded op)."""
+        return not self.requires_grad or self.grad_fn is None
+
+    @property
+    def requires_grad(self) -> bool:
+        if self._base is not None and self._base.grad_fn is not self._view_of:
+            self._refresh_view()   # a view whose base was changed in place since it was made
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        flag = builtins.bool(flag)
+        if flag and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"Only floating point tensors can require gradients; this tensor has dtype "
+                f"{self.data.dtype}. Convert it first, e.g. x.float() or x.double(), or create it "
+                "with dtype=float64.")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be switched off on leaf tensors; this one was "
+                               f"computed by {self.grad_fn.name()}. Use .detach() to get a tensor "
+                               "that does not require grad.")
+        self._requires_grad = flag
+
+    @property
+    def grad(self) -> Any:
+        """d(loss)/d(this tensor) after backward(): filled for leaves (and retain_grad() tensors)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if _mode.tracer is not None:
+            _mode.tracer.set_grad(self, value)
+        if value is not None:
+            if not isinstance(value, TensorBase):
+                value = TensorBase._results(value)
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has shape {value.shape}, but the tensor has shape "
+                                   f"{self.shape}; a gradient must have its tensor's shape")
+            if value.dtype.kind != self.data.dtype.kind:
+                raise RuntimeError(f"assigned grad has dtype {value.dtype}, but the tensor has dtype "
+                                   f"{self.dtype}; a gradient must be of its tensor's kind (floating point)")
+        self._grad = value
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (PyTorch's ``size()``), or the length of one dimension."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_dim(dim, self.ndim)]
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    __hash__ = object.__hash__   # == is elementwise, so hash by identity, as PyTorch does
+
+    # --- autograd ------------------------------------------------------------------------------
+
+    def backward(self, gradient: Any = None, retain_graph: builtins.bool | None = None,
+                 create_graph: builtins.bool = False, inputs: Sequence[TensorBase] | None = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (chapter 23.15's gradient).
+
+        ``gradient`` is d(loss)/d(self): it may be left out only when self has one element.
+        The graph's saved arrays are freed afterwards unless ``retain_graph=True``;
+        ``create_graph=True`` records the backward pass so gradients can be differentiated again.
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "backward() was called on a tensor that does not require grad: it was not computed from "
+                "any tensor with requires_grad=True (or it was computed under no_grad()). Create the "
+                "inputs with requires_grad=True.")
+        seed = _seed_gradient(self, gradient, create_graph)
+        if retain_graph is None:
+            retain_graph = create_graph
+        root = self.grad_fn or self
+        if inputs is None:
+            engine.backward([root], [seed], retain_graph=retain_graph, create_graph=create_graph)
+            return
+        inputs = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
+        grads = engine.backward([root], [seed], retain_graph=retain_graph, create_graph=create_graph,
+                                capture=[t.grad_fn or t for t in inputs])
+        sweep = engine.Sweep(create_graph, accumulate=True)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                t._accumulate(g, sweep)
+
+    def _backprop(self, grad: Any, sweep: engine.Sweep) -> tuple:
+        # a leaf as a node of the graph: its gradient ends here
+        if self._hooks is not None:
+            grad = _run_hooks(self._hooks, grad, sweep)
+            if sweep.wanted is not None and self in sweep.wanted:
+                sweep.wanted[self] = grad   # autograd.grad returns the gradient its hooks made
+        if sweep.accumulate:
+            self._accumulate(grad, sweep)
+        return ()
+
+    def _release(self) -> None:
+        pass
+
+    def _accumulate(self, grad: Any, sweep: engine.Sweep) -> None:
+        """.grad += grad, into a buffer this tensor owns (no aliasing with other gradients)."""
+        if isinstance(grad, TensorBase):   # create_graph: keep the graph of the gradient
+            self._grad = grad if self._grad is None else self._grad + grad
+            return
+        if grad.dtype != self.data.dtype:
+            grad = grad.astype(self.data.dtype)
+        current = self._grad
+        if current is None:
+            if (type(grad) is not np.ndarray or not grad.flags.owndata or not grad.flags.writeable
+                    or id(grad) in sweep.claimed):
+                grad = np.array(grad, copy=True)
+            sweep.claimed.add(id(grad))
+            self._grad = TensorBase._make(grad, None)
+        elif current._requires_grad or not current.data.flags.writeable or current.shape != grad.shape:
+            self._grad = TensorBase._make(current.data + grad, None)
+        else:
+            current.data += grad
+            bump(current)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` during backward()."""
+        if self.grad_fn is not None:
+            self.grad_fn._extras()["retained"] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> builtins.bool:
+        return self.grad_fn is not None and "retained" in (self.grad_fn._extra or {})
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> _HookHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            return _HookHandle(self.grad_fn.register_hook(hook), hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def detach(self) -> Any:
+        """The same data, cut from the graph (shares memory and version counter)."""
+        # a new array object over the same memory: shared values, but never mistaken for self's
+        # array when an op matches what it saved to its inputs
+        t = TensorBase._make(self.data.view(), None)
+        t._version = counter(self)
+        return t
+
+    def detach_(self) -> Any:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> Any:
+        self.requires_grad = requires_grad
+        return self
+
+
+class _HookHandle:
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _seed_gradient(output: TensorBase, gradient: Any, create_graph: builtins.bool) -> Any:
+    if gradient is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"backward() can create the gradient implicitly only for one-element outputs; this "
+                f"tensor has shape {output.shape}. Reduce it first (.sum() or .mean()) or pass "
+                "backward(gradient=...) with a tensor of the same shape.")
+        data = output.data   # one element: a 1 of its dtype (np.array is much cheaper than ones_like for 0-d)
+        seed = np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
+    else:
+        seed_tensor = gradient if isinstance(gradient, TensorBase) else None
+        seed = np.array(gradient.data if seed_tensor is not None else gradient, dtype=output.dtype)
+        if seed.shape != output.shape:
+            raise RuntimeError(f"backward(gradient=...) needs a gradient of the output's shape "
+                               f"{output.shape}; got shape {seed.shape}")
+        if create_graph and seed_tensor is not None and seed_tensor.requires_grad:
+            return seed_tensor
+    return TensorBase._make(seed, None) if create_graph else seed
+
+
+def _run_hooks(hooks: list, grad: Any, sweep: engine.Sweep | None = None) -> Any:
+    as_tensor = isinstance(grad, TensorBase)
+    value = grad if as_tensor else TensorBase._make(grad, None)
+    for hook in hooks:
+        replaced = hook(value)
+        if replaced is not None:
+            value = replaced if isinstance(replaced, TensorBase) else TensorBase._results(replaced)
+    if as_tensor:
+        return value
+    if sweep is not None:   # a hook may keep what it saw: .grad must never become that array
+        sweep.claimed.add(id(grad))
+        sweep.claimed.add(id(value.data))
+    return value.data
+
+
+# --- turning user data into arrays ---------------------------------------------------------------
+
+def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Turn user data into an array: Python floats take the default dtype, arrays keep theirs."""
+    if isinstance(data, TensorBase):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        if dtype is not None and data.dtype != np.dtype(dtype):
+            return data.astype(dtype)
+        if data.dtype == object:
+            raise TypeError("cannot make a tensor from an array of Python objects; give numbers")
+        return data
+    if isinstance(data, (list, tuple)) and any(isinstance(item, TensorBase) for item in data):
+        data = [item.data if isinstance(item, TensorBase) else item for item in data]
+    try:
+        array, problem = np.array(data, dtype=dtype), None
+    except (ValueError, TypeError) as error:
+        array, problem = None, error
+    if array is None or array.dtype == object:
+        ragged = _ragged(data, 0, ()) if isinstance(data, (list, tuple)) else None
+        if ragged:   # ValueError, as PyTorch: the data is of the right kind, its lengths are not
+            raise ValueError(f"cannot make a tensor from ragged lists: {ragged}; every list at one "
+                             "depth must have the same length")
+        if array is None:
+            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {problem}")
+    if data is None:
+        raise TypeError("cannot make a tensor from None; give a number, (nested lists of) numbers or an array")
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} holding "
+                        f"{array.dtype.kind == 'O' and 'ragged lists or objects' or 'strings'}; "
+                        "give (nested lists of) numbers of equal lengths")
+    if dtype is None and array.dtype == np.float64 and not isinstance(data, np.generic):
+        array = array.astype(dtypes.get_default_dtype(), copy=False)
+    return array
+
+
+def _ragged(data: Any, depth: builtins.int, where: tuple) -> str | None:
+    """Where nested lists first differ in length, said as PyTorch says it; None if they do not."""
+    rows = [item for item in data if isinstance(item, (list, tuple))]
+    if not rows:
+        return None
+    if len(rows) != len(data):
+        return f"numbers and lists are mixed at dim {depth}" + (f" (inside index {where})" if where else "")
+    expected = len(rows[0])
+    for i, row in enumerate(rows):
+        if len(row) != expected:
+            return f"expected sequence of length {expected} at dim {depth + 1} (got {len(row)}, at index {where + (i,)})"
+    for i, row in enumerate(rows):
+        inner = _ragged(row, depth + 1, where + (i,))
+        if inner:
+            return inner
+    return None
+
+
+_NUMBERS = (builtins.float, builtins.int, builtins.bool)   # operands that need no look (the hot path)
+
+
+def _operand(x: Any) -> Any:
+    """A non-tensor operand as NumPy should see it: a NumPy scalar or 0-d array as the Python
+    number it holds, other arrays and lists as arrays; anything else (a Value, a string, None)
+    raises, rather than making a tensor of objects."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        if x.dtype.kind not in "biufc":
+            raise TypeError(f"cannot combine a Tensor with an array of dtype {x.dtype}; give numbers")
+        return x.item() if x.ndim == 0 else x
+    if isinstance(x, (list, tuple)):
+        return _as_array(x)
+    if isinstance(x, (builtins.int, builtins.float, builtins.complex)):   # bool, IntEnum, ... too
+        return x
+    if isinstance(x, numbers.Integral):
+        return builtins.int(x)
+    if isinstance(x, numbers.Real):   # Fraction, Decimal: NumPy would make objects of them
+        return builtins.float(x)
+    hint = getattr(x, "_mixed_with_tensor", "")   # a Value says what to do instead
+    raise TypeError(f"cannot combine a Tensor with {type(x).__name__}{hint}; give a Tensor, a Python "
+                    "number or a NumPy array")
+
+
+
+def _dim(dim: Any, ndim: int) -> int:
+    """A dimension index, checked and made non-negative."""
+    lo = -builtins.max(ndim, 1)
+    hi = builtins.max(ndim, 1) - 1
+    if not isinstance(dim, (builtins.int, np.integer)) or isinstance(dim, builtins.bool):
+        raise TypeError(f"dim must be an int; got {type(dim).__name__}")
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return builtins.int(dim) % builtins.max(ndim, 1)
+
+
