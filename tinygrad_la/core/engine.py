@@ -227,7 +227,9 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
                 if not parents:
                     leaves.append((node, grad))
                     continue
-                parent_grads = _run(node, grad, sweep, anomaly, tracer)
+                parent_grads = node._backprop(grad, sweep)
+                if anomaly or tracer is not None:
+                    _observe(node, grad, parent_grads, anomaly, tracer)
                 for parent, parent_grad in zip(parents, parent_grads):
                     if parent is None or parent_grad is None:
                         continue
@@ -241,7 +243,9 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
             if parents and not retain_graph:   # leaves (no parents) have nothing to release
                 node._release()
         for node, grad in leaves:   # a leaf's gradient ends here: into its .grad
-            _run(node, grad, sweep, anomaly, tracer)
+            node._backprop(grad, sweep)
+            if tracer is not None:
+                _observe(node, grad, (), anomaly, tracer)
     finally:
         _mode.enabled = previous_mode
         if collecting:
@@ -251,13 +255,11 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
     return [wanted[node] for node in capture]
 
 
-def _run(node: Any, grad: Any, sweep: Sweep, anomaly: bool, tracer: Tracer | None) -> Any:
-    """One step of the walk: the node turns the gradient of its output into its parents'."""
-    parent_grads = node._backprop(grad, sweep)
+def _observe(node: Any, grad: Any, parent_grads: Any, anomaly: bool, tracer: Tracer | None) -> None:
+    """What anomaly mode and compile's tracer see of one step of the walk."""
     if anomaly:   # a node that returns nan or inf gradients names itself (Function nodes)
         check = getattr(node, "_check_finite", None)
         if check is not None:
             check(parent_grads)
     if tracer is not None:
         tracer.node(node, grad, parent_grads)
-    return parent_grads

@@ -54,7 +54,7 @@ class Function:
     for arguments that are not tensors or need none); trailing Nones may be left out.
     """
 
-    __slots__ = ("_parents", "_needs", "_saved", "_saved_from", "_counters", "_made_at", "_shape",
+    __slots__ = ("_parents", "needs_input_grad", "_saved", "_saved_from", "_counters", "_made_at", "_shape",
                  "_dtype", "_extra", "_create_graph", "__weakref__")
 
     on_arrays = False        # built-in ops: forward/backward see NumPy arrays instead of Tensors
@@ -94,11 +94,6 @@ class Function:
             return saved
         return tuple(self._saved_tensor(value, source) for value, source in zip(saved, self._saved_from))
 
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        """For each forward argument: does it want a gradient?"""
-        return self._needs
-
     def mark_non_differentiable(self, *outputs: Any) -> None:
         """Say that an output of forward gets no gradient: it will not require grad."""
         self._extras().setdefault("non_differentiable", []).extend(outputs)
@@ -112,10 +107,16 @@ class Function:
         ctx = object.__new__(cls)
         ctx._saved = None
         ctx._extra = None
-        inputs, parents, needs, record = _unwrap(cls, args)
-        ctx._needs = needs
-        ctx._parents = parents if record else ()
-        returned, out = _run_forward(cls, ctx, args, inputs)
+        inputs, record = _unwrap(ctx, args)
+        if cls.on_arrays:   # run forward
+            try:
+                returned = out = cls.forward(ctx, *inputs)
+            except ValueError as error:   # NumPy's errors, said with the op's name and shapes
+                raise _forward_error(cls, args, error) from None
+        else:
+            returned, out = _forward_on_tensors(cls, ctx, args)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
         if record and (cls.integer_outputs and out.dtype.kind not in "fc"
                        or ctx._extra is not None and _non_differentiable(ctx, returned)):
             record = False   # integer and bool results, and outputs marked so, never require grad
@@ -298,9 +299,10 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
 
 # --- the steps of Function.apply ------------------------------------------------------------------
 
-def _unwrap(cls: type[Function], args: tuple) -> tuple[list[Any], tuple[Any, ...], tuple[bool, ...], bool]:
-    """What forward sees (the arrays inside tensors, other arguments as given), the graph node
-    each input came from (None: no gradient wanted), and whether the op is to be recorded."""
+def _unwrap(ctx: Function, args: tuple) -> tuple[list[Any], bool]:
+    """What forward sees (the arrays inside tensors, other arguments as given) and whether the op
+    is to be recorded; notes on ctx the graph node each input came from (None: no gradient wanted)
+    and, for backward, which inputs want a gradient."""
     inputs = []
     parents = []
     needs = []
@@ -320,23 +322,11 @@ def _unwrap(cls: type[Function], args: tuple) -> tuple[list[Any], tuple[Any, ...
             inputs.append(arg)
         parents.append(None)
         needs.append(False)
-    if cls.float_inputs and inputs[0].dtype.kind not in "fc":
+    if ctx.float_inputs and inputs[0].dtype.kind not in "fc":
         inputs[0] = inputs[0].astype(get_default_dtype())
-    return inputs, tuple(parents), tuple(needs), record
-
-
-def _run_forward(cls: type[Function], ctx: Function, args: tuple, inputs: list[Any]) -> tuple[Any, np.ndarray]:
-    """forward's own return value, and the result as an array."""
-    if cls.on_arrays:
-        try:
-            returned = out = cls.forward(ctx, *inputs)
-        except ValueError as error:   # NumPy's errors, said with the op's name and shapes
-            raise _forward_error(cls, args, error) from None
-    else:
-        returned, out = _forward_on_tensors(cls, ctx, args)
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
-    return returned, out
+    ctx.needs_input_grad = tuple(needs)
+    ctx._parents = tuple(parents) if record else ()
+    return inputs, record
 
 
 def _note_saved(ctx: Function, args: tuple, inputs: list[Any], returned: Any, result: TensorBase) -> None:
@@ -344,17 +334,19 @@ def _note_saved(ctx: Function, args: tuple, inputs: list[Any], returned: Any, re
     version counter to check at backward time, so an in-place change of it since is caught."""
     sources = []
     counters: list[list[int] | None] = []
-    on_tensors = not ctx.on_arrays
+    items = inputs if ctx.on_arrays else args
     for value in ctx._saved:
         if value is returned:
             sources.append(-1)
             counters.append(counter(result))
             continue
-        for i, item in enumerate(args if on_tensors else inputs):
+        i = 0
+        for item in items:
             if item is value and isinstance(args[i], TensorBase):
                 sources.append(i)
                 counters.append(counter(args[i]))
                 break
+            i += 1
         else:
             sources.append(-2)
             counters.append(None)

@@ -58,7 +58,7 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        dx_needed, dy_needed = ctx._needs   # keep only what backward reads: x for dy, y for dx
+        dx_needed, dy_needed = ctx.needs_input_grad   # keep only what backward reads: x for dy, y for dx
         ctx.save_for_backward(x if dy_needed else None, y if dx_needed else None)
         return x * y
 
@@ -75,7 +75,7 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x if ctx._needs[1] else None, y)   # x only for dy
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)   # x only for dy
         return x / y
 
     @staticmethod
@@ -589,6 +589,8 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     bool tensor meeting a float tensor takes the float tensor's dtype."""
     if isinstance(a, TensorBase):
         if isinstance(b, TensorBase):
+            if a.data.dtype is b.data.dtype:
+                return a, b
             ka, kb = a.data.dtype.kind, b.data.dtype.kind
             if ka != kb and "f" in (ka, kb) and ka != "c" and kb != "c":
                 if ka == "f":
