@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import creation
 from ..core.random import generator as _generator
+from ..ops.movement import stack
 from ..tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate"]
@@ -119,7 +120,6 @@ def default_collate(samples: list[Any]) -> Any:
     first = samples[0]
     if isinstance(first, Tensor):
         if any(s.requires_grad for s in samples):
-            from .ops import stack
             return stack(samples)
         return Tensor._make(np.stack([s.data for s in samples]), None)
     if isinstance(first, (np.ndarray, np.generic)):
