@@ -4,7 +4,7 @@ Profiles (choose with the HYPOTHESIS_PROFILE environment variable, "ci" by defau
   ci   25 examples per property, derandomized: every run draws the same examples, so CI is
        reproducible and a red build can be rerun locally as it was.
   dev  200 random examples per property, for hunting bugs before a commit:
-       HYPOTHESIS_PROFILE=dev python -m pytest tests/test_ops.py
+       HYPOTHESIS_PROFILE=dev python -m pytest tests/ops
 """
 from __future__ import annotations
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pytorch_programs as programs  # noqa: E402
+# Run as a script (make fixtures), this file's folder is on sys.path but the repository root is not;
+# the tests import the programs as tests.pytorch_programs, and so does this.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests import pytorch_programs as programs  # noqa: E402
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "pytorch_programs.npz"
 SEEDS = range(300)   # the programs `make test` runs

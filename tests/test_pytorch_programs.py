@@ -9,8 +9,8 @@ import pytest
 
 import tinygrad_la as tg
 
-import pytorch_programs as programs
-import record_pytorch_programs as recording
+from tests import pytorch_programs as programs
+from tests import record_pytorch_programs as recording
 
 RECORDED = recording.load()
 

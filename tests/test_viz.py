@@ -395,7 +395,7 @@ def test_render_to_files_and_jupyter(dot, tmp_path):
 
 def test_cli_draws_a_modules_graph_example(dot, tmp_path, capsys):
     out = tmp_path / "graph.svg"
-    assert viz.main(["graph_example_module", "--out", str(out)]) == 0
+    assert viz.main(["tests.graph_example_module", "--out", str(out)]) == 0
     nodes = svg_of_file(out)
     assert any(t.startswith("0.weight (3, 2)") for t in nodes) and "Tanh" in nodes
     assert "graph_example_module: graph_example()" in out.read_text()

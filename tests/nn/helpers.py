@@ -1,0 +1,64 @@
+"""Helpers shared by the tests of tinygrad_la.nn: float64 tensors, small models, PyTorch comparisons.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_la as tg
+import tinygrad_la.nn as nn
+from tinygrad_la import Tensor
+
+
+def t64(array: Any, requires_grad: bool = True) -> Tensor:
+    return tg.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
+
+
+class TwoLayer(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(2, 3)
+        self.out = nn.Linear(3, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.out(self.hidden(x).relu())
+
+
+def sine_model() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(1, 12), nn.ReLU(), nn.Linear(12, 1))
+
+
+CE_OPTIONS = [
+    {},
+    {"reduction": "sum"},
+    {"reduction": "none"},
+    {"ignore_index": 1},
+    {"weight": [0.5, 2.0, 1.0, 3.0]},
+    {"label_smoothing": 0.2},
+    {"weight": [0.5, 2.0, 1.0, 3.0], "ignore_index": 0, "label_smoothing": 0.1},
+    {"weight": [0.0, 2.0, 1.0, 3.0], "label_smoothing": 0.2},       # a zero weight is not an ignored row
+    {"weight": [0.5, 2.0, 1.0, 3.0], "ignore_index": 2, "label_smoothing": 0.3, "reduction": "none"},
+]
+
+
+def np_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _torch() -> Any:
+    return pytest.importorskip("torch")
+
+
+def _both(array: np.ndarray, torch: Any) -> tuple[Tensor, Any]:
+    return t64(array), torch.tensor(np.array(array, dtype=np.float64), requires_grad=True)
+
+
+def _compare(ours: Tensor, theirs: Any, ours_inputs: list, their_inputs: list, rtol: float = 1e-10) -> None:
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=rtol, atol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    for a, b in zip(ours_inputs, their_inputs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=1e-12)
