@@ -192,6 +192,8 @@ def test_tracing_leaves_no_tracer_behind_after_an_error():
     assert y.grad_fn is not None and tg.core.engine._mode.tracer is None and not tg.core.engine._mode.watching
 
 
+# --- never replay a wrong step: each case either replays the eager numbers or raises at the first call
+
 def eager_and_compiled(make, inputs):
     """Run make()'s step eagerly and compiled (on fresh state from make) over `inputs`; return both
     lists of results and both states (lists of tensors)."""
@@ -220,8 +222,6 @@ def shifting_inputs(calls=4):
 def weight():
     return tg.tensor([0.3, -0.2, 0.5, 0.1], requires_grad=True)
 
-
-# --- never replay a wrong step: each case either replays the eager numbers or raises at the first call
 
 def test_an_inplace_change_of_a_non_leaf_is_replayed():
     def make():

@@ -22,6 +22,8 @@ import tinygrad_la as tg
 from tinygrad_la.serialization import CheckpointError
 
 
+# --- crafted checkpoint files ----------------------------------------------------------------------
+
 def _npy(array) -> bytes:
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, np.asanyarray(array), allow_pickle=False)
@@ -57,8 +59,6 @@ def _refused(path) -> CheckpointError:
     assert str(path) in str(caught.value)   # the error names the file
     return caught.value
 
-
-# --- crafted checkpoint files ----------------------------------------------------------------------
 
 def test_checkpoint_error_is_exported_and_a_runtime_error():
     assert tg.CheckpointError is CheckpointError and issubclass(CheckpointError, RuntimeError)

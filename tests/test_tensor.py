@@ -21,65 +21,6 @@ from tinygrad_la.testing import (
 )
 
 
-def _setitem(x: Tensor, y: Tensor) -> Tensor:
-    z = x * 1
-    z[0] = y[1]
-    return z
-
-
-# name: a function of two float32 tensors x, y of shape (3,) (entries in [0.7, 2.1])
-FLOAT32_OPS = {
-    "x + y": lambda x, y: x + y, "x - y": lambda x, y: x - y, "x * y": lambda x, y: x * y,
-    "x / y": lambda x, y: x / y, "x ** y": lambda x, y: x ** y, "x ** 2": lambda x, y: x ** 2,
-    "x ** 0.5": lambda x, y: x ** 0.5, "x ** np.float64(2)": lambda x, y: x ** np.float64(2),
-    "2.0 ** x": lambda x, y: 2.0 ** x, "np.float64(2) ** x": lambda x, y: np.float64(2) ** x,
-    "np.float64(2) * x": lambda x, y: np.float64(2) * x, "x * np.float64(2)": lambda x, y: x * np.float64(2),
-    "x / np.array(2.0)": lambda x, y: x / np.array(2.0), "np.array(2.0) - x": lambda x, y: np.array(2.0) - x,
-    "-x": lambda x, y: -x, "maximum": lambda x, y: x.maximum(y), "minimum": lambda x, y: x.minimum(y),
-    "maximum (ties)": lambda x, y: x.maximum(x.detach() * 1), "maximum(np.float64)": lambda x, y: x.maximum(np.float64(1.0)),
-    "where": lambda x, y: tg.where(x > 1.0, x, y), "where(np.float64)": lambda x, y: tg.where(x > 1.0, x, np.float64(3)),
-    "exp": lambda x, y: x.exp(), "log": lambda x, y: x.log(), "sin": lambda x, y: x.sin(), "cos": lambda x, y: x.cos(),
-    "tanh": lambda x, y: x.tanh(), "sigmoid": lambda x, y: x.sigmoid(), "relu": lambda x, y: x.relu(),
-    "abs": lambda x, y: x.abs(), "sqrt": lambda x, y: x.sqrt(), "square": lambda x, y: x.square(),
-    "clamp": lambda x, y: x.clamp(0.8, 1.5), "clamp(np.float64)": lambda x, y: x.clamp(np.float64(0.8), np.float64(1.5)),
-    "clamp(tensor)": lambda x, y: x.clamp(min=y), "sum": lambda x, y: x.sum(), "mean": lambda x, y: x.mean(),
-    "amax": lambda x, y: x.amax(), "amin": lambda x, y: x.amin(0), "max()": lambda x, y: x.max(),
-    "min()": lambda x, y: x.min(), "max(dim)": lambda x, y: x.max(0)[0], "var": lambda x, y: x.var(),
-    "std": lambda x, y: x.std(), "logsumexp": lambda x, y: x.logsumexp(0), "prod": lambda x, y: x.prod(),
-    "softmax": lambda x, y: x.softmax(0), "log_softmax": lambda x, y: x.log_softmax(0),
-    "matmul": lambda x, y: x @ y, "outer": lambda x, y: x.outer(y), "einsum": lambda x, y: tg.einsum("i,i->", x, y),
-    "reshape": lambda x, y: x.reshape(3, 1), "index": lambda x, y: x[[0, 2]], "cat": lambda x, y: tg.cat([x, y]),
-    "stack": lambda x, y: tg.stack([x, y]), "expand": lambda x, y: x[None].expand(2, 3),
-    "double().float()": lambda x, y: x.double().float(), "clone": lambda x, y: x.clone(), "setitem": _setitem,
-}
-
-
-# --- float32 stays float32: forward, backward, second order, and what hooks see --------------------
-
-@pytest.mark.parametrize("name", FLOAT32_OPS)
-def test_float32_stays_float32_through_every_op(name: str) -> None:
-    fn = FLOAT32_OPS[name]
-    x = tg.tensor([0.7, 1.3, 2.1], dtype=tg.float32, requires_grad=True)
-    y = tg.tensor([1.1, 0.9, 1.7], dtype=tg.float32, requires_grad=True)
-    seen: list = []
-    out = fn(x, y)
-    assert out.dtype == np.float32
-    out.register_hook(lambda g: seen.append(g.dtype))
-    x.register_hook(lambda g: seen.append(g.dtype))
-    loss = (out * out).sum()
-    first = [g for g in tg.autograd.grad(loss, [x, y], create_graph=True, allow_unused=True) if g is not None]
-    assert [g.dtype for g in first] == [np.float32] * len(first)
-    for g in first:
-        second = tg.autograd.grad(g.sum(), [x, y], allow_unused=True, retain_graph=True)
-        assert [h.dtype for h in second if h is not None] == [np.float32] * sum(h is not None for h in second)
-    (fn(x, y) ** 2).sum().backward(create_graph=True)   # .grad under create_graph
-    assert x.grad.dtype == np.float32
-    x.grad = None
-    (fn(x, y) ** 2).sum().backward()
-    assert x.grad.dtype == np.float32
-    assert seen and set(seen) == {np.dtype(np.float32)}
-
-
 try:
     import torch
 except ImportError:   # the tests that compare with PyTorch then check its answers written down from torch 2.13
@@ -312,6 +253,10 @@ def test_scalar_arithmetic_matches_numpy(a, n):
     np.testing.assert_array_equal((n - t).numpy(), n - np.array([a, 1.5]))
 
 
+# =================================================================================================
+# PyTorch's signatures: positional arguments mean what they mean in PyTorch
+# =================================================================================================
+
 X = [[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]]
 
 
@@ -486,10 +431,6 @@ def _assert_pytorch_answer(call: str, expected: Any) -> None:
         _assert_same(result, _as_lists(_call(torch, call)), rtol)
 
 
-# =================================================================================================
-# PyTorch's signatures: positional arguments mean what they mean in PyTorch
-# =================================================================================================
-
 @pytest.mark.parametrize("call", POSITIONAL_CALLS)
 def test_positional_arguments_follow_pytorch_signatures(call: str) -> None:
     _assert_pytorch_answer(call, POSITIONAL_CALLS[call])
@@ -508,6 +449,10 @@ def test_positional_arguments_pytorch_refuses_are_refused(call: str) -> None:
         with pytest.raises(TypeError):
             _call(torch, call)
 
+
+# =================================================================================================
+# mixing with NumPy scalars and other objects
+# =================================================================================================
 
 t32 = lambda: tg.tensor([1.0, 2.0], dtype=tg.float32, requires_grad=True)   # noqa: E731
 
@@ -542,10 +487,6 @@ NUMPY_SCALAR_CASES = {
     "tg.mul(np.float64(2), t32)": (lambda: tg.mul(np.float64(2), t32()), np.float32, [2.0, 4.0]),
 }
 
-
-# =================================================================================================
-# mixing with NumPy scalars and other objects
-# =================================================================================================
 
 @pytest.mark.parametrize("case", NUMPY_SCALAR_CASES)
 def test_numpy_scalars_act_like_python_numbers(case: str) -> None:
@@ -603,3 +544,62 @@ def test_in_place_ops_take_numpy_scalars_as_numbers():
     t += np.array(1.0)
     assert t.dtype == np.float32
     np.testing.assert_array_equal(t.numpy(), [3.0, 5.0])
+
+
+# --- float32 stays float32: forward, backward, second order, and what hooks see --------------------
+
+def _setitem(x: Tensor, y: Tensor) -> Tensor:
+    z = x * 1
+    z[0] = y[1]
+    return z
+
+
+# name: a function of two float32 tensors x, y of shape (3,) (entries in [0.7, 2.1])
+FLOAT32_OPS = {
+    "x + y": lambda x, y: x + y, "x - y": lambda x, y: x - y, "x * y": lambda x, y: x * y,
+    "x / y": lambda x, y: x / y, "x ** y": lambda x, y: x ** y, "x ** 2": lambda x, y: x ** 2,
+    "x ** 0.5": lambda x, y: x ** 0.5, "x ** np.float64(2)": lambda x, y: x ** np.float64(2),
+    "2.0 ** x": lambda x, y: 2.0 ** x, "np.float64(2) ** x": lambda x, y: np.float64(2) ** x,
+    "np.float64(2) * x": lambda x, y: np.float64(2) * x, "x * np.float64(2)": lambda x, y: x * np.float64(2),
+    "x / np.array(2.0)": lambda x, y: x / np.array(2.0), "np.array(2.0) - x": lambda x, y: np.array(2.0) - x,
+    "-x": lambda x, y: -x, "maximum": lambda x, y: x.maximum(y), "minimum": lambda x, y: x.minimum(y),
+    "maximum (ties)": lambda x, y: x.maximum(x.detach() * 1), "maximum(np.float64)": lambda x, y: x.maximum(np.float64(1.0)),
+    "where": lambda x, y: tg.where(x > 1.0, x, y), "where(np.float64)": lambda x, y: tg.where(x > 1.0, x, np.float64(3)),
+    "exp": lambda x, y: x.exp(), "log": lambda x, y: x.log(), "sin": lambda x, y: x.sin(), "cos": lambda x, y: x.cos(),
+    "tanh": lambda x, y: x.tanh(), "sigmoid": lambda x, y: x.sigmoid(), "relu": lambda x, y: x.relu(),
+    "abs": lambda x, y: x.abs(), "sqrt": lambda x, y: x.sqrt(), "square": lambda x, y: x.square(),
+    "clamp": lambda x, y: x.clamp(0.8, 1.5), "clamp(np.float64)": lambda x, y: x.clamp(np.float64(0.8), np.float64(1.5)),
+    "clamp(tensor)": lambda x, y: x.clamp(min=y), "sum": lambda x, y: x.sum(), "mean": lambda x, y: x.mean(),
+    "amax": lambda x, y: x.amax(), "amin": lambda x, y: x.amin(0), "max()": lambda x, y: x.max(),
+    "min()": lambda x, y: x.min(), "max(dim)": lambda x, y: x.max(0)[0], "var": lambda x, y: x.var(),
+    "std": lambda x, y: x.std(), "logsumexp": lambda x, y: x.logsumexp(0), "prod": lambda x, y: x.prod(),
+    "softmax": lambda x, y: x.softmax(0), "log_softmax": lambda x, y: x.log_softmax(0),
+    "matmul": lambda x, y: x @ y, "outer": lambda x, y: x.outer(y), "einsum": lambda x, y: tg.einsum("i,i->", x, y),
+    "reshape": lambda x, y: x.reshape(3, 1), "index": lambda x, y: x[[0, 2]], "cat": lambda x, y: tg.cat([x, y]),
+    "stack": lambda x, y: tg.stack([x, y]), "expand": lambda x, y: x[None].expand(2, 3),
+    "double().float()": lambda x, y: x.double().float(), "clone": lambda x, y: x.clone(), "setitem": _setitem,
+}
+
+
+@pytest.mark.parametrize("name", FLOAT32_OPS)
+def test_float32_stays_float32_through_every_op(name: str) -> None:
+    fn = FLOAT32_OPS[name]
+    x = tg.tensor([0.7, 1.3, 2.1], dtype=tg.float32, requires_grad=True)
+    y = tg.tensor([1.1, 0.9, 1.7], dtype=tg.float32, requires_grad=True)
+    seen: list = []
+    out = fn(x, y)
+    assert out.dtype == np.float32
+    out.register_hook(lambda g: seen.append(g.dtype))
+    x.register_hook(lambda g: seen.append(g.dtype))
+    loss = (out * out).sum()
+    first = [g for g in tg.autograd.grad(loss, [x, y], create_graph=True, allow_unused=True) if g is not None]
+    assert [g.dtype for g in first] == [np.float32] * len(first)
+    for g in first:
+        second = tg.autograd.grad(g.sum(), [x, y], allow_unused=True, retain_graph=True)
+        assert [h.dtype for h in second if h is not None] == [np.float32] * sum(h is not None for h in second)
+    (fn(x, y) ** 2).sum().backward(create_graph=True)   # .grad under create_graph
+    assert x.grad.dtype == np.float32
+    x.grad = None
+    (fn(x, y) ** 2).sum().backward()
+    assert x.grad.dtype == np.float32
+    assert seen and set(seen) == {np.dtype(np.float32)}

@@ -352,6 +352,10 @@ def test_new_threads_start_with_grad_enabled_even_under_no_grad():
     assert seen == [True]
 
 
+# =================================================================================================
+# memory: saved arrays and graphs are released
+# =================================================================================================
+
 def _chain_with_saved_exp():
     """x -> h = 2x -> e = exp(h) -> pred = 3e -> loss = Σ pred. Exp saves e; Mul saves e too.
 
@@ -365,10 +369,6 @@ def _chain_with_saved_exp():
     loss = pred.sum()
     return x, pred, loss, saved
 
-
-# =================================================================================================
-# memory: saved arrays and graphs are released
-# =================================================================================================
 
 def test_graph_holds_saved_arrays_before_backward_and_with_retain_graph():
     # the control for the next test: the weak reference is sound and the graph does hold e

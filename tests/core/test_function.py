@@ -46,6 +46,10 @@ def test_next_functions_of_a_binary_op():
     assert (left.name(), right.name()) == ("MulBackward0", "ExpBackward0")
 
 
+# =================================================================================================
+# user-defined Functions
+# =================================================================================================
+
 class MyExp(tg.Function):
     """e^x with dx = g·e^x, saving the output (backward uses differentiable tensor ops)."""
     calls: list = []
@@ -81,10 +85,6 @@ class ScaledPower(tg.Function):
         dc = g * x ** ctx.p if needs_c else None
         return dx, None, dc
 
-
-# =================================================================================================
-# user-defined Functions
-# =================================================================================================
 
 def test_custom_function_forward_backward_and_saved_tensors():
     MyExp.calls.clear()

@@ -25,6 +25,10 @@ def np_softplus(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
+# =================================================================================================
+# activations and small layers
+# =================================================================================================
+
 # PyTorch 2.13 (float64) at x = nan, 1, inf, -inf: (values, gradients). nan stays nan (relu's and
 # leaky_relu's gradient at nan is the x > 0 branch's test failing: 1 for relu's threshold, the slope).
 _NON_FINITE_ACTIVATIONS = {
@@ -39,10 +43,6 @@ _NON_FINITE_ACTIVATIONS = {
                   [nan, 1.0829640838457826, nan, nan]),
 }
 
-
-# =================================================================================================
-# activations and small layers
-# =================================================================================================
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")   # NumPy's note on inf·0; the answer is nan
 @pytest.mark.parametrize("name", _NON_FINITE_ACTIVATIONS)

@@ -23,16 +23,16 @@ from tinygrad_la.testing import tensors
 from tests.nn.helpers import CE_OPTIONS, _both, _compare, _torch, np_log_softmax, t64
 
 
+# =================================================================================================
+# losses against NumPy formulas (23.14)
+# =================================================================================================
+
 def reduce_np(loss: np.ndarray, reduction: str) -> np.ndarray:
     return {"mean": loss.mean(), "sum": loss.sum(), "none": loss}[reduction]
 
 
 REDUCTIONS = ["mean", "sum", "none"]
 
-
-# =================================================================================================
-# losses against NumPy formulas (23.14)
-# =================================================================================================
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_mse_and_l1_against_numpy(reduction: str) -> None:

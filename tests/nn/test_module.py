@@ -377,12 +377,12 @@ def test_extra_repr_on_a_custom_module() -> None:
     assert repr(nn.Sequential(Scale(2.0))) == "Sequential(\n  (0): Scale(factor=2.0)\n)"
 
 
+# --- Module.load_state_dict -----------------------------------------------------------------------
+
 def _linear_and_its_values():
     model = nn.Linear(2, 2)
     return model, {k: v.data.copy() for k, v in model.state_dict().items()}
 
-
-# --- Module.load_state_dict -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", [[[1.0, 2.0], [3.0]], [[1.0, 2.0], "ab"]], ids=["ragged", "mixed"])
 def test_module_load_state_dict_names_the_key_of_a_ragged_value_and_loads_nothing(value):

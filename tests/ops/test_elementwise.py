@@ -31,6 +31,8 @@ from tests.ops.helpers import SMALL, check
 nonzero = partial(tensors, avoid=0.0, margin=0.5)     # denominators: |y| >= 0.5
 
 
+# --- elementwise: one input ------------------------------------------------------------------------
+
 # name: (tinygrad_la function, NumPy function, input strategy)
 UNARY = {
     "neg": (lambda x: -x, np.negative, tensors(SMALL)),
@@ -69,14 +71,14 @@ UNARY = {
 }
 
 
-# --- elementwise: one input ------------------------------------------------------------------------
-
 @pytest.mark.parametrize("name", UNARY)
 @given(data=st.data())
 def test_unary(name: str, data: st.DataObject) -> None:
     fn, np_fn, inputs = UNARY[name]
     check(fn, np_fn, data.draw(inputs, label="x"))
 
+
+# --- elementwise: two inputs, broadcast against each other --------------------------------------
 
 def pair(make_x: Callable = tensors, make_y: Callable = tensors) -> Callable:
     """Inputs for a binary op: a tensor from make_x(shape_x) and one from make_y(shape_y)."""
@@ -101,8 +103,6 @@ BINARY = {
     "min(x, y)": (lambda x, y: tg.min(x, y), np.minimum, distinct_tensors),
 }
 
-
-# --- elementwise: two inputs, broadcast against each other --------------------------------------
 
 @pytest.mark.parametrize("name", BINARY)
 @given(data=st.data())

@@ -18,6 +18,8 @@ from tinygrad_la.testing import (
 from tests.ops.helpers import assert_close, check
 
 
+# --- matmul: every case NumPy defines -------------------------------------------------------------
+
 MATMUL_CASES = {
     "1-D @ 1-D": ((3,), (3,)),
     "2-D @ 1-D": ((2, 3), (3,)),
@@ -29,8 +31,6 @@ MATMUL_CASES = {
     "N-D @ 2-D": ((2, 2, 3), (3, 2)),
 }
 
-
-# --- matmul: every case NumPy defines -------------------------------------------------------------
 
 @pytest.mark.parametrize("shape_a, shape_b", MATMUL_CASES.values(), ids=MATMUL_CASES)
 @given(data=st.data())
@@ -54,6 +54,8 @@ def test_matmul_spellings_agree() -> None:
     assert_close(v.dot(v), v.numpy() @ v.numpy())
 
 
+# --- einsum: its backward is an einsum too (so create_graph works) ---------------------------------
+
 # equation: operand shapes
 EINSUM_CASES = {
     "ij,jk->ik": ((2, 3), (3, 4)),                     # matrix product
@@ -74,8 +76,6 @@ EINSUM_CASES = {
     "ij,k->ijk": ((1, 2), (3,)),
 }
 
-
-# --- einsum: its backward is an einsum too (so create_graph works) ---------------------------------
 
 @pytest.mark.parametrize("case", EINSUM_CASES)
 @given(data=st.data())

@@ -24,6 +24,8 @@ from tinygrad_la.testing import (
 from tests.ops.helpers import NONEMPTY, SMALL, axis, boolean_masks, check
 
 
+# --- shapes ---------------------------------------------------------------------------------------
+
 def none(shape: tuple) -> st.SearchStrategy[None]:
     return st.none()
 
@@ -123,8 +125,6 @@ SHAPE_OPS = {
 }
 
 
-# --- shapes ---------------------------------------------------------------------------------------
-
 @pytest.mark.parametrize("name", SHAPE_OPS)
 @given(data=st.data())
 def test_shape_op(name: str, data: st.DataObject) -> None:
@@ -152,6 +152,8 @@ def test_stack(data: st.DataObject) -> None:
     check(lambda *xs: tg.stack(xs, dim), lambda *arrays: np.stack(arrays, axis=dim), *xs)
 
 
+# --- indexing -------------------------------------------------------------------------------------
+
 def integer_arrays(shape: tuple) -> st.SearchStrategy:
     """Integer-array indices, often with repeats (their gradients must add up)."""
     return hnp.integer_array_indices(shape, result_shape=shapes(1, 2, max_side=4))
@@ -173,8 +175,6 @@ INDICES = {
     "integer array and slice": array_and_slice,
 }
 
-
-# --- indexing -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", INDICES)
 @given(data=st.data())

@@ -25,6 +25,8 @@ from tinygrad_la.testing import (
 from tests.ops.helpers import NONEMPTY, SMALL, assert_close, check
 
 
+# --- reductions: dim None / int / negative / tuple, keepdim both ways -----------------------------
+
 @st.composite
 def with_zeros(draw: Callable, shape: Any = SMALL) -> Tensor:
     """Tensors in [-2, 2] with about a quarter of the entries exactly 0 (prod's hard case)."""
@@ -59,8 +61,6 @@ def reduced_count(shape: tuple, dim: Any) -> int:
     axes = range(len(shape)) if dim is None else np.atleast_1d(dim)
     return int(np.prod([shape[d] for d in axes]))
 
-
-# --- reductions: dim None / int / negative / tuple, keepdim both ways -----------------------------
 
 @pytest.mark.parametrize("name", REDUCTIONS)
 @given(data=st.data())
@@ -124,6 +124,8 @@ def test_max_with_dim_sends_the_gradient_to_the_returned_index(method: str) -> N
     assert kept.shape == (1, 3) and where.shape == (1, 3)
 
 
+# --- softmax (chapter 23.13) ----------------------------------------------------------------------
+
 def np_softmax(a: np.ndarray, dim: int) -> np.ndarray:
     e = np.exp(a - a.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
@@ -136,8 +138,6 @@ SOFTMAX = {
     "tg.log_softmax": (lambda x, dim: tg.log_softmax(x, dim), lambda a, dim: np.log(np_softmax(a, dim))),
 }
 
-
-# --- softmax (chapter 23.13) ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", SOFTMAX)
 @given(data=st.data())
@@ -163,6 +163,11 @@ def test_softmax_does_not_overflow() -> None:
     p = tg.tensor([1000.0, 1000.0]).softmax(0)
     np.testing.assert_allclose(p.numpy(), [0.5, 0.5])
 
+
+# --- PyTorch's answers at the edges ---------------------------------------------------------------
+# Each case: a function of float64 tensors, its inputs, and PyTorch 2.13's output and gradients
+# (backward with the weights 1, 2, 3, ... over the output). Without torch the written-down answers
+# are checked; with it, the live ones as well.
 
 try:
     import torch
@@ -195,11 +200,6 @@ def assert_pytorch_answer(fn: Callable, inputs: tuple, expected_out: Any, expect
 
 X23 = [[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]]
 
-
-# --- PyTorch's answers at the edges ---------------------------------------------------------------
-# Each case: a function of float64 tensors, its inputs, and PyTorch 2.13's output and gradients
-# (backward with the weights 1, 2, 3, ... over the output). Without torch the written-down answers
-# are checked; with it, the live ones as well.
 
 @pytest.mark.parametrize("method, value", [("sum", 24.0), ("mean", 4.0), ("amax", 8.0), ("amin", 1.0),
                                            ("var", 6.8), ("std", 2.6076809620810595),

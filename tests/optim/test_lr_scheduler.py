@@ -17,6 +17,8 @@ from tinygrad_la.optim import lr_scheduler
 from tests.optim.helpers import _train_network
 
 
+# --- lr schedulers ---------------------------------------------------------------------------------
+
 def _scheduled(make, epochs, lr=0.1, groups=1):
     params = [{"params": [tg.tensor([1.0], requires_grad=True)], "lr": lr * (g + 1)} for g in range(groups)]
     opt = optim.SGD(params, lr=lr)
@@ -28,8 +30,6 @@ def _scheduled(make, epochs, lr=0.1, groups=1):
         lrs.append(scheduler.get_last_lr())
     return np.array(lrs)
 
-
-# --- lr schedulers ---------------------------------------------------------------------------------
 
 def test_step_lr():
     got = _scheduled(lambda o: lr_scheduler.StepLR(o, step_size=3, gamma=0.5), 10, groups=2)

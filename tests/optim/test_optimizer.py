@@ -29,6 +29,8 @@ from tests.optim.helpers import (
 )
 
 
+# --- the references: each formula as a textbook writes it ----------------------------------------
+
 def ref_sgd(theta, steps, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
     b = None
     for _ in range(steps):
@@ -94,8 +96,6 @@ CASES = [
     (optim.Adagrad, ref_adagrad, dict(lr=0.1, maximize=True, eps=1e-3)),
 ]
 
-
-# --- the references: each formula as a textbook writes it ----------------------------------------
 
 @pytest.mark.parametrize("cls, reference, kwargs", CASES,
                          ids=[f"{c.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for c, _, kw in CASES])
@@ -227,6 +227,8 @@ def test_step_count_and_repr():
     assert text.startswith("SGD (") and "Parameter Group 0" in text and "lr: 0.1" in text
 
 
+# --- bad arguments ---------------------------------------------------------------------------------
+
 def _param():
     return tg.tensor([1.0], requires_grad=True)
 
@@ -254,8 +256,6 @@ BAD = [
     (optim.Adagrad, dict(eps=-1.0), "eps"),
 ]
 
-
-# --- bad arguments ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cls, kwargs, name", BAD, ids=[f"{c.__name__}-{n}-{kw}" for c, kw, n in BAD])
 def test_bad_options_raise_value_error_naming_the_argument(cls, kwargs, name):
@@ -321,6 +321,8 @@ def test_a_failing_step_changes_nothing():
     assert np.array_equal(a.data, before[0]) and opt.state[a]["step"] == 1
 
 
+# --- state_dict ------------------------------------------------------------------------------------
+
 OPTIMIZERS = [
     (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True)),
     (optim.Adam, dict(lr=0.05, amsgrad=True)),
@@ -336,8 +338,6 @@ def _train(opt, params, steps):
         loss_of(params).backward()
         opt.step()
 
-
-# --- state_dict ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cls, kwargs", OPTIMIZERS, ids=[c.__name__ for c, _ in OPTIMIZERS])
 def test_state_dict_resumes_training_exactly(cls, kwargs):
@@ -403,6 +403,8 @@ def test_load_state_dict_rejects_a_different_layout_and_changes_nothing():
                                 "param_groups": from_sgd.state_dict()["param_groups"]})
 
 
+# --- the same training in PyTorch (optional) ------------------------------------------------------
+
 TORCH_CASES = [
     ("SGD", dict(lr=0.1)),
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-2)),
@@ -426,8 +428,6 @@ TORCH_CASES = [
 def torch():
     return pytest.importorskip("torch")
 
-
-# --- the same training in PyTorch (optional) ------------------------------------------------------
 
 @pytest.mark.torch
 @pytest.mark.parametrize("name, kwargs", TORCH_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(TORCH_CASES)])
@@ -487,6 +487,8 @@ def test_a_pytorch_optimizer_state_dict_loads_and_training_continues_alike(torch
         assert loss.item() == pytest.approx(torch_step(), rel=1e-12)
 
 
+# --- malformed state: refused at load, and a failing step changes nothing at all -------------------
+
 def _four_params_after_one_step(cls=optim.Adam, **kwargs):
     params = [tg.tensor(np.arange(3.0) + i, requires_grad=True) for i in range(4)]
     opt = cls(params, **{"lr": 0.1, **kwargs})
@@ -520,8 +522,6 @@ def _assert_unchanged(before, params, opt):
                 assert type(s[k]) is type(t[k]) and (s[k] is t[k] or s[k] == t[k])
     assert count == now_count and groups == now_groups
 
-
-# --- malformed state: refused at load, and a failing step changes nothing at all -------------------
 
 def test_load_state_dict_rejects_string_state_and_step_changes_nothing():
     params, opt = _four_params_after_one_step()
