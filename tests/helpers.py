@@ -1,5 +1,4 @@
-"""Helpers shared by test modules in several folders.
-"""
+"""Helpers shared by test modules in several folders."""
 from __future__ import annotations
 
 import tinygrad_la as tg

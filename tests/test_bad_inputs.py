@@ -25,7 +25,7 @@ import math
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -533,11 +533,11 @@ def test_pytorch_does_what_the_catalogue_says(case: Bad, tmp_path: Any) -> None:
                 f"PyTorch raised {type(info.value).__name__}: {info.value}"
 
 
-def test_the_catalogue_covers_every_kind_the_issue_lists() -> None:
+def test_the_catalogue_covers_every_kind_of_bad_input() -> None:
+    # the mistakes users make most: a kind with no case would go untested without a failure
     kinds = {c.kind for c in BAD}
     assert {"shape", "loss shapes", "dtype", "class target", "optimizer option", "parameter list", "autograd",
             "dim out of range"} <= kinds
-    assert len(BAD) >= 100
 
 
 # --- a backward that fails halfway ----------------------------------------------------------------
@@ -762,9 +762,6 @@ def test_lists_arrays_and_scalars_mix_with_tensors(name: str, run: Callable[[], 
 
 
 def test_catalogue_size() -> None:
-    """How many inputs the catalogue tries, by kind (the counts are quoted in the issue's closing note)."""
-    kinds: dict[str, int] = {}
-    for case in BAD:
-        kinds[case.kind] = kinds.get(case.kind, 0) + 1
-    assert sum(kinds.values()) == len(BAD)
-    assert len(ZERO) >= 20 and len(MIXED) >= 25
+    """The README says this file feeds the public API 150 bad inputs and 50 that must work."""
+    assert len(BAD) >= 150
+    assert len(ZERO) >= 20 and len(MIXED) >= 25 and len(ZERO) + len(MIXED) >= 50

@@ -371,8 +371,6 @@ def test_the_program_cache_keeps_the_most_recently_used_programs():
 
 
 CALLS = 20
-
-
 ROWS = np.arange(3)
 
 

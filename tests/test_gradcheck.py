@@ -1,5 +1,4 @@
-"""Tests of tinygrad_la/gradcheck.py: gradcheck and gradgradcheck catch wrong derivatives.
-"""
+"""Tests of tinygrad_la/gradcheck.py: gradcheck and gradgradcheck catch wrong derivatives."""
 from __future__ import annotations
 
 import numpy as np

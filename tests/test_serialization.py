@@ -329,7 +329,7 @@ def test_a_new_process_resumes_an_nn_model_exactly(tmp_path):
     import sys
     from pathlib import Path
 
-    nn = pytest.importorskip("tinygrad_la.nn")
+    from tinygrad_la import nn
     rng = np.random.default_rng(1)
     X, y = tg.tensor(rng.normal(size=(32, 2))), tg.tensor(rng.normal(size=(32, 1)))
 

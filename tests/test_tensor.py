@@ -16,9 +16,7 @@ from hypothesis import strategies as st
 
 import tinygrad_la as tg
 from tinygrad_la import Tensor
-from tinygrad_la.testing import (
-    arrays,
-)
+from tinygrad_la.testing import arrays
 
 
 try:
@@ -258,10 +256,7 @@ def test_scalar_arithmetic_matches_numpy(a, n):
 # =================================================================================================
 
 X = [[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]]
-
-
 Y = [[0.5, 7.0, 3.0], [1.0, 2.0, 9.0]]
-
 
 # Each method and top-level function called positionally, as a PyTorch program would (x, y: float64
 # tensors of X and Y; c = x > 2.5), and PyTorch 2.13's answer (a (values, indices) pair as two lists).
@@ -390,7 +385,6 @@ KEYWORD_CALLS = {
     "x.flatten(start_dim=0, end_dim=1)": [1.0, 2.0, 3.0, 4.0, 6.0, 8.0],
 }
 
-
 # Calls that PyTorch refuses with a TypeError (alpha and dtype are keyword-only; var's second
 # positional argument is `unbiased`, a bool, not a correction).
 POSITIONAL_REFUSED = ["x.add(y, 2)", "x.sub(y, 2)", "x.var(1, 0)", "x.std(1, 2)", "x.sum(1, True, lib.float32)",
@@ -455,10 +449,7 @@ def test_positional_arguments_pytorch_refuses_are_refused(call: str) -> None:
 # =================================================================================================
 
 t32 = lambda: tg.tensor([1.0, 2.0], dtype=tg.float32, requires_grad=True)   # noqa: E731
-
-
 t64 = lambda: tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)   # noqa: E731
-
 
 # A NumPy scalar (or 0-d array) acts like the Python number it holds, on either side and in every
 # op that takes a number: (expression, its dtype, its values) as PyTorch 2.13 gives them.

@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import tinygrad_la as tg
-from tinygrad_la.core import engine
 from tinygrad_la.value import Value, value_grad
 
 
@@ -202,15 +201,6 @@ def test_tanh_neuron_written_with_exp_gives_the_same_grads():
 
 
 # --- the walk -----------------------------------------------------------------------------------
-
-def test_backward_runs_the_shared_engine(monkeypatch):
-    calls = []
-    real = engine.backward
-    monkeypatch.setattr(engine, "backward", lambda *a, **k: calls.append(a) or real(*a, **k))
-    x = Value(3.0)
-    (x * x).backward()
-    assert len(calls) == 1 and x.grad == 6.0
-
 
 def test_grads_accumulate_over_two_backward_calls():
     a = Value(3.0)

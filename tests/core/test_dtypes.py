@@ -1,5 +1,4 @@
-"""Tests of tinygrad_la/core/dtypes.py: the default float dtype.
-"""
+"""Tests of tinygrad_la/core/dtypes.py: the default float dtype."""
 from __future__ import annotations
 
 import numpy as np

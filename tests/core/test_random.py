@@ -1,5 +1,4 @@
-"""Tests of tinygrad_la/core/random.py: manual_seed makes every random draw reproducible.
-"""
+"""Tests of tinygrad_la/core/random.py: manual_seed makes every random draw reproducible."""
 from __future__ import annotations
 
 import numpy as np

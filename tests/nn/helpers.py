@@ -1,5 +1,4 @@
-"""Helpers shared by the tests of tinygrad_la.nn: float64 tensors, small models, PyTorch comparisons.
-"""
+"""Helpers shared by the tests of tinygrad_la.nn: float64 tensors, small models, PyTorch comparisons."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,4 @@
-"""Tests of tinygrad_la/nn/init.py: gains and fans, the documented scale of each init, reproducibility.
-"""
+"""Tests of tinygrad_la/nn/init.py: gains and fans, the documented scale of each init, reproducibility."""
 from __future__ import annotations
 
 import math

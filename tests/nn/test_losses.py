@@ -259,8 +259,6 @@ def test_ignore_index_skips_entries_and_out_of_range_ignore_value_is_fine() -> N
 # PyTorch 2.13 on x = [[1, 2, -0.5], [0, -1, 3]]: a mean over no kept weight is 0/0 = nan, but an
 # ignored row's gradient is 0, so one padding-only batch does not turn every weight into nan.
 _PADDING_ONLY_LOSS = {"mean": math.nan, "sum": 0.0, "none": [0.0, 0.0]}
-
-
 _LOGITS = [[1.0, 2.0, -0.5], [0.0, -1.0, 3.0]]
 
 

@@ -283,8 +283,6 @@ def test_state_dict_round_trip_gives_identical_outputs() -> None:
 
 
 def test_state_dict_survives_save_and_load_to_a_file(tmp_path: Any) -> None:
-    if not hasattr(tg, "save"):
-        pytest.skip("tinygrad_la.save is not there yet")
     model, fresh = TwoLayer(), TwoLayer()
     tg.save(model.state_dict(), tmp_path / "model.npz")
     fresh.load_state_dict(tg.load(tmp_path / "model.npz"))

@@ -11,16 +11,11 @@ import numpy as np
 from hypothesis import strategies as st
 
 from tinygrad_la import Tensor, gradcheck, gradgradcheck
-from tinygrad_la.testing import (
-    arrays,
-    shapes,
-)
+from tinygrad_la.testing import arrays, shapes
 
 
 # At most 27 entries per input: gradcheck runs two forward passes per entry.
 SMALL = shapes(max_dims=3, max_side=3)
-
-
 NONEMPTY = shapes(min_dims=1, max_dims=3, max_side=3)
 
 

@@ -18,12 +18,7 @@ from hypothesis import strategies as st
 
 import tinygrad_la as tg
 from tinygrad_la import Tensor
-from tinygrad_la.testing import (
-    broadcastable_shapes,
-    distinct_tensors,
-    positive_tensors,
-    tensors,
-)
+from tinygrad_la.testing import broadcastable_shapes, distinct_tensors, positive_tensors, tensors
 
 from tests.ops.helpers import SMALL, check
 
@@ -174,7 +169,6 @@ try:
     import torch
 except ImportError:
     torch = None
-
 
 nan, inf = float("nan"), float("inf")
 

@@ -14,9 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_la as tg
 from tinygrad_la import Tensor
-from tinygrad_la.testing import (
-    tensors,
-)
+from tinygrad_la.testing import tensors
 
 from tests.helpers import leaf
 from tests.ops.helpers import NONEMPTY, boolean_masks, check

@@ -1,5 +1,4 @@
-"""Tests of tinygrad_la/ops/linalg.py: matmul in every case NumPy defines, and einsum.
-"""
+"""Tests of tinygrad_la/ops/linalg.py: matmul in every case NumPy defines, and einsum."""
 from __future__ import annotations
 
 import operator
@@ -10,10 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_la as tg
-from tinygrad_la.testing import (
-    matmul_shapes,
-    tensors,
-)
+from tinygrad_la.testing import matmul_shapes, tensors
 
 from tests.ops.helpers import assert_close, check
 

@@ -15,11 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_la as tg
-from tinygrad_la.testing import (
-    arrays,
-    shapes,
-    tensors,
-)
+from tinygrad_la.testing import arrays, shapes, tensors
 
 from tests.ops.helpers import NONEMPTY, SMALL, axis, boolean_masks, check
 

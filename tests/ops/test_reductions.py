@@ -15,12 +15,7 @@ from hypothesis import strategies as st
 
 import tinygrad_la as tg
 from tinygrad_la import Tensor, gradcheck, gradgradcheck
-from tinygrad_la.testing import (
-    arrays,
-    dims,
-    distinct_tensors,
-    tensors,
-)
+from tinygrad_la.testing import arrays, dims, distinct_tensors, tensors
 
 from tests.ops.helpers import NONEMPTY, SMALL, assert_close, check
 
@@ -173,7 +168,6 @@ try:
     import torch
 except ImportError:
     torch = None
-
 
 nan, inf = float("nan"), float("inf")
 

@@ -2,7 +2,7 @@
 
 The loss L(θ) = Σ (½ c θ² + sin θ) has the gradient c θ + cos θ, which the references compute
 by hand, so they share nothing with the engine. `run_ours` takes a few steps of an optimizer on it;
-`ref_<name>` is each update rule written out in NumPy as a textbook states it.
+each optimizer's test file writes its update rule out in NumPy (`ref_<name>`) and compares.
 """
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import tinygrad_la as tg
 
 
 SHAPES = [(3,), (2, 4)]
-
-
 COEF = 1.7
 
 
@@ -38,25 +36,6 @@ def run_ours(cls: type, kwargs: dict, steps: int = 6, seed: int = 0) -> list[np.
         loss_of(params).backward()
         opt.step()
     return [p.data for p in params]
-
-
-def ref_adam(theta, steps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-             maximize=False, decoupled=False):
-    b1, b2 = betas
-    m = v = v_max = np.zeros_like(theta)
-    for t in range(1, steps + 1):
-        g = grad_by_hand(theta) * (-1 if maximize else 1)
-        if decoupled:
-            theta = theta * (1 - lr * weight_decay)
-        else:
-            g = g + weight_decay * theta
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        v_max = np.maximum(v_max, v)
-        m_hat = m / (1 - b1 ** t)
-        v_hat = (v_max if amsgrad else v) / (1 - b2 ** t)
-        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
-    return theta
 
 
 def _network_start(seed=0):

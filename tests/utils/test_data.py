@@ -1,5 +1,4 @@
-"""Tests of tinygrad_la/utils/data.py: Datasets, DataLoader and random_split: batching, shuffling, reproducibility, the fast path.
-"""
+"""Tests of tinygrad_la/utils/data.py: Datasets, DataLoader and random_split: batching, shuffling, reproducibility, the fast path."""
 from __future__ import annotations
 
 import numpy as np
