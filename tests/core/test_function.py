@@ -15,6 +15,10 @@ from tinygrad_la import autograd
 from tests.helpers import leaf
 
 
+# =================================================================================================
+# the nodes a Function leaves: grad_fn and next_functions
+# =================================================================================================
+
 def test_grad_fn_names_and_next_functions_reach_the_leaf():
     x = leaf([1.0, 2.0])
     y = x * 2

@@ -26,7 +26,7 @@ def np_softplus(x: np.ndarray) -> np.ndarray:
 
 
 # =================================================================================================
-# activations and small layers
+# activations
 # =================================================================================================
 
 # PyTorch 2.13 (float64) at x = nan, 1, inf, -inf: (values, gradients). nan stays nan (relu's and

@@ -20,6 +20,10 @@ from tests.helpers import leaf
 from tests.ops.helpers import NONEMPTY, boolean_masks, check
 
 
+# =================================================================================================
+# in-place changes through views, as PyTorch 2.13 makes them
+# =================================================================================================
+
 @pytest.mark.parametrize("make_view", [
     lambda x: x[1:],
     lambda x: x.reshape(3, 1),
@@ -327,6 +331,10 @@ def test_in_place_cannot_change_shape_or_dtype_kind():
     with pytest.raises(RuntimeError, match="int64"):
         i += 1.5
 
+
+# =================================================================================================
+# x[i] = v
+# =================================================================================================
 
 def test_setitem():
     t = tg.zeros(2, 3)

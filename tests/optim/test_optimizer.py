@@ -21,6 +21,8 @@ from tinygrad_la.testing import arrays
 from tests.optim.helpers import _network_start, _train_network, loss_of, start_values
 
 
+# --- a first step from any values ---------------------------------------------------------------
+
 @given(theta=arrays((5,)), grad=arrays((5,)), lr=st.floats(1e-4, 1.0))
 def test_one_sgd_and_adam_step_on_any_values(theta, grad, lr):
     # first steps from arbitrary values: SGD moves by −η g; Adam by −η g/(|g| + ε) coordinate-wise
