@@ -109,7 +109,8 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fill a matrix with the identity (rectangular ones get ones on the main diagonal)."""
     if tensor.ndim != 2:
         raise ValueError(f"Only tensors with 2 dimensions are supported; got shape {tensor.shape}")
-    return _fill(tensor, np.eye(*tensor.shape))
+    rows, cols = tensor.shape
+    return _fill(tensor, np.eye(rows, cols))
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:

@@ -4,13 +4,14 @@ from __future__ import annotations
 import math
 import operator
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, cast
 
 import numpy as np
 
 from ..core import dtypes
 from ..core.device import _check_device
-from ..ops.fused import Addmm
+from ..ops.fused import Addmm, LeakyRelu
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -51,8 +52,10 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input: Any) -> Any:
-        return Addmm.apply(input, self.weight, self.bias)   # one fused op: Z = X Wᵀ + 1 bᵀ
+    def forward(self, input: Tensor) -> Tensor:
+        """input: (N, in_features) or (..., in_features) -> (..., out_features)."""
+        out: Tensor = Addmm.apply(input, self.weight, self.bias)   # one fused op: Z = X Wᵀ + 1 bᵀ
+        return out
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -105,7 +108,8 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Any) -> Any:
-        return F.LeakyRelu.apply(input, self.negative_slope)
+        out: Tensor = LeakyRelu.apply(input, self.negative_slope)
+        return out
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -266,6 +270,12 @@ def _position(index: Any, length: int, kind: str) -> int:
     return i % length
 
 
+def _members(container: Module) -> dict[str, Module]:
+    """A container's registry of modules, typed as what it holds. A Module's registry allows None
+    (a declared but absent sub-module); a container is only ever filled with modules."""
+    return cast("dict[str, Module]", container._modules)
+
+
 class Sequential(Module):
     """Layers applied in order (23.8: x ↦ h₁ ↦ h₂ ↦ ... ↦ ŷ); indexable, sliceable and iterable.
 
@@ -283,7 +293,7 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, input: Any) -> Any:
-        for module in self._modules.values():
+        for module in _members(self).values():
             input = module(input)
         return input
 
@@ -310,7 +320,7 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_members(self).values())
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -325,13 +335,14 @@ class Sequential(Module):
         n = len(self)
         if not -n <= index <= n:
             raise IndexError(f"index {index} is out of range for inserting into a {type(self).__name__} of length {n}")
-        modules = list(self._modules.values())
+        modules = list(_members(self).values())
         modules.insert(index, module)
         _renumber(self, modules)
         return self
 
     def pop(self, index: int = -1) -> Module:
-        module = self[index]
+        """Remove the module at `index` and return it."""
+        module: Module = self[index]
         del self[index]
         return module
 
@@ -346,8 +357,8 @@ class ModuleList(Module):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return type(self)(list(self._modules.values())[index])
-        return self._modules[str(_position(index, len(self), type(self).__name__))]
+            return type(self)(list(_members(self).values())[index])
+        return _members(self)[str(_position(index, len(self), type(self).__name__))]
 
     def __setitem__(self, index: int, module: Module) -> None:
         setattr(self, str(_position(index, len(self), type(self).__name__)), module)
@@ -363,7 +374,7 @@ class ModuleList(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_members(self).values())
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
@@ -384,12 +395,13 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        modules = list(self._modules.values())
+        modules = list(_members(self).values())
         modules.insert(index, module)
         _renumber(self, modules)
 
     def pop(self, index: int = -1) -> Module:
-        module = self[index]
+        """Remove the module at `index` and return it."""
+        module: Module = self[index]
         del self[index]
         return module
 
@@ -403,7 +415,8 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+        """The module under `key`."""
+        return _members(self)[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -424,10 +437,12 @@ class ModuleDict(Module):
         return self._modules.keys()
 
     def values(self) -> Iterable[Module]:
-        return self._modules.values()
+        """The modules, in insertion order."""
+        return _members(self).values()
 
     def items(self) -> Iterable[tuple[str, Module]]:
-        return self._modules.items()
+        """(key, module) pairs, in insertion order."""
+        return _members(self).items()
 
     def update(self, modules: Any) -> None:
         items = modules.items() if hasattr(modules, "items") else modules
@@ -435,7 +450,8 @@ class ModuleDict(Module):
             self[key] = module
 
     def pop(self, key: str) -> Module:
-        module = self._modules[key]
+        """Remove the module under `key` and return it."""
+        module = _members(self)[key]
         del self[key]
         return module
 
@@ -444,10 +460,10 @@ class ModuleDict(Module):
             del self[key]
 
 
-def _renumber(container: Module, modules: list | None = None) -> None:
+def _renumber(container: Module, modules: list[Module] | None = None) -> None:
     """Give a container's modules the names "0", "1", ... again (after a delete or insert)."""
     if modules is None:
-        modules = list(container._modules.values())
+        modules = list(_members(container).values())
     for key in list(container._modules):
         delattr(container, key)
     for i, module in enumerate(modules):

@@ -23,6 +23,8 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
+    weight: Tensor | None   # a buffer: per-class (or per-entry) weights, or None
+
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -83,6 +85,8 @@ class BCELoss(_WeightedLoss):
 
 class BCEWithLogitsLoss(_WeightedLoss):
     """BCE on raw scores x, stable for any x: max(x, 0) - x·y + log(1 + e^-|x|) (pos_weight optional)."""
+
+    pos_weight: Tensor | None   # a buffer: the weight of positive examples, per class, or None
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                  pos_weight: Any = None) -> None:

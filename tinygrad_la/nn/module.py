@@ -56,7 +56,7 @@ class Parameter(Tensor):
 _structure = [0]
 
 
-class _Registry(OrderedDict):
+class _Registry(OrderedDict[str, Any]):
     """A module's parameters, buffers or sub-modules by name.
 
     Every entry is mirrored into the module's ``__dict__`` (`namespace`), so ``module.weight`` is a
@@ -64,7 +64,7 @@ class _Registry(OrderedDict):
     Changes tick the structure clock (for parameters and modules), which parameters() caches check.
     """
 
-    def __init__(self, namespace: dict | None = None, ticks: bool = True) -> None:
+    def __init__(self, namespace: dict[str, Any] | None = None, ticks: bool = True) -> None:
         super().__init__()
         self.namespace = namespace
         self.ticks = ticks
@@ -116,7 +116,7 @@ class _Registry(OrderedDict):
         _structure[0] += self.ticks
         super().move_to_end(key, last)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         # copies and pickles leave the namespace out; Module.__setstate__ points it at the new module
         return (type(self), (None, self.ticks), None, None, iter(self.items()))
 
@@ -126,7 +126,7 @@ class RemovableHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, hooks: dict) -> None:
+    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
         self.hooks = hooks
         self.id = next(RemovableHandle._ids)
 
@@ -158,6 +158,9 @@ class Module:
     _parameters: dict[str, Parameter | None]
     _buffers: dict[str, Tensor | None]
     _modules: dict[str, Module | None]
+    _non_persistent_buffers: set[str]                     # buffers left out of state_dict
+    _forward_pre_hooks: dict[int, Callable[..., Any]]    # handle id -> hook(module, inputs)
+    _forward_hooks: dict[int, Callable[..., Any]]        # handle id -> hook(module, inputs, output)
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -178,7 +181,7 @@ class Module:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)   # the hot path: nothing else to do
 
-    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         for hook in tuple(self._forward_pre_hooks.values()):
             changed = hook(self, args)
             if changed is not None:
@@ -190,12 +193,12 @@ class Module:
                 output = changed
         return output
 
-    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any], *,
+    def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any], *,
                               prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, inputs, output)`` after every forward; a returned value replaces the output."""
         return _add_hook(self._forward_hooks, hook, prepend)
 
-    def register_forward_pre_hook(self, hook: Callable[[Module, tuple], Any], *,
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple[Any, ...]], Any], *,
                                   prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, inputs)`` before every forward; a returned value replaces the inputs."""
         return _add_hook(self._forward_pre_hooks, hook, prepend)
@@ -233,8 +236,8 @@ class Module:
         if not _forget(self.__dict__, name):
             object.__delattr__(self, name)
 
-    def _registry(self, registry: str, what: str) -> dict:
-        entries = self.__dict__.get(registry)
+    def _registry(self, registry: str, what: str) -> dict[str, Any]:
+        entries: dict[str, Any] | None = self.__dict__.get(registry)
         if entries is None:
             raise AttributeError(f"cannot assign {what} before Module.__init__() call: call "
                                  f"super().__init__() first in {type(self).__name__}.__init__")
@@ -297,7 +300,7 @@ class Module:
 
     # --- walking the tree ------------------------------------------------------------------------
 
-    def named_modules(self, memo: set | None = None, prefix: str = "",
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every one below it, depth first."""
         if memo is None:
@@ -447,7 +450,7 @@ class Module:
 
     # --- saving and loading ----------------------------------------------------------------------
 
-    def state_dict(self, destination: dict | None = None, prefix: str = "",
+    def state_dict(self, destination: dict[str, Tensor] | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, Tensor]:
         """name -> tensor for every parameter and persistent buffer, module by module (as PyTorch).
 
@@ -531,13 +534,13 @@ class Module:
             return f"{self._get_name()}({lines[0]})"
         return self._get_name() + "(\n  " + "\n  ".join(body) + "\n)"
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         # copies and pickles rebuild the parameters() cache rather than trust a stale one
         state = self.__dict__.copy()
         state.pop("_parameters_cache", None)
         return state
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         for registry in ("_parameters", "_buffers", "_modules"):
             entries = state.get(registry)
@@ -555,7 +558,7 @@ def _as_array(value: Any) -> np.ndarray | None:
         return None
 
 
-def _forget(d: dict, name: str, keep: str = "") -> bool:
+def _forget(d: dict[str, Any], name: str, keep: str = "") -> bool:
     """Remove `name` from the registries (but `keep`) of the module whose __dict__ is `d`; True if found."""
     found = False
     for registry in ("_parameters", "_buffers", "_modules"):
@@ -571,7 +574,7 @@ def _forget(d: dict, name: str, keep: str = "") -> bool:
     return found
 
 
-def _add_hook(hooks: dict, hook: Callable, prepend: bool) -> RemovableHandle:
+def _add_hook(hooks: dict[int, Callable[..., Any]], hook: Callable[..., Any], prepend: bool) -> RemovableHandle:
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     if prepend:

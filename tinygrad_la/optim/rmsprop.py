@@ -82,4 +82,5 @@ def _buffer(state: dict[str, Any], key: str, param: np.ndarray) -> Tensor:
     buf = state.get(key)
     if buf is None:
         buf = state[key] = Tensor._make(np.zeros_like(param), None)
-    return buf
+    made: Tensor = buf
+    return made
