@@ -25,6 +25,7 @@ from .core import dtypes
 from .core import device as devices
 from .core.device import _check_device
 from .core.engine import _mode
+from .core.function import Function
 from .core.tensor_base import TensorBase
 from .ops.elementwise import (Abs, Add, Cast, Clone, Cos, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Sin, Sqrt,
                               Sub, Tanh, _operands)
@@ -171,7 +172,7 @@ class Tensor(InPlaceMethods, makes_results=True):
         return draw_graph(self, **kwargs)
 
 
-def _binary(op: type) -> Any:
+def _binary(op: type[Function]) -> Any:
     """`op` on two operands promoted as PyTorch does (a NumPy scalar acts like a Python number)."""
     return lambda a, b: op.apply(*_operands(a, b))
 
@@ -188,7 +189,7 @@ UFUNCS = {
 }
 
 
-def _target_dtype(args: tuple, kwargs: dict) -> Any:
+def _target_dtype(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """The dtype asked for by ``to(...)``'s PyTorch forms: to(dtype), to(device), to(tensor),
     to(device, dtype), to(dtype=..., device=...); a device other than the CPU raises."""
     dtype = kwargs.get("dtype")

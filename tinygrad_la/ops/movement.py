@@ -8,13 +8,16 @@ Notation as in elementwise.py. Below the ops, the Tensor methods that call them 
 from __future__ import annotations
 
 import builtins
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..core.function import Op
 from ..core.tensor_base import Shape, TensorBase, _dim
 from .elementwise import ElementwiseMethods
+
+if TYPE_CHECKING:   # typing.Self is Python 3.11's; annotations are never evaluated at runtime
+    from typing import Self
 
 __all__ = ["MovementMethods", "cat", "stack", "broadcast_to", "index_add"]
 
@@ -26,12 +29,12 @@ class Reshape(Op):
     __slots__ = ("in_shape",)
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx: Any, x: np.ndarray, shape: Shape) -> np.ndarray:
         ctx.in_shape = x.shape
         return x.reshape(shape)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return g.reshape(ctx.in_shape)
 
 
@@ -40,12 +43,12 @@ class Permute(Op):
     __slots__ = ("inverse",)
 
     @staticmethod
-    def forward(ctx, x, axes):
+    def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
         ctx.inverse = tuple(np.argsort(axes))
         return x.transpose(axes)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         if isinstance(g, TensorBase):
             return Permute.apply(g, ctx.inverse)
         return g.transpose(ctx.inverse)
@@ -56,15 +59,15 @@ class Expand(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx: Any, x: np.ndarray, shape: Shape) -> np.ndarray:
         return np.broadcast_to(x, shape)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return g
 
 
-def broadcast_to(g: Any, shape: tuple) -> Any:
+def broadcast_to(g: Any, shape: Shape) -> Any:
     """np.broadcast_to for arrays, the differentiable Expand for Tensors."""
     if isinstance(g, TensorBase):
         return g if g.shape == shape else Expand.apply(g, shape)
@@ -76,13 +79,13 @@ class Cat(Op):
     __slots__ = ("axis", "bounds")
 
     @staticmethod
-    def forward(ctx, axis, *xs):
+    def forward(ctx: Any, axis: int, *xs: np.ndarray) -> np.ndarray:
         ctx.axis = axis
         ctx.bounds = np.cumsum([0] + [x.shape[axis] for x in xs]).tolist()
         return np.concatenate(xs, axis=axis)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         lead = (slice(None),) * ctx.axis
         b = ctx.bounds
         return (None,) + tuple(g[lead + (slice(b[i], b[i + 1]),)] for i in range(len(b) - 1))
@@ -155,7 +158,7 @@ class _TwoStep:
     arrays, which is how PyTorch reads an index mixing integers and index arrays."""
     __slots__ = ("basic", "rest")
 
-    def __init__(self, basic: tuple, rest: tuple) -> None:
+    def __init__(self, basic: tuple[Any, ...], rest: tuple[Any, ...]) -> None:
         self.basic, self.rest = basic, rest
 
     def __repr__(self) -> str:
@@ -189,37 +192,37 @@ class Index(Op):
     __slots__ = ("index", "in_shape")
 
     @staticmethod
-    def forward(ctx, x, index):
+    def forward(ctx: Any, x: np.ndarray, index: Any) -> np.ndarray:
         ctx.index = index
         ctx.in_shape = x.shape
         return _take(x, index)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return index_add(g, ctx.index, ctx.in_shape)
 
 
 class IndexAdd(Op):
-    """zeros(shape) with g added at index (np.add.at);  dg = G[index]  (the adjoint of Index)"""
+    """zeros(shape) with v added at index (np.add.at);  dv = g[index]  (the adjoint of Index)"""
     __slots__ = ("index",)
 
     @staticmethod
-    def forward(ctx, g, index, shape):
+    def forward(ctx: Any, v: np.ndarray, index: Any, shape: Shape) -> np.ndarray:
         ctx.index = index
-        out = np.zeros(shape, dtype=g.dtype)
+        out = np.zeros(shape, dtype=v.dtype)
         region, at = _region(out, index)
         if _is_basic(at):
-            region[at] = g
+            region[at] = v
         else:
-            np.add.at(region, at, g)
+            np.add.at(region, at, v)
         return out
 
     @staticmethod
-    def backward(ctx, G):
-        return _take(G, ctx.index)
+    def backward(ctx: Any, g: Any) -> Any:
+        return _take(g, ctx.index)
 
 
-def index_add(g: Any, index: Any, shape: tuple) -> Any:
+def index_add(g: Any, index: Any, shape: Shape) -> Any:
     if isinstance(g, TensorBase):
         return IndexAdd.apply(g, index, shape)
     return IndexAdd.forward(IndexAdd.__new__(IndexAdd), g, index, shape)
@@ -388,7 +391,7 @@ class MovementMethods(ElementwiseMethods):
         return read_index(self, index)
 
 
-def _shape_arg(shape: tuple) -> tuple:
+def _shape_arg(shape: tuple[Any, ...]) -> Shape:
     """Accept both f(2, 3) and f((2, 3))."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
