@@ -102,7 +102,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1:
         return input * np.zeros(input.shape, dtype=input.dtype)
-    mask = (generator().random(input.shape) >= p).astype(input.dtype) * input.dtype.type(1 / (1 - p))
+    mask: np.ndarray = (generator().random(input.shape) >= p).astype(input.dtype) * input.dtype.type(1 / (1 - p))
     return input * mask
 
 

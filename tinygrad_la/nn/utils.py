@@ -244,7 +244,8 @@ def _check_bound(name: str, value: Any) -> None:
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters as one flat vector (a differentiable concatenation)."""
-    return cat([p.reshape(-1) for p in parameters])
+    flat: Tensor = cat([p.reshape(-1) for p in parameters])
+    return flat
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
