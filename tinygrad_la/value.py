@@ -265,15 +265,18 @@ class Value:
     __rmul__ = __mul__
 
     def __rsub__(self, other: Number) -> Value:
+        """n - a, for a number on the left;  d/da = -1."""
         other = _lift(other)
         return other if other is NotImplemented else other - self
 
     def __rtruediv__(self, other: Number) -> Value:
         # as micrograd and PyTorch compute it, other · a⁻¹: so 0 / Value(1e-300) has PyTorch's gradient
+        """n / a, computed as n·a⁻¹ (as PyTorch);  d/da = -n/a²."""
         other = _lift(other)
         return other if other is NotImplemented else other * self ** -1
 
     def __rpow__(self, other: Number) -> Value:
+        """n ** a, for a number base;  d/da = nᵃ log n."""
         other = _lift(other)
         return other if other is NotImplemented else other ** self
 
@@ -307,18 +310,23 @@ class Value:
     # --- comparisons on data (== and hash stay identity, so Values can key dicts and sets) ------
 
     def __lt__(self, other: Value | Number) -> bool:
+        """a < b on the numbers (not recorded)."""
         return self.data < (other.data if isinstance(other, Value) else other)
 
     def __le__(self, other: Value | Number) -> bool:
+        """a <= b on the numbers (not recorded)."""
         return self.data <= (other.data if isinstance(other, Value) else other)
 
     def __gt__(self, other: Value | Number) -> bool:
+        """a > b on the numbers (not recorded)."""
         return self.data > (other.data if isinstance(other, Value) else other)
 
     def __ge__(self, other: Value | Number) -> bool:
+        """a >= b on the numbers (not recorded)."""
         return self.data >= (other.data if isinstance(other, Value) else other)
 
     def __float__(self) -> float:
+        """The number itself."""
         return self.data
 
     # --- backward -----------------------------------------------------------------------------
@@ -372,6 +380,7 @@ class Value:
         return draw_graph(self, **kwargs)
 
     def __repr__(self) -> str:
+        """``Value(data=..., grad=...)``."""
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
 

@@ -282,6 +282,7 @@ class Function:
         return hooks
 
     def __repr__(self) -> str:
+        """``<MulBackward0>``: the node's PyTorch name."""
         return f"<{self.name()}>"
 
 

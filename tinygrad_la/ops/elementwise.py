@@ -502,44 +502,121 @@ class ElementwiseMethods(TensorBase):
 
     # --- arithmetic (chapter 23.1: z = w·x + b is made of these) -------------------------------
 
-    def __add__(self, other: Any) -> Self: return Add.apply(*_operands(self, other))
-    def __radd__(self, other: Any) -> Self: return Add.apply(*_operands(other, self))
-    def __sub__(self, other: Any) -> Self: return Sub.apply(*_operands(self, other))
-    def __rsub__(self, other: Any) -> Self: return Sub.apply(*_operands(other, self))
-    def __mul__(self, other: Any) -> Self: return Mul.apply(*_operands(self, other))
-    def __rmul__(self, other: Any) -> Self: return Mul.apply(*_operands(other, self))
-    def __truediv__(self, other: Any) -> Self: return Div.apply(*_operands(self, other))
-    def __rtruediv__(self, other: Any) -> Self: return Div.apply(*_operands(other, self))
-    def __pow__(self, other: Any) -> Self: return Pow.apply(*_operands(self, other))
-    def __rpow__(self, other: Any) -> Self: return Pow.apply(*_operands(other, self))
-    def __neg__(self) -> Self: return Neg.apply(self)
-    def __pos__(self) -> Self: return self
-    def __abs__(self) -> Self: return Abs.apply(self)
+    def __add__(self, other: Any) -> Self:
+        """x + y elementwise (broadcasting, PyTorch's type promotion);  dx = g, dy = g."""
+        return Add.apply(*_operands(self, other))
 
-    def __floordiv__(self, other: Any) -> Self: return _constant(np.floor_divide, self, other)
-    def __mod__(self, other: Any) -> Self: return Remainder.apply(*_operands(self, other))
-    def __rmod__(self, other: Any) -> Self: return Remainder.apply(*_operands(other, self))
+    def __radd__(self, other: Any) -> Self:
+        """y + x, for a number or array on the left."""
+        return Add.apply(*_operands(other, self))
+
+    def __sub__(self, other: Any) -> Self:
+        """x - y elementwise;  dx = g, dy = -g."""
+        return Sub.apply(*_operands(self, other))
+
+    def __rsub__(self, other: Any) -> Self:
+        """y - x, for a number or array on the left."""
+        return Sub.apply(*_operands(other, self))
+
+    def __mul__(self, other: Any) -> Self:
+        """x * y elementwise (the Hadamard product ⊙);  dx = g·y, dy = g·x."""
+        return Mul.apply(*_operands(self, other))
+
+    def __rmul__(self, other: Any) -> Self:
+        """y * x, for a number or array on the left."""
+        return Mul.apply(*_operands(other, self))
+
+    def __truediv__(self, other: Any) -> Self:
+        """x / y elementwise (true division: integers give floats);  dx = g/y, dy = -g·x/y²."""
+        return Div.apply(*_operands(self, other))
+
+    def __rtruediv__(self, other: Any) -> Self:
+        """y / x, for a number or array on the left."""
+        return Div.apply(*_operands(other, self))
+
+    def __pow__(self, other: Any) -> Self:
+        """x ** y elementwise;  dx = g·y·x^(y-1), dy = g·x^y·log x."""
+        return Pow.apply(*_operands(self, other))
+
+    def __rpow__(self, other: Any) -> Self:
+        """y ** x, for a number or array as the base."""
+        return Pow.apply(*_operands(other, self))
+
+    def __neg__(self) -> Self:
+        """-x;  dx = -g."""
+        return Neg.apply(self)
+
+    def __pos__(self) -> Self:
+        """+x: the tensor itself."""
+        return self
+
+    def __abs__(self) -> Self:
+        """|x| elementwise (``abs(t)``);  dx = g·sign(x)."""
+        return Abs.apply(self)
+
+    def __floordiv__(self, other: Any) -> Self:
+        """⌊x / y⌋ elementwise (``//``); no gradient, as a step function."""
+        return _constant(np.floor_divide, self, other)
+
+    def __mod__(self, other: Any) -> Self:
+        """x mod y with the sign of y (Python's and PyTorch's ``%``);  dx = g."""
+        return Remainder.apply(*_operands(self, other))
+
+    def __rmod__(self, other: Any) -> Self:
+        """y mod x, for a number or array on the left."""
+        return Remainder.apply(*_operands(other, self))
 
     # comparisons give bool tensors that never require grad
-    def __eq__(self, other: Any) -> Self: return _constant(np.equal, self, other)  # type: ignore[override]
-    def __ne__(self, other: Any) -> Self: return _constant(np.not_equal, self, other)  # type: ignore[override]
-    def __lt__(self, other: Any) -> Self: return _constant(np.less, self, other)
-    def __le__(self, other: Any) -> Self: return _constant(np.less_equal, self, other)
-    def __gt__(self, other: Any) -> Self: return _constant(np.greater, self, other)
-    def __ge__(self, other: Any) -> Self: return _constant(np.greater_equal, self, other)
-    def __and__(self, other: Any) -> Self: return _constant(np.logical_and if self.dtype == np.bool_ else np.bitwise_and, self, other)
-    def __or__(self, other: Any) -> Self: return _constant(np.logical_or if self.dtype == np.bool_ else np.bitwise_or, self, other)
-    def __invert__(self) -> Self: return _constant(np.logical_not if self.dtype == np.bool_ else np.invert, self)
+    def __eq__(self, other: Any) -> Self:  # type: ignore[override]  # elementwise: a bool tensor, as PyTorch
+        """x == y elementwise: a bool tensor (PyTorch's ``eq``), never requiring grad."""
+        return _constant(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Self:  # type: ignore[override]  # elementwise: a bool tensor, as PyTorch
+        """x != y elementwise: a bool tensor."""
+        return _constant(np.not_equal, self, other)
+
+    def __lt__(self, other: Any) -> Self:
+        """x < y elementwise: a bool tensor."""
+        return _constant(np.less, self, other)
+
+    def __le__(self, other: Any) -> Self:
+        """x <= y elementwise: a bool tensor."""
+        return _constant(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Self:
+        """x > y elementwise: a bool tensor."""
+        return _constant(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Self:
+        """x >= y elementwise: a bool tensor."""
+        return _constant(np.greater_equal, self, other)
+
+    def __and__(self, other: Any) -> Self:
+        """x & y: logical and for bool tensors, bitwise and for integers; no gradient."""
+        return _constant(np.logical_and if self.dtype == np.bool_ else np.bitwise_and, self, other)
+
+    def __or__(self, other: Any) -> Self:
+        """x | y: logical or for bool tensors, bitwise or for integers; no gradient."""
+        return _constant(np.logical_or if self.dtype == np.bool_ else np.bitwise_or, self, other)
+
+    def __invert__(self) -> Self:
+        """~x: logical not for bool tensors, bitwise not for integers; no gradient."""
+        return _constant(np.logical_not if self.dtype == np.bool_ else np.invert, self)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__   # PyTorch's method names
     __hash__ = TensorBase.__hash__   # defining == would otherwise make tensors unhashable
 
     def add(self, other: Any, *, alpha: Any = 1) -> Self:
+        """x + alpha·other (PyTorch's ``add(other, alpha=)``)."""
         return self + (other if alpha == 1 else other * alpha)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Self:
+        """x - alpha·other (PyTorch's ``sub(other, alpha=)``)."""
         return self - (other if alpha == 1 else other * alpha)
 
-    def mul(self, other: Any) -> Self: return self * other
+    def mul(self, other: Any) -> Self:
+        """x * other elementwise."""
+        return self * other
+
     def div(self, other: Any, *, rounding_mode: str | None = None) -> Self:
         """x / y; with rounding_mode "floor" or "trunc" the quotient rounded (gradient 0)."""
         if rounding_mode is None:
@@ -549,22 +626,62 @@ class ElementwiseMethods(TensorBase):
                                f"{rounding_mode!r}")
         return RoundedDiv.apply(*_operands(self, other), rounding_mode)
 
-    def remainder(self, other: Any) -> Self: return self % other
-    def pow(self, exponent: Any) -> Self: return self ** exponent
-    def neg(self) -> Self: return -self
+    def remainder(self, other: Any) -> Self:
+        """x mod other with the sign of other (``%``)."""
+        return self % other
+
+    def pow(self, exponent: Any) -> Self:
+        """x ** exponent elementwise;  dx = g·n·xⁿ⁻¹ for a number exponent n."""
+        return self ** exponent
+
+    def neg(self) -> Self:
+        """-x."""
+        return -self
     # --- elementwise functions -----------------------------------------------------------------
 
-    def exp(self) -> Self: return Exp.apply(self)
-    def log(self) -> Self: return Log.apply(self)
-    def sin(self) -> Self: return Sin.apply(self)
-    def cos(self) -> Self: return Cos.apply(self)
-    def tanh(self) -> Self: return Tanh.apply(self)
-    def sigmoid(self) -> Self: return Sigmoid.apply(self)
-    def relu(self) -> Self: return ReLU.apply(self)
-    def abs(self) -> Self: return Abs.apply(self)
-    def sqrt(self) -> Self: return Sqrt.apply(self)
-    def square(self) -> Self: return self * self
-    def sign(self) -> Self: return _constant(_sign, self)
+    def exp(self) -> Self:
+        """eˣ elementwise;  d(eˣ)/dx = eˣ."""
+        return Exp.apply(self)
+
+    def log(self) -> Self:
+        """log x (natural) elementwise;  d(log x)/dx = 1/x."""
+        return Log.apply(self)
+
+    def sin(self) -> Self:
+        """sin x elementwise;  d(sin x)/dx = cos x."""
+        return Sin.apply(self)
+
+    def cos(self) -> Self:
+        """cos x elementwise;  d(cos x)/dx = -sin x."""
+        return Cos.apply(self)
+
+    def tanh(self) -> Self:
+        """tanh x elementwise;  d(tanh x)/dx = 1 - tanh²x."""
+        return Tanh.apply(self)
+
+    def sigmoid(self) -> Self:
+        """σ(x) = 1 / (1 + e⁻ˣ) elementwise, without overflow;  dσ/dx = σ(x)σ(-x)."""
+        return Sigmoid.apply(self)
+
+    def relu(self) -> Self:
+        """ReLU(x) = max(0, x) elementwise (23.2);  dx = g where x > 0, else 0."""
+        return ReLU.apply(self)
+
+    def abs(self) -> Self:
+        """|x| elementwise;  d|x|/dx = sign(x) (0 at x = 0, as PyTorch)."""
+        return Abs.apply(self)
+
+    def sqrt(self) -> Self:
+        """√x elementwise;  d√x/dx = 1 / (2√x)."""
+        return Sqrt.apply(self)
+
+    def square(self) -> Self:
+        """x² elementwise (x * x);  dx = 2x·g."""
+        return self * self
+
+    def sign(self) -> Self:
+        """-1, 0 or 1 by the sign of each entry (0 for nan); no gradient."""
+        return _constant(_sign, self)
 
     def clamp(self, min: Any = None, max: Any = None) -> Self:
         """Limit values to [min, max] (numbers or tensors that broadcast); the gradient passes to x
@@ -579,8 +696,13 @@ class ElementwiseMethods(TensorBase):
 
     clip = clamp
 
-    def maximum(self, other: Any) -> Self: return Maximum.apply(*_operands(self, other))
-    def minimum(self, other: Any) -> Self: return Minimum.apply(*_operands(self, other))
+    def maximum(self, other: Any) -> Self:
+        """max(x, other) elementwise (nan wins);  g goes to the larger, split in half on a tie."""
+        return Maximum.apply(*_operands(self, other))
+
+    def minimum(self, other: Any) -> Self:
+        """min(x, other) elementwise (nan wins);  g goes to the smaller, split in half on a tie."""
+        return Minimum.apply(*_operands(self, other))
 
     def where(self, condition: Any, other: Any) -> Self:
         """PyTorch's ``x.where(cond, y)``: x where cond holds, else y."""

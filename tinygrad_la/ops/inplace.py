@@ -39,39 +39,63 @@ class InPlaceMethods(ReductionMethods):
 
     # --- in place (PyTorch's rules: see _inplace) ----------------------------------------------
 
-    def __iadd__(self, other: Any) -> Self: return _inplace(self, np.add, ReductionMethods.__add__, other, False)
-    def __isub__(self, other: Any) -> Self: return _inplace(self, np.subtract, ReductionMethods.__sub__, other, False)
-    def __imul__(self, other: Any) -> Self: return _inplace(self, np.multiply, ReductionMethods.__mul__, other)
-    def __itruediv__(self, other: Any) -> Self: return _inplace(self, np.true_divide, ReductionMethods.__truediv__, other)
+    def __iadd__(self, other: Any) -> Self:
+        """x += y, in place (recorded when grad is wanted; see _inplace)."""
+        return _inplace(self, np.add, ReductionMethods.__add__, other, False)
+
+    def __isub__(self, other: Any) -> Self:
+        """x -= y, in place."""
+        return _inplace(self, np.subtract, ReductionMethods.__sub__, other, False)
+
+    def __imul__(self, other: Any) -> Self:
+        """x *= y, in place."""
+        return _inplace(self, np.multiply, ReductionMethods.__mul__, other)
+
+    def __itruediv__(self, other: Any) -> Self:
+        """x /= y, in place."""
+        return _inplace(self, np.true_divide, ReductionMethods.__truediv__, other)
 
     def add_(self, other: Any, alpha: Any = 1) -> Self:
+        """x += alpha·other in place; returns x."""
         return _inplace(self, np.add, ReductionMethods.__add__, other if alpha == 1 else other * alpha, False)
 
     def sub_(self, other: Any, alpha: Any = 1) -> Self:
+        """x -= alpha·other in place; returns x."""
         return _inplace(self, np.subtract, ReductionMethods.__sub__, other if alpha == 1 else other * alpha, False)
 
-    def mul_(self, other: Any) -> Self: return _inplace(self, np.multiply, ReductionMethods.__mul__, other)
-    def div_(self, other: Any) -> Self: return _inplace(self, np.true_divide, ReductionMethods.__truediv__, other)
+    def mul_(self, other: Any) -> Self:
+        """x *= other in place; returns x."""
+        return _inplace(self, np.multiply, ReductionMethods.__mul__, other)
+
+    def div_(self, other: Any) -> Self:
+        """x /= other in place; returns x."""
+        return _inplace(self, np.true_divide, ReductionMethods.__truediv__, other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Self:
+        """Limit x to [min, max] in place (see clamp); returns x."""
         return _inplace(self, None, lambda x, _: x.clamp(min, max), None)
 
     clip_ = clamp_
 
     def zero_(self) -> Self:
+        """Set every entry to 0 in place; returns x."""
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Self:
+        """Set every entry to `value` in place; returns x."""
         return _inplace(self, None, _filled, value, False)
 
     def copy_(self, source: Any) -> Self:
+        """Write `source`'s values (broadcast, cast to x's dtype) into x in place; returns x."""
         return _inplace(self, None, _filled, source, False)
 
     def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Self:
+        """Fill x in place with samples uniform on [a, b), from the library's generator."""
         with engine.no_grad():
             return self.copy_(generator().uniform(a, b, self.shape))
 
     def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Self:
+        """Fill x in place with samples of N(mean, std²), from the library's generator."""
         with engine.no_grad():
             return self.copy_(generator().normal(mean, std, self.shape))
 
@@ -270,6 +294,7 @@ class CopySlices(Op):
 
     @classmethod
     def name(cls) -> str:
+        """PyTorch's node name for a write into a view: ``CopySlices``."""
         return "CopySlices"   # PyTorch's name for this node
 
     @staticmethod

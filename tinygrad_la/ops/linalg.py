@@ -193,10 +193,17 @@ class LinalgMethods(MovementMethods):
 
     __slots__ = ()
 
-    def __matmul__(self, other: Any) -> Self: return matmul(*_operands(self, other))
-    def __rmatmul__(self, other: Any) -> Self: return matmul(*_operands(other, self))
+    def __matmul__(self, other: Any) -> Self:
+        """A @ B (NumPy's and PyTorch's matmul rules);  dA = G Bᵀ, dB = Aᵀ G."""
+        return matmul(*_operands(self, other))
 
-    def matmul(self, other: Any) -> Self: return self @ other
+    def __rmatmul__(self, other: Any) -> Self:
+        """B @ A, for an array on the left."""
+        return matmul(*_operands(other, self))
+
+    def matmul(self, other: Any) -> Self:
+        """A @ B: the matrix product, batched and broadcast over leading dimensions."""
+        return self @ other
 
     def mm(self, other: Any) -> Self:
         """Matrix product of two 2-D tensors (``matmul`` takes other shapes)."""

@@ -162,6 +162,7 @@ class _TwoStep:
         self.basic, self.rest = basic, rest
 
     def __repr__(self) -> str:
+        """The two steps, as x[basic][rest] reads."""
         return f"[{self.basic!r}][{self.rest!r}]"
 
 
@@ -223,12 +224,14 @@ class IndexAdd(Op):
 
 
 def index_add(g: Any, index: Any, shape: Shape) -> Any:
+    """zeros(shape) with g added at index (repeats add up): the adjoint of reading x[index]."""
     if isinstance(g, TensorBase):
         return IndexAdd.apply(g, index, shape)
     return IndexAdd.forward(IndexAdd.__new__(IndexAdd), g, index, shape)
 
 
 def read_index(x: TensorBase, idx: Any) -> Any:
+    """x[idx] with PyTorch's reading of the index (a basic index gives a view)."""
     idx = _plain_index(idx)
     if _is_basic(idx):   # x[0, 1] of a matrix: a 0-d view, as PyTorch (NumPy would copy the number)
         items = idx if isinstance(idx, tuple) else (idx,)
@@ -280,9 +283,11 @@ class MovementMethods(ElementwiseMethods):
         return out
 
     def view_as(self, other: TensorBase) -> Self:
+        """Same data in `other`'s shape."""
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Self:
+        """Dimensions start_dim..end_dim merged into one (all of them by default)."""
         if self.ndim == 0:
             return self.reshape(1)
         start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
@@ -290,16 +295,19 @@ class MovementMethods(ElementwiseMethods):
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
 
     def squeeze(self, dim: Any = None) -> Self:
+        """Dimensions of size 1 removed (only `dim`, an int or tuple, if given)."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dims = {_dim(d, self.ndim) for d in (dim if isinstance(dim, tuple) else (dim,))}
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
     def unsqueeze(self, dim: int) -> Self:
+        """A dimension of size 1 inserted at `dim`."""
         d = _dim(dim, self.ndim + 1)
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims: Any) -> Self:
+        """The dimensions reordered: result dimension i is input dimension dims[i];  dx = g permuted back."""
         dims = _shape_arg(dims)
         if len(dims) != self.ndim:
             raise RuntimeError(f"permute: the tensor has {self.ndim} dimensions (shape {self.shape}) but the "
@@ -321,6 +329,7 @@ class MovementMethods(ElementwiseMethods):
     swapaxes = transpose
 
     def t(self) -> Self:
+        """Xᵀ of a matrix (0-D and 1-D tensors come back as they are)."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions; got shape {self.shape}. "
                                "Use .transpose(dim0, dim1) or .mT")
@@ -333,6 +342,7 @@ class MovementMethods(ElementwiseMethods):
 
     @property
     def mT(self) -> Self:
+        """The last two dimensions swapped: a batch of transposed matrices."""
         return self.transpose(-2, -1)
 
     def expand(self, *shape: Any) -> Self:
@@ -345,6 +355,7 @@ class MovementMethods(ElementwiseMethods):
         return self.broadcast_to(shape)
 
     def broadcast_to(self, shape: Any) -> Self:
+        """Broadcast (without copying) to `shape`;  dx = g summed over the copies."""
         shape = tuple(shape)
         try:
             np.broadcast_shapes(self.shape, shape)
@@ -355,6 +366,7 @@ class MovementMethods(ElementwiseMethods):
         return Expand.apply(self, shape)
 
     def expand_as(self, other: TensorBase) -> Self:
+        """Broadcast to `other`'s shape."""
         return self.broadcast_to(other.shape)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Self, ...]:
@@ -381,6 +393,7 @@ class MovementMethods(ElementwiseMethods):
         return tuple(pieces)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Self, ...]:
+        """`chunks` pieces of (nearly) equal size along `dim` (the last may be smaller)."""
         if chunks <= 0:
             raise RuntimeError(f"chunk expects chunks to be greater than 0; got {chunks}")
         n = self.shape[_dim(dim, self.ndim)]

@@ -244,6 +244,7 @@ class ReductionMethods(LinalgMethods):
 
     def amin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
              keepdims: Any = None) -> Self:
+        """Smallest value over `dim`; ties share the gradient equally."""
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
         _nonempty(self, dims, "amin")
         return -Max.apply(-self, dims, keep)
@@ -260,6 +261,7 @@ class ReductionMethods(LinalgMethods):
 
     def min(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
             keepdims: Any = None) -> Any:
+        """The smallest value; with an int `dim`, a ``(values, indices)`` pair as PyTorch returns."""
         if isinstance(dim, TensorBase):
             return self.minimum(dim)
         if dim is None and axis is None:
@@ -272,6 +274,7 @@ class ReductionMethods(LinalgMethods):
         return _arg_reduce(np.argmax, self, dim if dim is not None else axis, keepdim)
 
     def argmin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Self:
+        """Index of the smallest value (of the flattened tensor when dim is None); no gradient."""
         return _arg_reduce(np.argmin, self, dim if dim is not None else axis, keepdim)
 
     def var(self, dim: Any = None, unbiased: Any = None, keepdim: builtins.bool = False, *,
