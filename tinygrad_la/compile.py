@@ -58,7 +58,7 @@ from .nn.module import _structure
 from .ops.movement import Index, _region, _TwoStep
 from .tensor import Tensor
 
-__all__ = ["compile", "Compiled", "CompileError"]
+__all__ = ["compile", "Compiled", "CompileError", "Program", "Tracer"]
 
 
 class CompileError(RuntimeError):

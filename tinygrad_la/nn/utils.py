@@ -21,8 +21,8 @@ from ..ops.movement import cat
 from ..tensor import Tensor
 from .module import Module
 
-__all__ = ["summary", "Summary", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["summary", "Summary", "SummaryRow", "clip_grad_norm_", "clip_grad_value_", "get_total_norm",
+           "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters"]
 
 
 @dataclass

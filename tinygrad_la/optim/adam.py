@@ -8,6 +8,8 @@ import numpy as np
 from ..tensor import Tensor
 from .optimizer import Optimizer, Params, check_number
 
+__all__ = ["Adam", "AdamW"]
+
 
 class Adam(Optimizer):
     """Adam (PyTorch's ``torch.optim.Adam``, the same formula), at step t = 1, 2, ...:

@@ -25,6 +25,8 @@ from ..core.engine import _mode, enable_grad
 from ..core.version import bump as _bump
 from ..tensor import Tensor
 
+__all__ = ["Optimizer", "Params", "check_number"]
+
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 # what a step updates: per parameter group, its options and the (parameter, gradient array) pairs

@@ -8,6 +8,8 @@ import numpy as np
 from ..tensor import Tensor
 from .optimizer import Optimizer, Params, check_number
 
+__all__ = ["RMSprop"]
+
 
 class RMSprop(Optimizer):
     """RMSprop (PyTorch's ``torch.optim.RMSprop``, the same formula):
