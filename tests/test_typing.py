@@ -161,7 +161,8 @@ def test_all_lists_every_public_class_and_function(name):
     defined = {n for n, v in vars(module).items()
                if not n.startswith("_") and (inspect.isclass(v) or inspect.isfunction(v))
                and getattr(v, "__module__", None) == name}
-    assert defined <= set(module.__all__), f"{name}: defined but not in __all__: {sorted(defined - set(module.__all__))}"
+    left_out = sorted(defined - set(module.__all__))
+    assert not left_out, f"{name} defines {left_out} but leaves them out of __all__"
     assert len(module.__all__) == len(set(module.__all__))
 
 

@@ -312,6 +312,7 @@ class Tracer(Events):
     # -- what the library reports
 
     def op(self, ctx: Function, args: tuple[Any, ...], result: Tensor) -> None:
+        """A built-in op ran: write the replay line that computes its output from its inputs."""
         cls = type(ctx)
         if not cls.on_arrays:
             self.unsupported(f"the user-defined Function {cls.__name__}")
@@ -337,10 +338,13 @@ class Tracer(Events):
                    for i in items)
 
     def constant(self, fn: Callable[..., Any], args: tuple[Any, ...], result: Tensor) -> None:
+        """A result without gradient (comparison, argmax, indices): the replay calls `fn` on the same inputs."""
         f = self._object(fn, "f")
         self._result(result, f"asarray({f}({', '.join(self._array_expr(a) for a in args)}))")
 
     def created(self, tensor: Tensor, source: Any = None) -> None:
+        """A creation function made `tensor` inside the call: the replay makes it again (refused if it
+        requires grad)."""
         if tensor._requires_grad:
             self.unsupported("a tensor that requires grad made inside the call (make parameters outside "
                              "the compiled function, or in a module)")
@@ -358,9 +362,12 @@ class Tracer(Events):
         self._result(tensor, f"{self._object(tensor.data.copy(), 'k')}.copy()")   # a fresh array each call
 
     def copied(self, copy: Tensor, source: Tensor) -> None:
+        """`copy` is a copy of `source`: the replay copies the array."""
         self._result(copy, f"{self._array_expr(source)}.copy()")
 
     def inplace(self, target: Tensor, ufunc: Any, op: Callable[..., Any], other: Any) -> None:
+        """An unrecorded in-place change of `target` by `ufunc` with `other` (under no_grad): the replay
+        makes it too."""
         if ufunc is None:
             self.unsupported("fill_/copy_/clamp_ under no_grad")
         u = self._object(ufunc, "u")
@@ -377,12 +384,14 @@ class Tracer(Events):
             self.unsupported("an in-place change under no_grad of a view of a tensor from outside the call")
 
     def inplace_recorded(self, target: Tensor, result: Tensor) -> None:
+        """`target` was overwritten with `result` by an in-place op the graph recorded."""
         t = self._array_expr(target)
         self.lines.append(f"copyto({t}, {self._array_expr(result)})")
         self._bump_line(target)
         self._recopy_outside(target.data)
 
     def setitem(self, target: Tensor, index: Any, value: Any) -> None:
+        """``target[index] = value`` without recording: the replay assigns the same entries."""
         t = self._array_expr(target)
         self.lines.append(f"assign({t}, {self._array_expr(index)}, {self._array_expr(value)})")
         self._bump_line(target)
@@ -393,6 +402,7 @@ class Tracer(Events):
             self.lines.append(f"bump({self._object(target, 't')})")
 
     def set_grad(self, tensor: Tensor, value: Any) -> None:
+        """A tensor's .grad was set (to None; a tensor assigned there is refused)."""
         if value is not None:
             self.unsupported("assigning a tensor to .grad")
         self.lines.append(f"{self._object(tensor, 'p')}.grad = None")
@@ -473,21 +483,25 @@ class Tracer(Events):
             self.lines.append(f"{name} = {name} + {expr}")
 
     def concrete(self, tensor: Tensor, how: str) -> None:
+        """Refuse a value read into Python: a replay could not follow a decision made on it."""
         raise CompileError(
             f"the compiled function reads a tensor's value with {how}: a replay could not follow a "
             "Python decision made on it, nor refresh a value taken out of the graph. Return the tensor "
             "and read it outside the compiled function (loss = step(...); loss.item()).")
 
     def random(self) -> None:
+        """Refuse random numbers: a replay would repeat the same draws."""
         raise CompileError("the compiled function draws random numbers (dropout, rand, randn): a replay "
                            "would repeat the same draws. Keep random layers out of compiled steps (model.eval()).")
 
     def unsupported(self, what: str) -> None:
+        """Refuse what a replay cannot repeat, naming it (`what`)."""
         raise CompileError(f"tinygrad_la.compile cannot replay {what}; run this function eagerly instead")
 
     # -- the program
 
     def program(self, result: Any) -> Program:
+        """The replay program: the lines written so far, compiled into a function, with `result`'s outputs."""
         outputs = _map_outputs(result, self._output_expr)
         body = ["def replay(" + ", ".join(f"a{i}" for i in range(self._arity)) + "):"]
         body += ["    " + line for line in self.lines] or ["    pass"]

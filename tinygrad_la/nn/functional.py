@@ -42,10 +42,12 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 def tanh(input: Tensor) -> Tensor:
+    """tanh(x) entry by entry (23.2): (e^x - e^-x) / (e^x + e^-x)."""
     return input.tanh()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, negative_slope·x elsewhere (a ReLU that still passes gradient for x < 0)."""
     out: Tensor = LeakyRelu.apply(input, negative_slope)
     return out
 

@@ -94,14 +94,17 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill `tensor` with `val` in place (without recording it); returns `tensor`."""
     return _fill(tensor, val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with ones in place; returns `tensor`."""
     return _fill(tensor, 1)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with zeros in place; returns `tensor`."""
     return _fill(tensor, 0)
 
 

@@ -47,6 +47,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         # kaiming_uniform_(a=√5) is uniform on ±1/√in_features, and the bias uses the same bound
+        """Draw W and b again, uniform on ±1/√in_features (PyTorch's initialisation)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
@@ -58,6 +59,7 @@ class Linear(Module):
         return out
 
     def extra_repr(self) -> str:
+        """in_features, out_features and whether there is a bias, for the repr."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -68,6 +70,7 @@ class Identity(Module):
         super().__init__()
 
     def forward(self, input: Any) -> Any:
+        """Return `input` unchanged."""
         return input
 
 
@@ -79,9 +82,11 @@ class ReLU(Module):
         self.inplace = inplace   # accepted for PyTorch code; the result is always a new tensor
 
     def forward(self, input: Any) -> Any:
+        """max(0, z) entry by entry; input and output of any shape (*)."""
         return input.relu()
 
     def extra_repr(self) -> str:
+        """'inplace=True' when set, for the repr."""
         return "inplace=True" if self.inplace else ""
 
 
@@ -89,6 +94,7 @@ class Sigmoid(Module):
     """1 / (1 + e^-z) (23.2)."""
 
     def forward(self, input: Any) -> Any:
+        """σ(z) = 1 / (1 + e^-z) entry by entry; any shape (*)."""
         return input.sigmoid()
 
 
@@ -96,6 +102,7 @@ class Tanh(Module):
     """(e^z - e^-z) / (e^z + e^-z) (23.2)."""
 
     def forward(self, input: Any) -> Any:
+        """tanh(z) entry by entry; any shape (*)."""
         return input.tanh()
 
 
@@ -108,10 +115,12 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Any) -> Any:
+        """z where z > 0, negative_slope·z elsewhere; any shape (*)."""
         out: Tensor = LeakyRelu.apply(input, self.negative_slope)
         return out
 
     def extra_repr(self) -> str:
+        """negative_slope (and inplace when set), for the repr."""
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
@@ -125,9 +134,11 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input: Any) -> Any:
+        """z·Φ(z) entry by entry; any shape (*)."""
         return F.gelu(input, self.approximate)
 
     def extra_repr(self) -> str:
+        """approximate, for the repr."""
         return f"approximate={self.approximate!r}"
 
 
@@ -139,9 +150,11 @@ class Softplus(Module):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input: Any) -> Any:
+        """log(1 + e^(βz))/β entry by entry (z itself where βz > threshold); any shape (*)."""
         return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
+        """beta and threshold, for the repr."""
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
@@ -153,9 +166,11 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Any) -> Any:
+        """Probabilities along `dim`: each slice along it is positive and sums to 1."""
         return F.softmax(input, self.dim)
 
     def extra_repr(self) -> str:
+        """dim, for the repr."""
         return f"dim={self.dim}"
 
 
@@ -167,9 +182,11 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Any) -> Any:
+        """log softmax along `dim`."""
         return F.log_softmax(input, self.dim)
 
     def extra_repr(self) -> str:
+        """dim, for the repr."""
         return f"dim={self.dim}"
 
 
@@ -181,9 +198,11 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input: Any) -> Any:
+        """input (N, d1, d2, ...) -> (N, d1·d2·...) for the default start_dim=1, end_dim=-1."""
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
+        """start_dim and end_dim, for the repr."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -195,10 +214,12 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input: Any) -> Any:
+        """Split dimension `dim` of `input` into `unflattened_size`."""
         dim = self.dim % input.ndim
         return input.reshape(input.shape[:dim] + self.unflattened_size + input.shape[dim + 1:])
 
     def extra_repr(self) -> str:
+        """dim and unflattened_size, for the repr."""
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
@@ -212,9 +233,11 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input: Any) -> Any:
+        """Dropout of `input` while training (self.training), the input itself in eval mode."""
         return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
+        """p and inplace, for the repr."""
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -249,14 +272,17 @@ class Embedding(Module):
         return layer
 
     def reset_parameters(self) -> None:
+        """Draw the table again from N(0, 1), with the padding_idx row zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, input: Any) -> Any:
+        """input: integer indices (*) -> their rows of weight, (*, embedding_dim)."""
         return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
+        """num_embeddings, embedding_dim (and padding_idx when set), for the repr."""
         return f"{self.num_embeddings}, {self.embedding_dim}" + (
             f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
@@ -293,6 +319,7 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, input: Any) -> Any:
+        """Feed `input` through each module in turn and return the last one's output."""
         for module in _members(self).values():
             input = module(input)
         return input
@@ -323,15 +350,18 @@ class Sequential(Module):
         return iter(_members(self).values())
 
     def append(self, module: Module) -> Sequential:
+        """Add `module` at the end (named by its position); returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append each of `modules`; returns self."""
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Insert `module` before position `index` (the modules are renumbered); returns self."""
         n = len(self)
         if not -n <= index <= n:
             raise IndexError(f"index {index} is out of range for inserting into a {type(self).__name__} of length {n}")
@@ -383,10 +413,12 @@ class ModuleList(Module):
         return type(self)(list(self) + list(other))
 
     def append(self, module: Module) -> ModuleList:
+        """Add `module` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append each of `modules` (an iterable of modules); returns self."""
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
             raise TypeError(f"ModuleList.extend should be called with an iterable of modules, "
                             f"but got {type(modules).__name__}")
@@ -395,6 +427,7 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        """Insert `module` before position `index` (the modules are renumbered)."""
         modules = list(_members(self).values())
         modules.insert(index, module)
         _renumber(self, modules)
@@ -434,6 +467,7 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self) -> Iterable[str]:
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def values(self) -> Iterable[Module]:
@@ -445,6 +479,7 @@ class ModuleDict(Module):
         return _members(self).items()
 
     def update(self, modules: Any) -> None:
+        """Add (key, module) pairs from a mapping or an iterable of pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for key, module in items:
             self[key] = module
@@ -456,6 +491,7 @@ class ModuleDict(Module):
         return module
 
     def clear(self) -> None:
+        """Remove every module."""
         for key in list(self._modules):
             del self[key]
 

@@ -35,6 +35,7 @@ class MSELoss(_Loss):
     """L = (1/N) Σ (ŷ_i - y_i)² (23.14); input and target of the same shape."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The loss of `input` against `target`, both of the same shape (*)."""
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -42,6 +43,7 @@ class L1Loss(_Loss):
     """L = (1/N) Σ |ŷ_i - y_i|."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The loss of `input` against `target`, both of the same shape (*)."""
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -60,6 +62,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """input: logits (N, C); target: class indices (N,) or probabilities (N, C)."""
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -73,6 +76,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """input: log-probabilities (N, C); target: class indices (N,)."""
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
@@ -80,6 +84,7 @@ class BCELoss(_WeightedLoss):
     """-[y log p + (1 - y) log(1 - p)] on probabilities p in [0, 1] (logs clamped at -100)."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """input: probabilities in [0, 1], target: labels in [0, 1], both of the same shape (*)."""
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
@@ -95,5 +100,6 @@ class BCEWithLogitsLoss(_WeightedLoss):
                              else Tensor(pos_weight))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """input: raw scores, target: labels in [0, 1], both of the same shape (*)."""
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)

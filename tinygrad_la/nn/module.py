@@ -131,6 +131,7 @@ class RemovableHandle:
         self.id = next(RemovableHandle._ids)
 
     def remove(self) -> None:
+        """Take the hook off (removing it twice does nothing)."""
         self.hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
@@ -174,6 +175,7 @@ class Module:
         _structure[0] += 1
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; every subclass defines it, and calling the module runs it."""
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -315,10 +317,12 @@ class Module:
                 yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and every module below it, each once, depth first."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct sub-module, each once."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -326,6 +330,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """The direct sub-modules, each once."""
         for _, module in self.named_children():
             yield module
 
@@ -346,9 +351,11 @@ class Module:
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs of this module and (with recurse) those below it."""
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers (state that is not trained) of this module and those below it."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -420,18 +427,23 @@ class Module:
         return self._apply_to_tensors(lambda array: array.astype(dtype) if array.dtype.kind == "f" else array)
 
     def double(self) -> Module:
+        """Convert floating point parameters and buffers to float64 in place; returns self."""
         return self.to(np.float64)
 
     def float(self) -> Module:
+        """Convert floating point parameters and buffers to float32 in place; returns self."""
         return self.to(np.float32)
 
     def half(self) -> Module:
+        """Convert floating point parameters and buffers to float16 in place; returns self."""
         return self.to(np.float16)
 
     def cpu(self) -> Module:
+        """Return self: everything already lives on the CPU."""
         return self
 
     def cuda(self, device: Any = None) -> Module:
+        """Raise RuntimeError, naming the device: there is no GPU here, only NumPy on the CPU."""
         _check_device("cuda" if device is None else f"cuda:{device}")
         return self
 

@@ -27,6 +27,7 @@ __all__ = ["summary", "Summary", "SummaryRow", "clip_grad_norm_", "clip_grad_val
 
 @dataclass
 class SummaryRow:
+    """One row of a Summary: a module's name, its type, its output shape, its own parameters."""
     name: str             # dotted name in the model ("0", "encoder.1"), "" for the model itself
     type: str             # class name ("Linear")
     output_shape: Any     # shape of the output (a tuple, or a list of them for several outputs)
@@ -45,6 +46,7 @@ class Summary:
 
     @property
     def non_trainable_params(self) -> int:
+        """Parameters that training leaves alone (requires_grad=False)."""
         return self.total_params - self.trainable_params
 
     def __str__(self) -> str:
