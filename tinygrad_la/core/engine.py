@@ -24,11 +24,14 @@ import functools
 import gc
 import inspect
 import threading
-from typing import Any, Callable, Iterable, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, cast, overload
 
 import numpy as np
 
 from .tracer import Tracer
+
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "Sweep",
            "topological_order", "backward"]
@@ -116,6 +119,12 @@ class no_grad(_ModeContext):
     """
 
     _target = False
+
+    @overload
+    def __new__(cls, fn: None = None) -> Self: ...
+    # bare @no_grad returns the decorated function itself, which mypy's rule for __new__ does not foresee
+    @overload
+    def __new__(cls, fn: _F) -> _F: ...  # type: ignore[misc]
 
     def __new__(cls, fn: Callable[..., Any] | None = None) -> Any:
         context = super().__new__(cls)

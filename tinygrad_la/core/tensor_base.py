@@ -22,8 +22,8 @@ from . import dtypes, engine
 from .engine import _mode
 from .version import bump, counter
 
-if TYPE_CHECKING:   # typing.Self is Python 3.11's; annotations are never evaluated at runtime
-    from typing import Self
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["TensorBase", "Shape"]
 

@@ -21,8 +21,8 @@ from ..core.engine import _mode
 from ..core.function import Op
 from ..core.tensor_base import _NUMBERS, TensorBase, _operand
 
-if TYPE_CHECKING:   # typing.Self is Python 3.11's; annotations are never evaluated at runtime
-    from typing import Self
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["ElementwiseMethods", "where", "sigmoid_pair"]
 

@@ -24,8 +24,8 @@ from .elementwise import where
 from .movement import _fitted, _plain_index, _region, _take, index_add
 from .reductions import ReductionMethods
 
-if TYPE_CHECKING:   # typing.Self is Python 3.11's; annotations are never evaluated at runtime
-    from typing import Self
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["InPlaceMethods"]
 

@@ -16,8 +16,8 @@ from ..core.tensor_base import TensorBase
 from .elementwise import _operands
 from .movement import MovementMethods
 
-if TYPE_CHECKING:   # typing.Self is Python 3.11's; annotations are never evaluated at runtime
-    from typing import Self
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["LinalgMethods", "matmul", "einsum"]
 

@@ -8,7 +8,7 @@ Notation as in elementwise.py. Below the ops, the Tensor methods that call them 
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable, TypeVar
 
 import numpy as np
 
@@ -16,10 +16,12 @@ from ..core.function import Op
 from ..core.tensor_base import Shape, TensorBase, _dim
 from .elementwise import ElementwiseMethods
 
-if TYPE_CHECKING:   # typing.Self is Python 3.11's; annotations are never evaluated at runtime
-    from typing import Self
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["MovementMethods", "cat", "stack", "broadcast_to", "index_add"]
+
+_T = TypeVar("_T", bound="MovementMethods")   # joined tensors give a tensor of their class (Tensor)
 
 
 # --- shapes ---------------------------------------------------------------------------------------
@@ -91,7 +93,7 @@ class Cat(Op):
         return (None,) + tuple(g[lead + (slice(b[i], b[i + 1]),)] for i in range(len(b) - 1))
 
 
-def cat(tensors: Any, dim: int = 0) -> Any:
+def cat(tensors: Iterable[_T], dim: int = 0) -> _T:
     """Join tensors along an existing dimension; the other dimensions must match."""
     tensors = list(tensors)
     if not tensors:
@@ -108,7 +110,7 @@ def cat(tensors: Any, dim: int = 0) -> Any:
     return Cat.apply(axis, *tensors)
 
 
-def stack(tensors: Any, dim: int = 0) -> Any:
+def stack(tensors: Iterable[_T], dim: int = 0) -> _T:
     """Join equal-shaped tensors along a new dimension."""
     tensors = [t if isinstance(t, TensorBase) else TensorBase._results(t) for t in tensors]
     if not tensors:

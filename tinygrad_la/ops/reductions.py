@@ -21,8 +21,8 @@ from .elementwise import _constant, _data, _select
 from .linalg import LinalgMethods
 from .movement import broadcast_to, cat
 
-if TYPE_CHECKING:   # typing.Self is Python 3.11's; annotations are never evaluated at runtime
-    from typing import Self
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["ReductionMethods", "MinMax"]
 
