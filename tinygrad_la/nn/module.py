@@ -12,9 +12,9 @@ attribute registers it, so ``parameters()`` finds every weight of a model withou
         def forward(self, x):               # 23.8: ŷ = W₂ σ(W₁x + b₁) + b₂
             return self.out(self.hidden(x).relu())
 
-Speed, since a forward reads its weights on every step: a registered Parameter or Module lives in its registry (`_parameters`,
-`_modules`, `_buffers`) *and* in the instance ``__dict__``, so ``self.weight`` in a forward is a
-plain attribute lookup (there is no ``__getattr__``). The registries keep the mirror up to date
+Speed, since a forward reads its weights on every step: a registered Parameter or Module lives in
+its registry (`_parameters`, `_modules`, `_buffers`) *and* in the instance ``__dict__``, so
+``self.weight`` in a forward is a plain attribute lookup (there is no ``__getattr__``). The registries keep the mirror up to date
 however they are changed, and tick a global clock when parameters or modules come and go, so
 ``parameters()`` can hand back a cached tuple until the structure of some model changes.
 """
