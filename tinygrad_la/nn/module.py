@@ -14,9 +14,10 @@ attribute registers it, so ``parameters()`` finds every weight of a model withou
 
 Speed, since a forward reads its weights on every step: a registered Parameter or Module lives in
 its registry (`_parameters`, `_modules`, `_buffers`) *and* in the instance ``__dict__``, so
-``self.weight`` in a forward is a plain attribute lookup (there is no ``__getattr__``). The registries keep the mirror up to date
-however they are changed, and tick a global clock when parameters or modules come and go, so
-``parameters()`` can hand back a cached tuple until the structure of some model changes.
+``self.weight`` in a forward is a plain attribute lookup (there is no ``__getattr__``). The
+registries keep the mirror up to date however they are changed, and tick a global clock when
+parameters or modules come and go, so ``parameters()`` can hand back a cached tuple until the
+structure of some model changes.
 """
 from __future__ import annotations
 
