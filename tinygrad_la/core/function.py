@@ -122,8 +122,10 @@ class Function:
         ctx = object.__new__(cls)
         ctx._saved = None
         ctx._extra = None
+        # 1. unwrap the inputs: arrays for forward; the parents and needs_input_grad on ctx
         inputs, record = _unwrap(ctx, args)
-        if cls.on_arrays:   # run forward
+        # 2. run forward
+        if cls.on_arrays:
             try:
                 returned = out = cls.forward(ctx, *inputs)
             except ValueError as error:   # NumPy's errors, said with the op's name and shapes
@@ -132,6 +134,7 @@ class Function:
             returned, out = _forward_on_tensors(cls, ctx, args)
         if type(out) is not np.ndarray:
             out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
+        # 3. record the node: the result's grad_fn is ctx (integer results never require grad)
         if record and (cls.integer_outputs and out.dtype.kind not in "fc"
                        or ctx._extra is not None and _non_differentiable(ctx, returned)):
             record = False   # integer and bool results, and outputs marked so, never require grad
@@ -142,7 +145,7 @@ class Function:
         if record:
             ctx._shape = out.shape
             ctx._dtype = out.dtype
-            if ctx._saved is not None:
+            if ctx._saved is not None:   # 4. note what was saved, for the version checks
                 _note_saved(ctx, args, inputs, returned, result)
         if _mode.watching:
             _watch(ctx, args, result)

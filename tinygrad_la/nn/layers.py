@@ -158,36 +158,32 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softmax(Module):
-    """Scores to probabilities along `dim` (23.13): p_i = e^{s_i} / Σ_j e^{s_j}."""
+class _AlongDim(Module):
+    """A function of scores along one dimension `dim` (softmax, log softmax)."""
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
+
+    def extra_repr(self) -> str:
+        """dim, for the repr."""
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """Scores to probabilities along `dim` (23.13): p_i = e^{s_i} / Σ_j e^{s_j}."""
 
     def forward(self, input: Any) -> Any:
         """Probabilities along `dim`: each slice along it is positive and sums to 1."""
         return F.softmax(input, self.dim)
 
-    def extra_repr(self) -> str:
-        """dim, for the repr."""
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """log softmax along `dim`: s_i - logsumexp(s), finite where log(softmax) is not."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
 
     def forward(self, input: Any) -> Any:
         """log softmax along `dim`."""
         return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        """dim, for the repr."""
-        return f"dim={self.dim}"
 
 
 class Flatten(Module):

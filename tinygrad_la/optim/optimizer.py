@@ -25,7 +25,7 @@ from ..core.engine import _mode, enable_grad
 from ..core.version import bump as _bump
 from ..tensor import Tensor
 
-__all__ = ["Optimizer", "Params", "check_number"]
+__all__ = ["Optimizer", "Params", "check_number", "zeros_state"]
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -379,6 +379,12 @@ class Optimizer:
 
 
 # --- helpers for the subclasses and the state dict --------------------------------------------------
+
+def zeros_state(like: np.ndarray) -> Tensor:
+    """A buffer of the optimizer's state (a moment, a momentum): zeros of a parameter's shape and dtype."""
+    buffer: Tensor = Tensor._make(np.zeros_like(like), None)
+    return buffer
+
 
 def check_number(name: str, value: Any, group: int, *, low: float = 0.0, high: float | None = None,
                  high_open: bool = False) -> None:
