@@ -14,10 +14,6 @@ import tinygrad_la as tg
 from demos import exercise6, regression
 
 
-def relu_np(z: np.ndarray) -> np.ndarray:
-    return np.maximum(0, z)
-
-
 # the two-layer network of 23.9 and 23.10
 W1 = [[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]]
 B1 = [0.0, 0.0, 1.0]
