@@ -15,7 +15,7 @@ DEMOS ?= demos
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k matmul -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: all venv demos-venv bench-venv graphviz test demo bench soak fuzz fixtures clean
+.PHONY: all venv demos-venv bench-venv graphviz test typecheck demo bench soak fuzz fixtures clean
 
 all: test
 
@@ -78,6 +78,11 @@ graphviz:
 
 test: $(VENV)/.stamp-dev graphviz
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# mypy --strict on the package and on a user's program (make test runs the same, in tests/test_typing.py).
+typecheck: $(VENV)/.stamp-dev
+	$(PY) -m mypy --strict tinygrad_la
+	$(PY) -m mypy --strict tests/typing/user_program.py
 
 demo: $(VENV)/.stamp-demos graphviz
 	@mkdir -p $(OUT)

@@ -1,5 +1,6 @@
 """Benchmarks for tinygrad_la against hand-written NumPy (and PyTorch, MyGrad, HIPS autograd,
-micrograd when they are installed): the workloads of issue 5.
+micrograd when they are installed): the chapter's workloads, each timed against the floor a
+NumPy engine can reach.
 
     python -m benchmarks            # or: make bench   (writes benchmarks/RESULTS.md)
     python -m benchmarks --quick    # a minute or less

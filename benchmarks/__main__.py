@@ -188,7 +188,7 @@ def report(results: list[WorkloadResult], selected: list, pinning: str, seconds:
     for res in results:
         if res.extra_lines:
             lines += ["", f"### {res.workload.name}: more measurements", ""] + res.extra_lines
-    lines += ["", "## Goals (issue 5)", ""]
+    lines += ["", "## Goals", ""]
     lines += table(goal_rows(results, selected), ["goal", "measured", "status"])
     lines += ["", "## Environment", ""]
     for key, value in {**machine(), **versions()}.items():

@@ -48,7 +48,7 @@ class Engine:
 
 @dataclass
 class Goal:
-    """One target from issue 5; `evaluate(result)` says whether this run meets it."""
+    """One speed or memory goal; `evaluate(result)` says whether this run meets it."""
 
     text: str
     evaluate: Callable[[WorkloadResult], GoalStatus]

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .harness import BASELINE, Engine, Goal, GoalStatus, Workload, WorkloadResult, ratio_goal
+from demos import exercise6
 
-HIDDEN = 12
+from .harness import BASELINE, Engine, Goal, GoalStatus, Workload, WorkloadResult, ratio_goal
 
 
 @dataclass
@@ -34,130 +34,57 @@ class Problem:
         """Fresh copies of the initial weights, in the order W1, b1, W2, b2."""
         return [self.W1.copy(), self.b1.copy(), self.W2.copy(), self.b2.copy()]
 
+    def initial(self) -> dict[str, np.ndarray]:
+        """The initial weights by name, as demos.exercise6 takes them (it copies what it changes)."""
+        return {"W1": self.W1, "b1": self.b1, "W2": self.W2, "b2": self.b2}
 
-def make_problem(steps: int = 1500, points: int = 120) -> Problem:
+
+def make_problem(steps: int = exercise6.STEPS, points: int = exercise6.POINTS) -> Problem:
     """The chapter's data and initial weights: np.random.seed(3), then the same draws in order."""
-    rs = np.random.RandomState(3)   # the generator behind np.random.seed / np.random.randn
-    X = np.linspace(-2, 2, points).reshape(-1, 1)
-    y = (np.sin(3 * X[:, 0]) + 0.15 * rs.randn(points)).reshape(-1, 1)
-    W1 = 0.5 * rs.randn(HIDDEN, 1)
-    b1 = np.zeros((HIDDEN,))
-    W2 = 0.5 * rs.randn(1, HIDDEN)
-    b2 = np.zeros((1,))
-    return Problem(X, y, W1, b1, W2, b2, steps, eta=0.02)
+    X, y, weights = exercise6.make_data_and_weights(exercise6.SEED, points)
+    return Problem(X, y, **weights, steps=steps, eta=exercise6.ETA)
 
 
-def result(losses: np.ndarray, weights: list) -> dict:
-    return {"losses": losses, **dict(zip(("W1", "b1", "W2", "b2"), weights))}
+def result(losses, weights) -> dict:
+    """What the gate compares: each step's loss and the final W1, b1, W2, b2 (by name, or a list in that order)."""
+    named = weights if isinstance(weights, dict) else dict(zip(exercise6.NAMES, weights))
+    return {"losses": np.asarray(losses), **named}
 
 
 # --- engines --------------------------------------------------------------------------------------
 
 def numpy_hand(p: Problem):
-    """The chapter's loop, verbatim (gradients derived by hand)."""
-    X, y, eta = p.X, p.y, p.eta
-
+    """The chapter's loop (gradients derived by hand)."""
     def run():
-        W1, b1, W2, b2 = p.weights()
-        losses = []
-        for step in range(p.steps):
-            Z1 = X @ W1.T + b1
-            H = np.maximum(0, Z1)
-            Yhat = H @ W2.T + b2
-            E = Yhat - y
-            loss = np.mean(E**2)
-            losses.append(loss)
-
-            dY = 2*E/len(X)
-            dW2 = dY.T @ H
-            db2 = dY.sum(axis=0)
-            dH = dY @ W2
-            dZ1 = dH * (Z1 > 0)
-            dW1 = dZ1.T @ X
-            db1 = dZ1.sum(axis=0)
-
-            W2 -= eta*dW2
-            b2 -= eta*db2
-            W1 -= eta*dW1
-            b1 -= eta*db1
-        return result(np.array(losses), [W1, b1, W2, b2])
+        return result(*exercise6.numpy_training(p.X, p.y, p.initial(), p.steps, p.eta))
     return run
 
 
 def tinygrad_la_tensors(p: Problem):
     """The same model written with raw tensors: backward() instead of the hand-derived gradients."""
     import tinygrad_la as tg
-    X, y, eta = tg.tensor(p.X), tg.tensor(p.y), p.eta
-
-    def run():
-        params = [tg.tensor(w, requires_grad=True) for w in p.weights()]
-        W1, b1, W2, b2 = params
-        losses = np.empty(p.steps)
-        for step in range(p.steps):
-            Yhat = (X @ W1.T + b1).relu() @ W2.T + b2
-            loss = ((Yhat - y) ** 2).mean()
-            loss.backward()
-            with tg.no_grad():
-                for w in params:
-                    w -= eta * w.grad
-                    w.grad = None
-            losses[step] = loss.item()
-        return result(losses, [w.numpy() for w in params])
-    return run
-
-
-def tinygrad_la_nn(p: Problem):
-    """The way users write it: nn.Sequential, nn.MSELoss, optim.SGD (chapter weights copied in)."""
-    import tinygrad_la as tg
-    from tinygrad_la import nn, optim
     X, y = tg.tensor(p.X), tg.tensor(p.y)
 
     def run():
-        model = nn.Sequential(nn.Linear(1, 12), nn.ReLU(), nn.Linear(12, 1))
-        W1, b1, W2, b2 = p.weights()
-        with tg.no_grad():
-            for param, value in zip(model.parameters(), (W1, b1, W2, b2)):
-                param.copy_(tg.tensor(value))
-        loss_fn = nn.MSELoss()
-        optimizer = optim.SGD(model.parameters(), lr=p.eta)
-        losses = np.empty(p.steps)
-        for step in range(p.steps):
-            optimizer.zero_grad()
-            loss = loss_fn(model(X), y)
-            loss.backward()
-            optimizer.step()
-            losses[step] = loss.item()
+        return result(*exercise6.tensor_training(X, y, p.initial(), p.steps, p.eta))
+    return run
+
+
+def tinygrad_la_nn(p: Problem, compiled: bool = False):
+    """The way users write it: nn.Sequential, nn.MSELoss, optim.SGD (chapter weights copied in)."""
+    import tinygrad_la as tg
+    X, y = tg.tensor(p.X), tg.tensor(p.y)
+
+    def run():
+        model = exercise6.make_model(p.initial())
+        losses = exercise6.nn_training(model, X, y, p.steps, p.eta, compiled=compiled)
         return result(losses, [w.numpy().copy() for w in model.parameters()])
     return run
 
 
 def tinygrad_la_compiled(p: Problem):
     """The nn version's step under tinygrad_la.compile: traced once, replayed as plain NumPy calls."""
-    import tinygrad_la as tg
-    from tinygrad_la import nn, optim
-    X, y = tg.tensor(p.X), tg.tensor(p.y)
-
-    def run():
-        model = nn.Sequential(nn.Linear(1, 12), nn.ReLU(), nn.Linear(12, 1))
-        with tg.no_grad():
-            for param, value in zip(model.parameters(), p.weights()):
-                param.copy_(tg.tensor(value))
-        loss_fn = nn.MSELoss()
-        optimizer = optim.SGD(model.parameters(), lr=p.eta)
-
-        @tg.compile
-        def train_step(X, y):
-            optimizer.zero_grad()
-            loss = loss_fn(model(X), y)
-            loss.backward()
-            optimizer.step()
-            return loss
-
-        losses = np.empty(p.steps)
-        for step in range(p.steps):
-            losses[step] = train_step(X, y).item()
-        return result(losses, [w.numpy().copy() for w in model.parameters()])
-    return run
+    return tinygrad_la_nn(p, compiled=True)
 
 
 def torch_tensors(p: Problem):
@@ -228,7 +155,7 @@ def autograd_functional(p: Problem):
 
 TINYGRAD_RAW = "tinygrad_la (tensors)"
 TINYGRAD_NN = "tinygrad_la (nn)"
-TINYGRAD_COMPILED = "tinygrad_la (compiled)"  # issue 5, step 3
+TINYGRAD_COMPILED = "tinygrad_la (compiled)"
 
 ENGINES = [
     Engine(BASELINE, numpy_hand),

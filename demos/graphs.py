@@ -17,11 +17,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import tinygrad_la as tg
 from tinygrad_la import nn
 from tinygrad_la.viz import draw_graph, record_modules
+
+try:
+    from demos import exercise6
+except ImportError:   # run as a file, `python demos/graphs.py`: this folder is on the path, not the repo
+    import exercise6
 
 
 def neuron_graph() -> Any:
@@ -62,19 +65,7 @@ def xor_graph() -> Any:
 def sine_step() -> tuple[tg.Tensor, nn.Sequential]:
     """23.24 exercise 6 with tinygrad_la.nn: the chapter's data and starting weights, one step up
     to loss.backward() (retain_graph=True keeps the saved inputs, so X and y stay in the picture)."""
-    np.random.seed(3)   # the chapter's draws, in the chapter's order
-    X = np.linspace(-2, 2, 120).reshape(-1, 1)
-    y = (np.sin(3 * X[:, 0]) + 0.15 * np.random.randn(120)).reshape(-1, 1)
-    model = nn.Sequential(nn.Linear(1, 12), nn.ReLU(), nn.Linear(12, 1))
-    with tg.no_grad():
-        model[0].weight.copy_(tg.tensor(0.5 * np.random.randn(12, 1)))
-        model[0].bias.zero_()
-        model[2].weight.copy_(tg.tensor(0.5 * np.random.randn(1, 12)))
-        model[2].bias.zero_()
-    with record_modules(model):
-        loss = nn.functional.mse_loss(model(tg.tensor(X)), tg.tensor(y))
-    loss.backward(retain_graph=True)
-    return loss, model
+    return exercise6.first_step()
 
 
 def sine_step_graph() -> Any:

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("matplotlib", reason="the demos draw with matplotlib (pip install -e '.[demos]')")
 
 from demos import __main__ as run_all  # noqa: E402
-from demos import chapter, common, digits, figures, regression, sine, xor  # noqa: E402
+from demos import chapter, common, digits, exercise6, figures, graphs, regression, sine, xor  # noqa: E402
 
 HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
 needs_sklearn = pytest.mark.skipif(not HAS_SKLEARN, reason="the digits demo needs scikit-learn (the demos extra)")
@@ -73,7 +73,7 @@ def test_regression_rejects_zero_steps(tmp_path):
 def test_sine_matches_the_chapters_numpy_backprop_step_for_step(tmp_path):
     report = sine.run(steps=1500, seed=3, out=tmp_path)
     assert report.ok, report.failures
-    assert abs(report.values["final loss"] - 0.12352043669982682) <= 1e-9
+    assert abs(report.values["final loss"] - exercise6.FINAL_LOSS) <= 1e-9
     assert report.values["max relative deviation"] <= 1e-12
     assert_pngs(tmp_path, ["sine_loss.png", "sine_fit.png"])
 
@@ -84,11 +84,26 @@ def test_sine_short_run(tmp_path):
 
 
 def test_sine_starts_from_the_chapters_weights():
-    X, y, weights = sine.make_data_and_weights(3)
-    model = sine.make_model(weights)
+    X, y, weights = exercise6.make_data_and_weights(3)
+    model = exercise6.make_model(weights)
     np.testing.assert_array_equal(model[0].weight.numpy(), weights["W1"])
+    np.testing.assert_array_equal(model[0].bias.numpy(), weights["b1"])
     np.testing.assert_array_equal(model[2].weight.numpy(), weights["W2"])
+    np.testing.assert_array_equal(model[2].bias.numpy(), weights["b2"])
     assert X.shape == y.shape == (120, 1)
+    # another seed draws other data and weights; the size is a parameter (the benchmarks' tiny runs)
+    X0, y0, weights0 = exercise6.make_data_and_weights(0, points=16)
+    assert X0.shape == y0.shape == (16, 1) and weights0["W1"].shape == (12, 1)
+    assert not np.array_equal(weights0["W1"], weights["W1"])
+
+
+def test_sine_graph_picture_is_the_demos_first_step():
+    """demos.graphs draws the same step that `python -m tinygrad_la.viz demos.sine` draws."""
+    loss, params, _ = sine.graph_example()
+    graph_loss, model = graphs.sine_step()
+    assert loss.item() == graph_loss.item()
+    for (name, p), q in zip(params.items(), model.parameters()):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy(), err_msg=name)
 
 
 # --- 23.17 XOR --------------------------------------------------------------------------------------

@@ -12,24 +12,36 @@ tools viz, compile, testing.
 """
 from __future__ import annotations
 
-import builtins as _builtins
-
 from . import autograd, nn, optim, utils
-from .compile import CompileError, compile
+# Names that are also Python builtins are re-exported one by one (`name as name`, which tells a type
+# checker they are public) and kept out of __all__, so `from tinygrad_la import *` shadows none of
+# Python's own: use them as tinygrad_la.sum, tinygrad_la.float, as one does torch.sum.
+from .compile import CompileError
+from .compile import compile as compile
 from .core.device import device
-from .core.dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8,
-                          int16, int32, int64, long, set_default_dtype, short, uint8)
+from .core.dtypes import bool as bool
+from .core.dtypes import double, float16, float32, float64, get_default_dtype, half, int8, int16, int32, int64, long
+from .core.dtypes import float as float
+from .core.dtypes import int as int
+from .core.dtypes import set_default_dtype, short, uint8
 from .core.engine import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .core.function import Function
 from .core.random import manual_seed
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
-from .functions import (abs, accelerator, add, all, allclose, amax, amin, any, argmax, argmin, backends, bmm,
-                        broadcast_to, chunk, clamp, clip, clone, concat, concatenate, cos, cuda, detach, div, dot,
-                        einsum, eq, exp, flatten, ge, gt, is_floating_point, is_tensor, isfinite, isnan, le, log,
-                        log_softmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mm, mul, ne, neg,
-                        numel, outer, permute, pow, prod, relu, reshape, sigmoid, sign, sin, softmax, split, sqrt,
-                        square, squeeze, std, sub, sum, swapaxes, t, tanh, transpose, unsqueeze, var)
+from .functions import abs as abs
+from .functions import all as all
+from .functions import any as any
+from .functions import max as max
+from .functions import min as min
+from .functions import pow as pow
+from .functions import sum as sum
+from .functions import (accelerator, add, allclose, amax, amin, argmax, argmin, backends, bmm, broadcast_to, chunk,
+                        clamp, clip, clone, concat, concatenate, cos, cuda, detach, div, dot, einsum, eq, exp,
+                        flatten, ge, gt, is_floating_point, is_tensor, isfinite, isnan, le, log, log_softmax,
+                        logsumexp, lt, matmul, maximum, mean, minimum, mm, mul, ne, neg, numel, outer, permute,
+                        prod, relu, reshape, sigmoid, sign, sin, softmax, split, sqrt, square, squeeze, std, sub,
+                        swapaxes, t, tanh, transpose, unsqueeze, var)
 from .gradcheck import gradcheck, gradgradcheck
 from .ops.elementwise import where
 from .ops.movement import cat, stack
@@ -39,20 +51,29 @@ from .value import Value
 
 __version__ = "0.1.0"
 
-# Every public name; `from tinygrad_la import *` leaves out those that would shadow Python's own
-# builtins (sum, max, abs, bool, compile, ...): use them as tinygrad_la.sum, as one does torch.sum.
-_PUBLIC = ["Tensor", "Value", "Function", "CheckpointError", "CompileError", "autograd", "nn", "optim", "utils",
-           "device", "bool", "double", "float", "float16", "float32", "float64", "half", "int", "int8", "int16",
-           "int32", "int64", "long", "short", "uint8", "get_default_dtype", "set_default_dtype", "enable_grad",
-           "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled", "manual_seed", "arange",
-           "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "linspace", "ones",
-           "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "tensor", "zeros",
-           "zeros_like", "abs", "accelerator", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin",
-           "backends", "bmm", "broadcast_to", "chunk", "clamp", "clip", "clone", "concat", "concatenate", "cos",
-           "cuda", "detach", "div", "dot", "einsum", "eq", "exp", "flatten", "ge", "gt", "is_floating_point",
-           "is_tensor", "isfinite", "isnan", "le", "log", "log_softmax", "logsumexp", "lt", "matmul", "max",
-           "maximum", "mean", "min", "minimum", "mm", "mul", "ne", "neg", "numel", "outer", "permute", "pow",
-           "prod", "relu", "reshape", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square", "squeeze",
-           "std", "sub", "sum", "swapaxes", "t", "tanh", "transpose", "unsqueeze", "var", "gradcheck",
-           "gradgradcheck", "where", "cat", "stack", "save", "load", "compile"]
-__all__ = [name for name in _PUBLIC if not hasattr(_builtins, name)]
+# Every public name but the eleven above that share a builtin's name (abs, all, any, bool, compile,
+# float, int, max, min, pow, sum).
+__all__ = [
+    "Tensor", "Value", "Function", "CheckpointError", "CompileError",
+    # submodules
+    "autograd", "nn", "optim", "utils",
+    # device and dtypes
+    "device", "double", "float16", "float32", "float64", "half", "int8", "int16", "int32", "int64", "long",
+    "short", "uint8", "get_default_dtype", "set_default_dtype",
+    # grad mode and randomness
+    "enable_grad", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled", "manual_seed",
+    # creation
+    "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "linspace", "ones",
+    "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "tensor", "zeros",
+    "zeros_like",
+    # functions of tensors
+    "accelerator", "add", "allclose", "amax", "amin", "argmax", "argmin", "backends", "bmm", "broadcast_to",
+    "cat", "chunk", "clamp", "clip", "clone", "concat", "concatenate", "cos", "cuda", "detach", "div", "dot",
+    "einsum", "eq", "exp", "flatten", "ge", "gt", "is_floating_point", "is_tensor", "isfinite", "isnan", "le",
+    "log", "log_softmax", "logsumexp", "lt", "matmul", "maximum", "mean", "minimum", "mm", "mul", "ne", "neg",
+    "numel", "outer", "permute", "prod", "relu", "reshape", "sigmoid", "sign", "sin", "softmax", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "tanh", "transpose", "unsqueeze", "var",
+    "where",
+    # gradient checks and checkpoints
+    "gradcheck", "gradgradcheck", "save", "load",
+]

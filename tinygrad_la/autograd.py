@@ -16,13 +16,16 @@ __all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "inference_
            "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
 
-def _as_list(x: Any) -> list:
+def _as_list(x: Any) -> list[Any]:
     return [x] if isinstance(x, (Tensor,)) or not isinstance(x, (list, tuple)) else list(x)
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Any, ...]:
     """d(outputs)/d(inputs), returned instead of accumulated into ``.grad``.
+
+    One gradient per input, of the input's shape: a Tensor (None for an unused input with
+    ``allow_unused=True``), or a Value when the output is a Value.
 
     With ``create_graph=True`` the returned gradients are themselves differentiable
     (Hessian-vector products, gradient penalties, gradgradcheck).
@@ -48,7 +51,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
         retain_graph = create_graph
     results = engine.backward([out.grad_fn or out for out in outputs], seeds, retain_graph=retain_graph,
                               create_graph=create_graph, capture=[t.grad_fn or t for t in inputs])
-    grads = []
+    assert results is not None   # with capture= the engine returns the captured gradients
+    grads: list[Tensor | None] = []
     for i, (t, g) in enumerate(zip(inputs, results)):
         if g is None:
             if not allow_unused:
@@ -93,6 +97,7 @@ def set_detect_anomaly(mode: bool) -> None:
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on."""
     return _mode.anomaly
 
 

@@ -58,14 +58,14 @@ from .nn.module import _structure
 from .ops.movement import Index, _region, _TwoStep
 from .tensor import Tensor
 
-__all__ = ["compile", "Compiled", "CompileError"]
+__all__ = ["compile", "Compiled", "CompileError", "Program", "Tracer"]
 
 
 class CompileError(RuntimeError):
     """The function does something a replay could not repeat faithfully."""
 
 
-def compile(fn: Callable | None = None, *, max_programs: int = 8) -> Any:   # noqa: A001 (PyTorch's name)
+def compile(fn: Callable[..., Any] | None = None, *, max_programs: int = 8) -> Any:   # noqa: A001 (PyTorch's name)
     """Trace ``fn`` on its first call (per argument shapes and dtypes) and replay it after."""
     if fn is None:
         return functools.partial(compile, max_programs=max_programs)
@@ -76,12 +76,12 @@ class Compiled:
     """A traced function: one replay program per signature of its arguments (the most recently
     used `max_programs` of them)."""
 
-    def __init__(self, fn: Callable, max_programs: int = 8) -> None:
+    def __init__(self, fn: Callable[..., Any], max_programs: int = 8) -> None:
         if max_programs < 1:
             raise ValueError(f"max_programs must be at least 1; got {max_programs}")
         self.fn = fn
         self.max_programs = max_programs
-        self.programs: OrderedDict[tuple, Program] = OrderedDict()
+        self.programs: OrderedDict[tuple[Any, ...], Program] = OrderedDict()
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
@@ -110,9 +110,9 @@ class Compiled:
         return next(reversed(self.programs.values())).source
 
 
-def _signature(args: tuple) -> tuple:
+def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """What must match for a replay: each argument's kind, shape and dtype (or its value)."""
-    key = []
+    key: list[tuple[Any, ...]] = []   # per argument: (shape, dtype, requires_grad), or ("value", type, value)
     for arg in args:
         if isinstance(arg, Tensor):
             data = arg.data
@@ -131,19 +131,24 @@ def _signature(args: tuple) -> tuple:
 
 # --- tracing --------------------------------------------------------------------------------------
 
-def _trace(fn: Callable, args: tuple) -> tuple[Program, Any]:
+def _trace(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Program, Any]:
     if _mode.tracer is not None:
         raise CompileError("a compiled function cannot call another compiled function while tracing")
     tracer = Tracer(args)
     _mode.tracer = tracer
     _mode.watching = True
     make, init = TensorBase.__dict__["_make"], TensorBase.__init__
-    TensorBase._make, TensorBase.__init__ = tracer.watched_constructors(make.__func__, init)
+    # The constructors are swapped for the trace and put back after it; setattr, as replacing a
+    # method is deliberate here (a type checker flags a plain assignment to one).
+    traced_make, traced_init = tracer.watched_constructors(make.__func__, init)
+    setattr(TensorBase, "_make", traced_make)
+    setattr(TensorBase, "__init__", traced_init)
     try:
         result = fn(*args)
         tracer.check_outside_tensors("by the end of the call")
     finally:
-        TensorBase._make, TensorBase.__init__ = make, init
+        setattr(TensorBase, "_make", make)
+        setattr(TensorBase, "__init__", init)
         _mode.tracer = None
         _mode.watching = _mode.anomaly
     return tracer.program(result), result
@@ -162,7 +167,7 @@ class Tracer(Events):
     change the events do not explain is refused too.
     """
 
-    def __init__(self, args: tuple) -> None:
+    def __init__(self, args: tuple[Any, ...]) -> None:
         self.names: dict[int, str] = {}     # id(array or tensor) -> expression for it in the program
         self.named_arrays: list[tuple[np.ndarray, str]] = []   # for finding views that alias a named array
         self.keep: list[Any] = []           # keeps traced objects alive, so their ids stay unique
@@ -182,7 +187,8 @@ class Tracer(Events):
             elif isinstance(arg, np.ndarray):
                 self._bind(arg, f"a{i}")
 
-    def watched_constructors(self, make: Callable, init: Callable) -> tuple[Any, Callable]:
+    def watched_constructors(self, make: Callable[..., Any],
+                             init: Callable[..., Any]) -> tuple[Any, Callable[..., Any]]:
         """TensorBase._make and __init__ that also note each tensor made while this tracer listens."""
         tracer = self
 
@@ -193,7 +199,7 @@ class Tracer(Events):
                 tracer.keep.append(t.data)
 
         def traced_make(data: np.ndarray, grad_fn: Any) -> Tensor:
-            t = make(data, grad_fn)
+            t: Tensor = make(data, grad_fn)
             note(t)
             return t
 
@@ -224,7 +230,7 @@ class Tracer(Events):
         if array.base is None:
             return None
         where = array.__array_interface__["data"][0]
-        for named, name in reversed(self.named_arrays):
+        for named, name in self.named_arrays[::-1]:
             if (named.shape == array.shape and named.strides == array.strides and named.dtype == array.dtype
                     and named.__array_interface__["data"][0] == where):
                 return name
@@ -305,7 +311,8 @@ class Tracer(Events):
 
     # -- what the library reports
 
-    def op(self, ctx: Function, args: tuple, result: Tensor) -> None:
+    def op(self, ctx: Function, args: tuple[Any, ...], result: Tensor) -> None:
+        """A built-in op ran: write the replay line that computes its output from its inputs."""
         cls = type(ctx)
         if not cls.on_arrays:
             self.unsupported(f"the user-defined Function {cls.__name__}")
@@ -330,11 +337,14 @@ class Tracer(Events):
         return any(isinstance(i, np.ndarray) and i.dtype == np.bool_ and not self._array_expr(i).startswith("k")
                    for i in items)
 
-    def constant(self, fn: Callable, args: tuple, result: Tensor) -> None:
+    def constant(self, fn: Callable[..., Any], args: tuple[Any, ...], result: Tensor) -> None:
+        """A result without gradient (comparison, argmax, indices): the replay calls `fn` on the same inputs."""
         f = self._object(fn, "f")
         self._result(result, f"asarray({f}({', '.join(self._array_expr(a) for a in args)}))")
 
     def created(self, tensor: Tensor, source: Any = None) -> None:
+        """A creation function made `tensor` inside the call: the replay makes it again (refused if it
+        requires grad)."""
         if tensor._requires_grad:
             self.unsupported("a tensor that requires grad made inside the call (make parameters outside "
                              "the compiled function, or in a module)")
@@ -352,9 +362,12 @@ class Tracer(Events):
         self._result(tensor, f"{self._object(tensor.data.copy(), 'k')}.copy()")   # a fresh array each call
 
     def copied(self, copy: Tensor, source: Tensor) -> None:
+        """`copy` is a copy of `source`: the replay copies the array."""
         self._result(copy, f"{self._array_expr(source)}.copy()")
 
-    def inplace(self, target: Tensor, ufunc: Any, op: Callable, other: Any) -> None:
+    def inplace(self, target: Tensor, ufunc: Any, op: Callable[..., Any], other: Any) -> None:
+        """An unrecorded in-place change of `target` by `ufunc` with `other` (under no_grad): the replay
+        makes it too."""
         if ufunc is None:
             self.unsupported("fill_/copy_/clamp_ under no_grad")
         u = self._object(ufunc, "u")
@@ -371,12 +384,14 @@ class Tracer(Events):
             self.unsupported("an in-place change under no_grad of a view of a tensor from outside the call")
 
     def inplace_recorded(self, target: Tensor, result: Tensor) -> None:
+        """`target` was overwritten with `result` by an in-place op the graph recorded."""
         t = self._array_expr(target)
         self.lines.append(f"copyto({t}, {self._array_expr(result)})")
         self._bump_line(target)
         self._recopy_outside(target.data)
 
     def setitem(self, target: Tensor, index: Any, value: Any) -> None:
+        """``target[index] = value`` without recording: the replay assigns the same entries."""
         t = self._array_expr(target)
         self.lines.append(f"assign({t}, {self._array_expr(index)}, {self._array_expr(value)})")
         self._bump_line(target)
@@ -387,11 +402,12 @@ class Tracer(Events):
             self.lines.append(f"bump({self._object(target, 't')})")
 
     def set_grad(self, tensor: Tensor, value: Any) -> None:
+        """A tensor's .grad was set (to None; a tensor assigned there is refused)."""
         if value is not None:
             self.unsupported("assigning a tensor to .grad")
         self.lines.append(f"{self._object(tensor, 'p')}.grad = None")
 
-    def call(self, method: Callable, *args: Any, replay: Callable | None = None) -> Any:
+    def call(self, method: Callable[..., Any], *args: Any, replay: Callable[..., Any] | None = None) -> Any:
         """An opaque call (optimizer.step, zero_grad, clip_grad_norm_): run it now untraced, and on
         every replay (as `replay` when the method offers a cheaper version for replays). A tensor it
         returns is read from the replay's own call."""
@@ -418,7 +434,7 @@ class Tracer(Events):
             return f"Tensor._make({self.names[id(arg)]}, None)"
         return self._object(arg, "k")
 
-    def backward(self, roots: list, root_grads: list, create_graph: bool, capture: Any) -> None:
+    def backward(self, roots: list[Any], root_grads: list[Any], create_graph: bool, capture: Any) -> None:
         """A backward pass begins: seed the gradients of its roots."""
         if create_graph or capture is not None:
             self.unsupported("create_graph=True or autograd.grad")
@@ -428,7 +444,7 @@ class Tracer(Events):
         for root, seed in zip(roots, root_grads):
             self._add_grad(root, self._object(np.array(seed, copy=True), "k"))
 
-    def node(self, node: Any, grad: Any, parent_grads: list) -> None:
+    def node(self, node: Any, grad: Any, parent_grads: list[Any]) -> None:
         """The engine has just run one node's backward: write the same step as plain statements."""
         g = self.grad_names[node]
         if not node._parents:                              # a leaf: its gradient ends here
@@ -467,21 +483,25 @@ class Tracer(Events):
             self.lines.append(f"{name} = {name} + {expr}")
 
     def concrete(self, tensor: Tensor, how: str) -> None:
+        """Refuse a value read into Python: a replay could not follow a decision made on it."""
         raise CompileError(
             f"the compiled function reads a tensor's value with {how}: a replay could not follow a "
             "Python decision made on it, nor refresh a value taken out of the graph. Return the tensor "
             "and read it outside the compiled function (loss = step(...); loss.item()).")
 
     def random(self) -> None:
+        """Refuse random numbers: a replay would repeat the same draws."""
         raise CompileError("the compiled function draws random numbers (dropout, rand, randn): a replay "
                            "would repeat the same draws. Keep random layers out of compiled steps (model.eval()).")
 
     def unsupported(self, what: str) -> None:
+        """Refuse what a replay cannot repeat, naming it (`what`)."""
         raise CompileError(f"tinygrad_la.compile cannot replay {what}; run this function eagerly instead")
 
     # -- the program
 
     def program(self, result: Any) -> Program:
+        """The replay program: the lines written so far, compiled into a function, with `result`'s outputs."""
         outputs = _map_outputs(result, self._output_expr)
         body = ["def replay(" + ", ".join(f"a{i}" for i in range(self._arity)) + "):"]
         body += ["    " + line for line in self.lines] or ["    pass"]
@@ -512,7 +532,7 @@ def _holds_tensor(items: Any) -> bool:
     return any(isinstance(i, Tensor) or isinstance(i, (list, tuple)) and _holds_tensor(i) for i in items)
 
 
-def _map_outputs(result: Any, tensor_expr: Callable) -> str:
+def _map_outputs(result: Any, tensor_expr: Callable[[Tensor], str]) -> str:
     if result is None:
         return "None"
     if isinstance(result, Tensor):
@@ -529,5 +549,5 @@ class Program:
     """One traced signature: the generated replay function, its source, and the module structure
     clock it was traced at (a replaced Parameter makes it stale)."""
 
-    def __init__(self, replay: Callable, source: str, structure: int) -> None:
+    def __init__(self, replay: Callable[..., Any], source: str, structure: int) -> None:
         self.replay, self.source, self.structure = replay, source, structure

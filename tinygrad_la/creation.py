@@ -18,6 +18,11 @@ from .core.tensor_base import _as_array
 from .ops.movement import _shape_arg
 from .tensor import Tensor
 
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+           "empty_like", "full_like", "rand_like", "randn_like", "arange", "linspace", "eye", "rand", "randn",
+           "randint", "randperm"]
+
+
 def _finish(array: np.ndarray, requires_grad: bool, device: Any, source: Any = None) -> Tensor:
     if device is not None:
         _check_device(device)
@@ -55,37 +60,45 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of 0s of the given size (the default float dtype unless dtype says otherwise)."""
     return _finish(np.zeros(_shape_arg(size), _float_dtype(dtype)), requires_grad, device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of 1s of the given size."""
     return _finish(np.ones(_shape_arg(size), _float_dtype(dtype)), requires_grad, device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size (here filled with 0s, so its values are never garbage)."""
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size filled with `fill_value` (of its dtype unless dtype says otherwise)."""
     if dtype is None:
         dtype = _as_array(fill_value).dtype
     return _finish(np.full(_shape_arg((size,)), fill_value, dtype), requires_grad, device)
 
 
 def zeros_like(t: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """0s in the shape (and dtype) of `t`."""
     return _finish(np.zeros(np.shape(t), dtype or _dtype_of(t)), requires_grad, device)
 
 
 def ones_like(t: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """1s in the shape (and dtype) of `t`."""
     return _finish(np.ones(np.shape(t), dtype or _dtype_of(t)), requires_grad, device)
 
 
 def empty_like(t: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor in the shape (and dtype) of `t`, filled with 0s."""
     return zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(t: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """`fill_value` in the shape (and dtype) of `t`."""
     return _finish(np.full(np.shape(t), fill_value, dtype or _dtype_of(t)), requires_grad, device)
 
 
@@ -124,6 +137,7 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
+    """The n×m identity matrix I (m = n by default)."""
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 

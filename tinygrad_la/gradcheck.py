@@ -27,7 +27,7 @@ class GradcheckError(AssertionError):
     """Analytic and numeric gradients disagree (the message says where and by how much)."""
 
 
-def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+def gradcheck(fn: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True) -> bool:
     """True when every d(output)/d(input) entry from backward matches central differences.
 
@@ -47,7 +47,7 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
     return True
 
 
-def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6,
+def gradgradcheck(fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6,
                   atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
                   raise_exception: bool = True) -> bool:
     """gradcheck of the gradient: checks second derivatives (and that backward is differentiable).
@@ -57,7 +57,7 @@ def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Any = None, *, eps: f
     """
     inputs = _as_tuple(inputs)
     if any(isinstance(x, Value) for x in inputs):
-        def first_derivatives(*xs: Value) -> tuple:
+        def first_derivatives(*xs: Value) -> tuple[Any, ...]:
             grads = value_grad(fn(*xs), list(xs), create_graph=True)
             return tuple(g if isinstance(g, Value) else Value(0.0 if g is None else g) for g in grads)
         return gradcheck(first_derivatives, inputs, eps=eps, atol=atol, rtol=rtol,
@@ -71,12 +71,12 @@ def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Any = None, *, eps: f
     grad_outputs = _as_tuple(grad_outputs)
     n = len(inputs)
 
-    def first_derivatives(*args: Any) -> tuple:
+    def tensor_first_derivatives(*args: Any) -> tuple[Any, ...]:
         xs, vs = args[:n], args[n:]
         with enable_grad():   # the numeric side calls this under no_grad(); the gradient needs a graph
             return _first_derivatives(xs, vs)
 
-    def _first_derivatives(xs: tuple, vs: tuple) -> tuple:
+    def _first_derivatives(xs: tuple[Any, ...], vs: tuple[Any, ...]) -> tuple[Any, ...]:
         outs = list(_as_tuple(fn(*xs)))
         pairs = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
         if not pairs:
@@ -85,7 +85,7 @@ def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Any = None, *, eps: f
                               grad_outputs=[v for _, v in pairs], create_graph=True, allow_unused=True)
         return tuple(Tensor(np.zeros(xs[i].shape)) if g is None else g for i, g in zip(wanted, grads))
 
-    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+    return gradcheck(tensor_first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)
 
 
@@ -107,7 +107,7 @@ def _check(side: Any, eps: float, atol: float, rtol: float) -> None:
 
 
 class _TensorSide:
-    def __init__(self, fn: Callable, inputs: tuple) -> None:
+    def __init__(self, fn: Callable[..., Any], inputs: tuple[Any, ...]) -> None:
         self.fn, self.inputs = fn, inputs
         self.checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
         if not self.checked:
@@ -162,7 +162,7 @@ class _TensorSide:
                 row += 1
         return jacobians
 
-    def element(self, i: int, col: int) -> tuple:
+    def element(self, i: int, col: int) -> tuple[int, ...]:
         return tuple(int(k) for k in np.unravel_index(col, self.inputs[self.checked[i]].shape))
 
     def output_element(self, row: int) -> str:
@@ -175,7 +175,7 @@ class _TensorSide:
 
 
 class _ValueSide:
-    def __init__(self, fn: Callable, inputs: tuple) -> None:
+    def __init__(self, fn: Callable[..., Any], inputs: tuple[Any, ...]) -> None:
         self.fn, self.inputs = fn, inputs
         self.names = [f"{i} (Value)" for i in range(len(inputs))]
         self.n_out = len(_as_tuple(fn(*inputs)))
@@ -205,14 +205,14 @@ class _ValueSide:
                 J[row, 0] = 0.0 if g is None else float(g.data if isinstance(g, Value) else g)
         return jacobians
 
-    def element(self, i: int, col: int) -> tuple:
+    def element(self, i: int, col: int) -> tuple[int, ...]:
         return ()
 
     def output_element(self, row: int) -> str:
         return f"output {row}"
 
 
-def _as_tuple(x: Any) -> tuple:
+def _as_tuple(x: Any) -> tuple[Any, ...]:
     if isinstance(x, (list, tuple)):
         return tuple(x)
     return (x,)

@@ -58,7 +58,7 @@ class CheckpointError(RuntimeError):
 
 # --- save ----------------------------------------------------------------------------------------
 
-def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
+def save(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
     """Write `obj` (a state_dict, or nested dicts/lists/tuples of tensors, arrays and numbers) to `f`.
 
     `f` is a path (used exactly as given: no ".npz" is appended) or a binary file object. A path
@@ -68,7 +68,9 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     root = _encode(obj, [], arrays)
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=True)
     members = {MANIFEST: np.array(manifest), **arrays}   # the manifest first in the file
-    if hasattr(f, "write"):
+    if not isinstance(f, (str, bytes, os.PathLike)):
+        if not hasattr(f, "write"):
+            raise TypeError(f"save: f must be a path or a binary file object; got {type(f).__name__}")
         _write_npz(f, members)
         return
     path = os.fspath(f)
@@ -161,7 +163,7 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-class _Arrays(dict):
+class _Arrays(dict[str, np.ndarray]):
     """member name -> array, each stored array's name by id (the arrays are kept alive here, so
     their ids stay unique while saving), and the names taken, as NumPy's npz[...] would read them."""
 
@@ -233,7 +235,7 @@ def _where(path: list[str]) -> str:
 
 # --- load ----------------------------------------------------------------------------------------
 
-def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only: bool | None = None) -> Any:
+def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None, weights_only: bool | None = None) -> Any:
     """Read what `save` wrote: the same nesting, with Tensors, arrays and numbers where they were.
 
     Only arrays and JSON are read (never pickle), so loading a file cannot run code, and memory
@@ -243,11 +245,16 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
     ``weights_only`` are accepted for PyTorch code (everything is on the CPU, and loading is always
     weights-only).
     """
-    name = repr(getattr(f, "name", "<file object>")) if hasattr(f, "read") else repr(os.fspath(f))
-    if not hasattr(f, "read") and not os.path.exists(f):
-        raise FileNotFoundError(f"load: no such file: {name}")
+    if isinstance(f, (str, bytes, os.PathLike)):
+        name = repr(os.fspath(f))
+        if not os.path.exists(f):
+            raise FileNotFoundError(f"load: no such file: {name}")
+    elif hasattr(f, "read"):
+        name = repr(getattr(f, "name", "<file object>"))
+    else:
+        raise TypeError(f"load: f must be a path or a binary file object; got {type(f).__name__}")
     with contextlib.ExitStack() as stack:   # our own handle: closed even when reading fails halfway
-        handle = f if hasattr(f, "read") else stack.enter_context(open(f, "rb"))
+        handle: BinaryIO = stack.enter_context(open(f, "rb")) if isinstance(f, (str, bytes, os.PathLike)) else f
         entries = _read_members(handle, name)
     if MANIFEST not in entries:
         raise CheckpointError(f"load: {name} has no tinygrad_la manifest: it is damaged, or it is a plain .npz "
@@ -349,9 +356,8 @@ def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> n
                 at += len(chunk)
         if fp.read(1):   # (reading to the end also checks the member's CRC)
             raise CheckpointError(f"load: {name}: member {member!r} holds more bytes than its header declares")
-    if fortran_order:
-        return array.reshape(shape[::-1]).transpose()
-    return array.reshape(shape)
+    result: np.ndarray = array.reshape(shape[::-1]).transpose() if fortran_order else array.reshape(shape)
+    return result
 
 
 def _decode(entry: Any, arrays: dict[str, np.ndarray], depth: int) -> Any:

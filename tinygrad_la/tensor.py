@@ -25,6 +25,7 @@ from .core import dtypes
 from .core import device as devices
 from .core.device import _check_device
 from .core.engine import _mode
+from .core.function import Function
 from .core.tensor_base import TensorBase
 from .ops.elementwise import (Abs, Add, Cast, Clone, Cos, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Sin, Sqrt,
                               Sub, Tanh, _operands)
@@ -70,24 +71,29 @@ class Tensor(InPlaceMethods, makes_results=True):
         return self.data
 
     def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers."""
         self._read_out("tolist()")
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """The data for NumPy (``np.asarray(t)``), converted to `dtype` if given."""
         self._read_out("np.asarray()")
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __len__(self) -> int:
+        """The size of the first dimension."""
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
+        """The slices t[0], t[1], ... along the first dimension."""
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
 
     def __bool__(self) -> builtins.bool:
+        """The truth of a one-element tensor (``if t:``)."""
         self._read_out("bool()")
         if self.data.size != 1:
             raise RuntimeError(f"The truth value of a tensor with {self.data.size} elements is "
@@ -95,18 +101,22 @@ class Tensor(InPlaceMethods, makes_results=True):
         return builtins.bool(self.data)
 
     def __float__(self) -> builtins.float:
+        """The value of a one-element tensor as a float."""
         return builtins.float(self.item())
 
     def __int__(self) -> builtins.int:
+        """The value of a one-element tensor as an int."""
         return builtins.int(self.item())
 
     def __index__(self) -> builtins.int:
+        """The value of a one-element integer tensor, for use as an index."""
         if self.data.dtype.kind not in "iub" or self.data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index; "
                             f"got dtype {self.dtype} and shape {self.shape}")
         return builtins.int(self.data)
 
     def __repr__(self) -> str:
+        """PyTorch's look: ``tensor([1., 2.], requires_grad=True)``."""
         data = self.data
         whole = data.dtype.kind != "f" or bool(np.all(np.mod(data[np.isfinite(data)], 1) == 0))
         # PyTorch's look: whole numbers as "2.", others with 4 decimals ("0.4200")
@@ -129,6 +139,7 @@ class Tensor(InPlaceMethods, makes_results=True):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         # np.exp(t), array * t, ... run our differentiable ops (and give Tensors back)
+        """np.exp(t), array * t, ...: NumPy's ufuncs run the differentiable ops and give Tensors."""
         op = UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
         if op is None:
             raise TypeError(f"np.{ufunc.__name__} ({method}) has no differentiable version in tinygrad_la; "
@@ -145,24 +156,56 @@ class Tensor(InPlaceMethods, makes_results=True):
         return Cast.apply(self, np.dtype(dtype))
 
     def type(self, dtype: Any = None) -> Any:
+        """The dtype's name with no argument; with a dtype, the tensor converted to it."""
         return str(self.dtype) if dtype is None else self.to(dtype)
 
-    def type_as(self, other: Tensor) -> Tensor: return self.to(other.dtype)
-    def float(self) -> Tensor: return self.to(np.float32)
-    def double(self) -> Tensor: return self.to(np.float64)
-    def half(self) -> Tensor: return self.to(np.float16)
-    def long(self) -> Tensor: return self.to(np.int64)
-    def int(self) -> Tensor: return self.to(np.int32)
-    def bool(self) -> Tensor: return self.to(np.bool_)
-    def cpu(self) -> Tensor: return self
+    def type_as(self, other: Tensor) -> Tensor:
+        """Converted to `other`'s dtype."""
+        return self.to(other.dtype)
+
+    def float(self) -> Tensor:
+        """Converted to float32."""
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        """Converted to float64."""
+        return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        """Converted to float16."""
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        """Converted to int64 (no gradient flows through to an integer tensor)."""
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        """Converted to int32."""
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        """Converted to bool."""
+        return self.to(np.bool_)
+
+    def cpu(self) -> Tensor:
+        """The tensor itself: it is on the CPU already."""
+        return self
 
     def cuda(self, device: Any = None, **kwargs: Any) -> Tensor:
+        """Raises: there is no GPU here (the error says how to stay on the CPU)."""
         _check_device("cuda" if device is None else f"cuda:{device}")
         return self
-    def contiguous(self) -> Tensor: return self
-    def clone(self) -> Tensor: return Clone.apply(self)
+
+    def contiguous(self) -> Tensor:
+        """The tensor itself (NumPy handles any memory layout)."""
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory, still in the graph;  dx = g."""
+        return Clone.apply(self)
 
     def is_floating_point(self) -> builtins.bool:
+        """Is the dtype a float one (the only kind that can require grad)?"""
         return self.data.dtype.kind == "f"
 
     def draw(self, **kwargs: Any) -> Any:
@@ -171,7 +214,7 @@ class Tensor(InPlaceMethods, makes_results=True):
         return draw_graph(self, **kwargs)
 
 
-def _binary(op: type) -> Any:
+def _binary(op: type[Function]) -> Any:
     """`op` on two operands promoted as PyTorch does (a NumPy scalar acts like a Python number)."""
     return lambda a, b: op.apply(*_operands(a, b))
 
@@ -188,7 +231,7 @@ UFUNCS = {
 }
 
 
-def _target_dtype(args: tuple, kwargs: dict) -> Any:
+def _target_dtype(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """The dtype asked for by ``to(...)``'s PyTorch forms: to(dtype), to(device), to(tensor),
     to(device, dtype), to(dtype=..., device=...); a device other than the CPU raises."""
     dtype = kwargs.get("dtype")

@@ -67,7 +67,7 @@ def matmul_shapes(max_batch_dims: int = 2, min_side: int = 1,
     """
     return hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=max_batch_dims,
                                              min_side=min_side, max_side=max_side).map(
-        lambda shapes: shapes.input_shapes)
+        lambda shapes: (shapes.input_shapes[0], shapes.input_shapes[1]))
 
 
 def dims(ndim: int, allow_none: bool = True) -> st.SearchStrategy[Any]:
@@ -141,8 +141,8 @@ def distinct_tensors(draw: Any, *shapes: Shape | st.SearchStrategy[Shape], requi
     For max, min, maximum and minimum: with no ties, each has a derivative, and it survives the
     small nudges of finite differences. ``distinct_tensors((2, 3), (3,))`` gives a pair.
     """
-    shapes = tuple(draw(s) if isinstance(s, st.SearchStrategy) else tuple(s) for s in shapes)
-    sizes = [int(np.prod(s)) for s in shapes]
-    flat = draw(arrays(sum(sizes), min_value=min_value, max_value=max_value, margin=margin, distinct=True))
+    drawn: list[Shape] = [draw(s) if isinstance(s, st.SearchStrategy) else tuple(s) for s in shapes]
+    sizes = [int(np.prod(s)) for s in drawn]
+    flat = draw(arrays((sum(sizes),), min_value=min_value, max_value=max_value, margin=margin, distinct=True))
     pieces = np.split(flat, np.cumsum(sizes)[:-1])
-    return tuple(Tensor(piece.reshape(s), requires_grad=requires_grad) for piece, s in zip(pieces, shapes))
+    return tuple(Tensor(piece.reshape(s), requires_grad=requires_grad) for piece, s in zip(pieces, drawn))

@@ -32,7 +32,12 @@ from .core.engine import _mode
 from .ops.elementwise import sigmoid_pair
 from .tensor import Tensor
 
+__all__ = ["Value", "value_grad", "Number"]
+
 Number = Union[int, float]
+
+# The derivative table and the arithmetic below take floats in a plain backward pass and Values
+# under create_graph, so their arguments and results are typed Any.
 
 
 # ---------------------------------------------------------------------------------------------
@@ -41,32 +46,32 @@ Number = Union[int, float]
 # the Values themselves under create_graph. b is the second parent, or a constant exponent.
 # ---------------------------------------------------------------------------------------------
 
-def _d_add(g, out, a, b):
+def _d_add(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da (a+b) = 1,  d/db (a+b) = 1"""
     return g, g
 
 
-def _d_sub(g, out, a, b):
+def _d_sub(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da (a-b) = 1,  d/db (a-b) = -1"""
     return g, -g
 
 
-def _d_mul(g, out, a, b):
+def _d_mul(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da (a*b) = b,  d/db (a*b) = a"""
     return g * b, g * a
 
 
-def _d_div(g, out, a, b):
+def _d_div(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da (a/b) = 1/b,  d/db (a/b) = -a/b² = -(out/b)"""
     return _div(g, b), -g * _div(out, b)
 
 
-def _d_pow_number(g, out, a, n):
+def _d_pow_number(g: Any, out: Any, a: Any, n: Any) -> tuple[Any, ...]:
     """d/da aⁿ = n aⁿ⁻¹   (n a constant number; 0 for n = 0, whatever a is, as in PyTorch)"""
     return (g * (n * _pow_number(a, n - 1)) if n != 0 else 0.0,)
 
 
-def _d_pow(g, out, a, b):
+def _d_pow(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da aᵇ = b aᵇ⁻¹ (0 for b = 0),  d/db aᵇ = aᵇ log a (0 at a = 0 for b ≥ 0), as in PyTorch"""
     da = g * (b * _pow(a, b - 1))
     if _number(b) == 0 and not math.isfinite(_number(da)):
@@ -75,34 +80,34 @@ def _d_pow(g, out, a, b):
     return da, db
 
 
-def _d_neg(g, out, a, b):
+def _d_neg(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da (-a) = -1"""
     return (-g,)
 
 
-def _d_exp(g, out, a, b):
+def _d_exp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da eᵃ = eᵃ = out"""
     return (g * out,)
 
 
-def _d_log(g, out, a, b):
+def _d_log(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da log a = 1/a"""
     return (_div(g, a),)
 
 
-def _d_tanh(g, out, a, b):
+def _d_tanh(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da tanh a = 1 - tanh² a = 1 - out²"""
     return (g * (1 - out * out),)
 
 
-def _d_sigmoid(g, out, a, b):
+def _d_sigmoid(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da σ(a) = σ(a)(1 - σ(a)) = σ(a)·σ(-a)"""
     if isinstance(a, float):   # σ(-a) itself, not 1 - σ(a), which rounds to 0 far out
         return (g * out * sigmoid_pair(a)[1],)
     return (g * (1 - out) * out,)   # create_graph: a function of the Value a
 
 
-def _d_relu(g, out, a, b):
+def _d_relu(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     """d/da max(0, a) = 0 if a <= 0 else 1   (so 1 at nan, as PyTorch's threshold_backward)"""
     return (0.0 if a <= 0 else g,)
 
@@ -110,11 +115,13 @@ def _d_relu(g, out, a, b):
 # The arithmetic the table and the ops share, on floats or on Values (under create_graph): Python's
 # float operators where they answer, IEEE's inf and nan where they would raise.
 
-def _number(x):
-    return x.data if isinstance(x, Value) else x
+def _number(x: Any) -> float:
+    """The float inside a Value, or the float itself."""
+    number: float = x.data if isinstance(x, Value) else x
+    return number
 
 
-def _div(a, b):
+def _div(a: Any, b: Any) -> Any:
     """a / b, with a / 0 = ±inf (nan for 0/0 and nan/0), as IEEE and PyTorch."""
     try:
         return a / b
@@ -123,7 +130,7 @@ def _div(a, b):
             return float(np.float64(a) / np.float64(b))
 
 
-def _pow(a, b):
+def _pow(a: Any, b: Any) -> Any:
     """a ** b as C's pow (and PyTorch): 0 ** -1 = inf, (-8) ** (1/3) = nan, 10 ** 400 = inf."""
     try:
         out = a ** b
@@ -133,7 +140,7 @@ def _pow(a, b):
     return math.nan if type(out) is complex else out   # a negative base and a fractional exponent
 
 
-def _pow_number(a, n):
+def _pow_number(a: Any, n: Number) -> Any:
     """a ** n for a constant n, as PyTorch computes it: a·a, a·a·a, 1/a, 1/(a·a), √a and 1/√a for
     n = 2, 3, -1, -2, 1/2, -1/2 (so the last bit agrees, (-0) ** 0.5 = -0 and (-inf) ** 0.5 = nan),
     C's pow otherwise."""
@@ -158,7 +165,7 @@ def _sqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 else math.nan   # √(-0) = -0; nan for x < 0 and for nan
 
 
-def _log(x):
+def _log(x: Any) -> Any:
     """log x, with log 0 = -inf and log x = nan for x < 0, as IEEE and PyTorch."""
     if isinstance(x, Value):
         return x.log()
@@ -181,6 +188,13 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "label", "_parents", "_op", "_deriv", "_aux")
+    data: float
+    grad: Any          # a float, or a Value under create_graph
+    label: str
+    _parents: tuple[Value, ...]
+    _op: str
+    _deriv: Callable[..., tuple[Any, ...]] | None
+    _aux: Any
 
     # what a Tensor's error says when it meets a Value (see core/tensor_base.py's _operand)
     _mixed_with_tensor = (" (a Value is a scalar of its own engine: use value.data for its number, or compute "
@@ -193,44 +207,40 @@ class Value:
         self.data = float(data)
         self.grad = 0.0          # d(root)/d(self), filled in by backward(); reset with v.grad = 0.0
         self.label = label       # a name for graph pictures
-        self._parents: tuple = ()
+        self._parents = ()
         self._op = ""            # what made this node: "+", "*", "tanh", ... ("" for a leaf)
-        self._deriv: Callable | None = None   # its row of the derivative table
+        self._deriv = None       # its row of the derivative table
         self._aux: Any = None    # a constant the derivative needs (the exponent of x**2)
 
     # --- binary ops ---------------------------------------------------------------------------
 
     def __add__(self, other: Value | Number) -> Value:
         """a + b;  d/da = 1, d/db = 1"""
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is NotImplemented:
-                return other
-        return _node(self.data + other.data, (self, other), "+", _d_add)
+        b = other if type(other) is Value else _lift(other)
+        if b is NotImplemented:
+            return b
+        return _node(self.data + b.data, (self, b), "+", _d_add)
 
     def __sub__(self, other: Value | Number) -> Value:
         """a - b;  d/da = 1, d/db = -1"""
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is NotImplemented:
-                return other
-        return _node(self.data - other.data, (self, other), "-", _d_sub)
+        b = other if type(other) is Value else _lift(other)
+        if b is NotImplemented:
+            return b
+        return _node(self.data - b.data, (self, b), "-", _d_sub)
 
     def __mul__(self, other: Value | Number) -> Value:
         """a * b;  d/da = b, d/db = a"""
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is NotImplemented:
-                return other
-        return _node(self.data * other.data, (self, other), "*", _d_mul)
+        b = other if type(other) is Value else _lift(other)
+        if b is NotImplemented:
+            return b
+        return _node(self.data * b.data, (self, b), "*", _d_mul)
 
     def __truediv__(self, other: Value | Number) -> Value:
         """a / b;  d/da = 1/b, d/db = -a/b²"""
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is NotImplemented:
-                return other
-        return _node(_div(self.data, other.data), (self, other), "/", _d_div)
+        b = other if type(other) is Value else _lift(other)
+        if b is NotImplemented:
+            return b
+        return _node(_div(self.data, b.data), (self, b), "/", _d_div)
 
     def __pow__(self, other: Value | Number) -> Value:
         """a ** n (number n: d/da = n aⁿ⁻¹) or a ** b (Value b: also d/db = aᵇ log a)"""
@@ -255,15 +265,18 @@ class Value:
     __rmul__ = __mul__
 
     def __rsub__(self, other: Number) -> Value:
+        """n - a, for a number on the left;  d/da = -1."""
         other = _lift(other)
         return other if other is NotImplemented else other - self
 
     def __rtruediv__(self, other: Number) -> Value:
         # as micrograd and PyTorch compute it, other · a⁻¹: so 0 / Value(1e-300) has PyTorch's gradient
+        """n / a, computed as n·a⁻¹ (as PyTorch);  d/da = -n/a²."""
         other = _lift(other)
         return other if other is NotImplemented else other * self ** -1
 
     def __rpow__(self, other: Number) -> Value:
+        """n ** a, for a number base;  d/da = nᵃ log n."""
         other = _lift(other)
         return other if other is NotImplemented else other ** self
 
@@ -297,18 +310,23 @@ class Value:
     # --- comparisons on data (== and hash stay identity, so Values can key dicts and sets) ------
 
     def __lt__(self, other: Value | Number) -> bool:
+        """a < b on the numbers (not recorded)."""
         return self.data < (other.data if isinstance(other, Value) else other)
 
     def __le__(self, other: Value | Number) -> bool:
+        """a <= b on the numbers (not recorded)."""
         return self.data <= (other.data if isinstance(other, Value) else other)
 
     def __gt__(self, other: Value | Number) -> bool:
+        """a > b on the numbers (not recorded)."""
         return self.data > (other.data if isinstance(other, Value) else other)
 
     def __ge__(self, other: Value | Number) -> bool:
+        """a >= b on the numbers (not recorded)."""
         return self.data >= (other.data if isinstance(other, Value) else other)
 
     def __float__(self) -> float:
+        """The number itself."""
         return self.data
 
     # --- backward -----------------------------------------------------------------------------
@@ -331,24 +349,27 @@ class Value:
 
     # --- the node protocol (engine.py) --------------------------------------------------------
 
-    def _backprop(self, grad: Any, sweep: engine.Sweep) -> tuple:
+    def _backprop(self, grad: Any, sweep: engine.Sweep) -> tuple[Any, ...]:
         parents = self._parents
+        deriv = self._deriv
         if not sweep.create_graph:           # the fast path: plain floats
             if sweep.accumulate:
                 self.grad += grad
             if not parents:
                 return ()
+            assert deriv is not None   # a node with parents has its row of the table
             if len(parents) == 2:
-                return self._deriv(grad, self.data, parents[0].data, parents[1].data)
-            return self._deriv(grad, self.data, parents[0].data, self._aux)
+                return deriv(grad, self.data, parents[0].data, parents[1].data)
+            return deriv(grad, self.data, parents[0].data, self._aux)
         if sweep.accumulate:                 # higher order: the same formulas, on Values
             current = self.grad
             self.grad = grad if type(current) is float and current == 0.0 else current + grad
         if not parents:
             return ()
+        assert deriv is not None
         if len(parents) == 2:
-            return self._deriv(grad, self, parents[0], parents[1])
-        return self._deriv(grad, self, parents[0], self._aux)
+            return deriv(grad, self, parents[0], parents[1])
+        return deriv(grad, self, parents[0], self._aux)
 
     def _release(self) -> None:
         pass
@@ -359,6 +380,7 @@ class Value:
         return draw_graph(self, **kwargs)
 
     def __repr__(self) -> str:
+        """``Value(data=..., grad=...)``."""
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
 
@@ -366,7 +388,7 @@ class Value:
 _new = object.__new__
 
 
-def _node(data: float, parents: tuple, op: str, deriv: Callable) -> Value:
+def _node(data: float, parents: tuple[Value, ...], op: str, deriv: Callable[..., tuple[Any, ...]] | None) -> Value:
     # What every op returns: __init__ without the checks (the data is already a float).
     # Under no_grad() nothing is recorded: the result is a constant, as a Tensor's would be.
     out = _new(Value)

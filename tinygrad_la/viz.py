@@ -106,12 +106,12 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool | None = None, 
 class _Drawing:
     """One picture in the making: node and edge statements, kept apart so clusters can take nodes."""
 
-    def __init__(self, graph: Any, order: list, roots: set, known: dict, names: dict,
-                 show_data: bool | None, show_grad: bool, show_shapes: bool) -> None:
+    def __init__(self, graph: Any, order: list[Any], roots: set[Any], known: dict[Any, Tensor],
+                 names: dict[int, str], show_data: bool | None, show_grad: bool, show_shapes: bool) -> None:
         self.graph, self.order, self.roots, self.known, self.names = graph, order, roots, known, names
         self.show_data, self.show_grad, self.show_shapes = show_data, show_grad, show_shapes
         self.ids = {node: f"n{i}" for i, node in enumerate(order)}
-        self.nodes: dict[str, tuple[Any, str, dict]] = {}   # id -> (graph node or None, label, attrs)
+        self.nodes: dict[str, tuple[Any, str, dict[str, str]]] = {}   # id -> (graph node or None, label, attrs)
         self.edges: list[tuple[str, str, str]] = []
         self.freed = False
         values = [node for node in order if isinstance(node, Value)]
@@ -253,10 +253,10 @@ class _Drawing:
 
     # --- output -------------------------------------------------------------------------------
 
-    def place(self, clusters: tuple[dict, dict, bool]) -> None:
+    def place(self, clusters: _Clusters) -> None:
         """Emit nodes (inside their module's cluster, if any) and edges into the Digraph."""
         owner, titles, recorded = clusters
-        members: dict[str, list[str]] = {}
+        members: dict[str | None, list[str]] = {}
         for nid, (node, _, _) in self.nodes.items():
             path = owner.get(node) if node is not None else None
             members.setdefault(path if path in titles else None, []).append(nid)
@@ -270,7 +270,8 @@ class _Drawing:
         for tail, head, label in self.edges:
             self.graph.edge(tail, head, label=label) if label else self.graph.edge(tail, head)
 
-    def emit(self, graph: Any, path: str | None, members: dict, children: dict, titles: dict) -> None:
+    def emit(self, graph: Any, path: str | None, members: dict[str | None, list[str]],
+             children: dict[str | None, list[str]], titles: dict[str, str]) -> None:
         for nid in members.get(path, ()):
             _, label, attrs = self.nodes[nid]
             graph.node(nid, label=label, **attrs)
@@ -281,7 +282,7 @@ class _Drawing:
                 self.emit(sub, child, members, children, titles)
 
 
-def _encloses(path: str, members: dict) -> bool:
+def _encloses(path: str, members: dict[str | None, list[str]]) -> bool:
     # with a record, a module's cluster is drawn around its sub-modules' even if it adds no op itself
     return any(p is not None and p != path and _within(p, path) for p in members)
 
@@ -294,13 +295,13 @@ def _within(path: str, outer: str) -> bool:
 # the walk
 # ---------------------------------------------------------------------------------------------
 
-def _walk(starts: Sequence[Any], max_nodes: int | None) -> tuple[list, int]:
+def _walk(starts: Sequence[Any], max_nodes: int | None) -> tuple[list[Any], int]:
     """Breadth-first from the roots, each node once: the first `max_nodes` nodes (nearest the
     output), and how many more there are (counted, not drawn; counting stops at COUNT_LIMIT)."""
     limit = float("inf") if max_nodes is None else max(int(max_nodes), 1)
     seen = set(starts)
     queue = deque(dict.fromkeys(starts))
-    order: list = []
+    order: list[Any] = []
     while queue and len(order) < limit:
         node = queue.popleft()
         order.append(node)
@@ -320,7 +321,8 @@ def _walk(starts: Sequence[Any], max_nodes: int | None) -> tuple[list, int]:
 # modules: which ops each sub-module made
 # ---------------------------------------------------------------------------------------------
 
-_records: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # model -> {op node: module path}
+# model -> {op node: module path}
+_records: weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[Any, str]] = weakref.WeakKeyDictionary()
 
 
 class record_modules:
@@ -336,10 +338,10 @@ class record_modules:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self.handles: list = []
+        self.handles: list[Any] = []   # the forward hooks' RemovableHandles
 
     def __enter__(self) -> record_modules:
-        owner: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        owner: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
         _records[self.model] = owner
         for path, sub in self.model.named_modules():
             self.handles.append(sub.register_forward_hook(_recorder(owner, path)))
@@ -351,8 +353,8 @@ class record_modules:
         self.handles = []
 
 
-def _recorder(owner: weakref.WeakKeyDictionary, path: str) -> Any:
-    def hook(module: Any, inputs: tuple, output: Any) -> None:
+def _recorder(owner: weakref.WeakKeyDictionary[Any, str], path: str) -> Any:
+    def hook(module: Any, inputs: tuple[Any, ...], output: Any) -> None:
         stop = {x.grad_fn or x for x in _tensors(inputs) if x.requires_grad}
         outputs = [x.grad_fn for x in _tensors(output) if x.grad_fn is not None]
         seen = set(outputs)
@@ -383,7 +385,11 @@ def _tensors(x: Any) -> list[Tensor]:
     return []
 
 
-def _clusters(module: Any, names: dict, order: list) -> tuple[dict, dict, bool]:
+# (graph node -> module path, module path -> cluster title, recorded?)
+_Clusters = tuple[dict[Any, str], dict[str, str], bool]
+
+
+def _clusters(module: Any, names: dict[int, str], order: list[Any]) -> _Clusters:
     """(graph node -> module path, module path -> cluster title, recorded?) for the modules."""
     if module is None:
         return {}, {}, False
@@ -393,7 +399,7 @@ def _clusters(module: Any, names: dict, order: list) -> tuple[dict, dict, bool]:
     ops = [node for node in order if isinstance(node, Function)]
     if recorded is not None and not any(node in recorded for node in ops):
         recorded = None   # recorded for another forward pass: of no help for this graph
-    owner: dict = {}
+    owner: dict[Any, str] = {}
     for node in order:   # weights sit in the module that owns them
         if isinstance(node, Tensor) and id(node) in names:
             owner[node] = names[id(node)].rpartition(".")[0]
@@ -426,7 +432,7 @@ def _param_names(params: Any) -> dict[int, str]:
     return {id(tensor): name for name, tensor in items}
 
 
-def _shape(shape: tuple) -> str:
+def _shape(shape: tuple[int, ...]) -> str:
     return "scalar ()" if shape == () else str(tuple(shape))
 
 
@@ -507,11 +513,13 @@ DOT_MISSING = ("Rendering the graph needs Graphviz's 'dot' program, which is not
 @functools.lru_cache(maxsize=None)
 def _picture_class(graphviz: Any) -> type:
     """graphviz.Digraph, whose rendering says how to install `dot` when it is missing."""
-    class DotNotFound(graphviz.ExecutableNotFound):
+    # graphviz ships no type information, so to mypy its classes are Any, and subclassing Any is
+    # flagged (disallow_subclassing_any); these two subclasses are deliberate.
+    class DotNotFound(graphviz.ExecutableNotFound):  # type: ignore[misc]
         def __init__(self) -> None:
             RuntimeError.__init__(self, DOT_MISSING)
 
-    class GraphPicture(graphviz.Digraph):
+    class GraphPicture(graphviz.Digraph):  # type: ignore[misc]
         def render(self, *args: Any, **kwargs: Any) -> Any:
             try:
                 return super().render(*args, **kwargs)

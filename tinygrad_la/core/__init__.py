@@ -11,3 +11,5 @@ Read it in this order:
     tensor_base.py  what a tensor is to the engine: data, grad, backward(), hooks
     function.py     Function (a node: forward, backward, ctx), Op (a built-in one), unbroadcast
 """
+
+__all__: list[str] = []   # a package of modules: import from them by name

@@ -15,15 +15,19 @@ class device:
         self.index = None
 
     def __repr__(self) -> str:
+        """``device(type='cpu')``, as PyTorch prints it."""
         return "device(type='cpu')"
 
     def __str__(self) -> str:
+        """``cpu``."""
         return "cpu"
 
     def __eq__(self, other: Any) -> bool:
+        """Equal to the CPU device and to the string 'cpu'."""
         return str(other) == "cpu"
 
     def __hash__(self) -> int:
+        """The hash of 'cpu', so a device and the string key the same entry."""
         return hash("cpu")
 
 

@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["float16", "half", "float32", "float", "float64", "double", "int8", "int16", "short", "int32", "int",
+           "int64", "long", "uint8", "bool", "get_default_dtype", "set_default_dtype"]
+
 float16 = half = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)
 float64 = double = np.dtype(np.float64)

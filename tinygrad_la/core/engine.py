@@ -24,11 +24,14 @@ import functools
 import gc
 import inspect
 import threading
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, cast, overload
 
 import numpy as np
 
 from .tracer import Tracer
+
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "Sweep",
            "topological_order", "backward"]
@@ -47,6 +50,8 @@ class _GradMode(threading.local):
 
 _mode = _GradMode()
 
+_F = TypeVar("_F", bound=Callable[..., Any])   # a decorated function keeps its own signature
+
 
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are being recorded."""
@@ -59,13 +64,16 @@ class _ModeContext:
     _target: bool
 
     def __enter__(self) -> None:
+        """Switch recording to this mode for the block."""
         self._previous = _mode.enabled
         _mode.enabled = self._target
 
     def __exit__(self, *exc: Any) -> None:
+        """Restore the mode that held before the block."""
         _mode.enabled = self._previous
 
-    def __call__(self, fn: Callable) -> Callable:
+    def __call__(self, fn: _F) -> _F:
+        """Use as a decorator: every call of `fn` runs in this mode."""
         target = self._target
         if inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)
@@ -86,15 +94,15 @@ class _ModeContext:
                         raise
                     except BaseException as error:   # thrown in: hand it to the body, in the mode
                         resume, value = steps.throw, error
-            return generator
+            return cast(_F, generator)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             return _in_mode(target, fn, *args, **kwargs)
-        return wrapper
+        return cast(_F, wrapper)
 
 
-def _in_mode(target: bool, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+def _in_mode(target: bool, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """fn(*args) with recording switched to `target`, restored afterwards."""
     previous = _mode.enabled
     _mode.enabled = target
@@ -112,7 +120,13 @@ class no_grad(_ModeContext):
 
     _target = False
 
-    def __new__(cls, fn: Callable | None = None) -> Any:
+    @overload
+    def __new__(cls, fn: None = None) -> Self: ...
+    # bare @no_grad returns the decorated function itself, which mypy's rule for __new__ does not foresee
+    @overload
+    def __new__(cls, fn: _F) -> _F: ...  # type: ignore[misc]
+
+    def __new__(cls, fn: Callable[..., Any] | None = None) -> Any:
         context = super().__new__(cls)
         return context if fn is None else context(fn)
 
@@ -144,9 +158,11 @@ class set_grad_enabled(_ModeContext):
         _mode.enabled = self._target   # a plain call takes effect now, like PyTorch
 
     def __enter__(self) -> None:
+        """Switch recording to this mode for the block."""
         _mode.enabled = self._target
 
-    def __call__(self, fn: Callable) -> Callable:
+    def __call__(self, fn: _F) -> _F:
+        """Use as a decorator: every call of `fn` runs in this mode."""
         _mode.enabled = self._previous   # used as a decorator: the switch belongs to the calls
         return super().__call__(fn)
 
@@ -160,7 +176,7 @@ class Sweep:
 
     __slots__ = ("create_graph", "accumulate", "claimed", "wanted")
 
-    def __init__(self, create_graph: bool, accumulate: bool, wanted: dict | None = None) -> None:
+    def __init__(self, create_graph: bool, accumulate: bool, wanted: dict[Any, Any] | None = None) -> None:
         self.create_graph = create_graph   # record the backward pass itself (higher order)
         self.accumulate = accumulate       # add into .grad (backward) or only return (grad)
         self.claimed: set[int] = set()     # ids of arrays that .grad must not adopt (held elsewhere)
@@ -192,8 +208,8 @@ def topological_order(roots: Iterable[Any]) -> list[Any]:
     return order
 
 
-def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: bool = False,
-             create_graph: bool = False, capture: Sequence[Any] | None = None) -> list[Any] | None:
+def backward(roots: list[Any], root_grads: list[Any], *, retain_graph: bool = False,
+             create_graph: bool = False, capture: list[Any] | None = None) -> list[Any] | None:
     """Run reverse mode from `roots`, seeding each with its gradient.
 
     Without `capture`, gradients are accumulated into the leaves' `.grad` (what `.backward()`
@@ -250,7 +266,7 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], *, retain_graph: b
         _mode.enabled = previous_mode
         if collecting:
             gc.enable()
-    if wanted is None:
+    if wanted is None or capture is None:   # (one is None exactly when the other is)
         return None
     return [wanted[node] for node in capture]
 

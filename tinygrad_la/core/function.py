@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from .version import clock, counter
 __all__ = ["Function", "Op", "unbroadcast"]
 
 
-class _Freed(tuple):
+class _Freed(tuple[Any, ...]):
     """Stands where saved values were, once a backward pass without retain_graph released them
     (empty, like what was saved; its own object, unlike a ctx that saved nothing)."""
 
@@ -57,18 +57,33 @@ class Function:
     __slots__ = ("_parents", "needs_input_grad", "_saved", "_saved_from", "_counters", "_made_at", "_shape",
                  "_dtype", "_extra", "_create_graph", "__weakref__")
 
+    # what the slots hold (set in apply and its steps below)
+    _parents: tuple[Any, ...]          # the graph nodes the inputs came from (None: no gradient)
+    needs_input_grad: tuple[bool, ...]
+    _saved: tuple[Any, ...] | None     # what save_for_backward kept (_FREED after release)
+    _saved_from: list[int]             # per saved value: its argument's position, -1 the output, -2 neither
+    _counters: list[list[int] | None]  # per saved value: the version counter to check
+    _made_at: int                      # the version clock's tick when the op ran
+    _shape: tuple[int, ...]            # the output's shape and dtype (the node protocol's)
+    _dtype: np.dtype
+    _extra: dict[str, Any] | None      # rare per-node state (see _extras)
+    _create_graph: bool
+
     on_arrays = False        # built-in ops: forward/backward see NumPy arrays instead of Tensors
     integer_outputs = True   # may forward return integers (which never require grad)? Built-in ops say no
     float_inputs = False     # functions of reals (e^x, log x, ...): an integer input is computed as a float
 
     # --- what a subclass writes --------------------------------------------------------------
 
+    # ctx is Any: it is an instance of the subclass, with whatever attributes its forward sets
     @staticmethod
-    def forward(ctx: Function, *args: Any) -> Any:
+    def forward(ctx: Any, *args: Any) -> Any:
+        """The op's output from its inputs; a subclass defines it (see the class docstring)."""
         raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
 
     @staticmethod
-    def backward(ctx: Function, grad: Any) -> Any:
+    def backward(ctx: Any, grad: Any) -> Any:
+        """d(loss)/d(input) for each forward argument from d(loss)/d(output); a subclass defines it."""
         raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
 
     # --- the ctx API used inside forward/backward --------------------------------------------
@@ -78,7 +93,7 @@ class Function:
         self._saved = values
 
     @property
-    def saved_tensors(self) -> tuple:
+    def saved_tensors(self) -> tuple[Any, ...]:
         """What forward saved: arrays for built-in ops, Tensors for user ops and create_graph."""
         saved = self._saved
         if saved is None:
@@ -107,8 +122,10 @@ class Function:
         ctx = object.__new__(cls)
         ctx._saved = None
         ctx._extra = None
+        # 1. unwrap the inputs: arrays for forward; the parents and needs_input_grad on ctx
         inputs, record = _unwrap(ctx, args)
-        if cls.on_arrays:   # run forward
+        # 2. run forward
+        if cls.on_arrays:
             try:
                 returned = out = cls.forward(ctx, *inputs)
             except ValueError as error:   # NumPy's errors, said with the op's name and shapes
@@ -117,6 +134,7 @@ class Function:
             returned, out = _forward_on_tensors(cls, ctx, args)
         if type(out) is not np.ndarray:
             out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
+        # 3. record the node: the result's grad_fn is ctx (integer results never require grad)
         if record and (cls.integer_outputs and out.dtype.kind not in "fc"
                        or ctx._extra is not None and _non_differentiable(ctx, returned)):
             record = False   # integer and bool results, and outputs marked so, never require grad
@@ -127,7 +145,7 @@ class Function:
         if record:
             ctx._shape = out.shape
             ctx._dtype = out.dtype
-            if ctx._saved is not None:
+            if ctx._saved is not None:   # 4. note what was saved, for the version checks
                 _note_saved(ctx, args, inputs, returned, result)
         if _mode.watching:
             _watch(ctx, args, result)
@@ -221,19 +239,21 @@ class Function:
                 raise RuntimeError(f"Function {self.name()} returned {kind} values in its gradient for input "
                                    f"{i}. The forward op was created at:\n{where}")
 
-    def _extras(self) -> dict:
+    def _extras(self) -> dict[str, Any]:
         """Rarely used per-node state: hooks, the retain_grad tensor, the anomaly trace."""
         if self._extra is None:
             self._extra = {}
         return self._extra
 
     def _run_extras(self, grad: Any, sweep: Sweep) -> Any:
-        hooks = self._extra.get("hooks")
+        extra = self._extra
+        assert extra is not None   # called only for a node that has extras
+        hooks = extra.get("hooks")
         if hooks:
             grad = _run_hooks(hooks, grad, sweep)
             if sweep.wanted is not None and self in sweep.wanted:
                 sweep.wanted[self] = grad   # autograd.grad returns the gradient its hooks made
-        retained = self._extra.get("retained")
+        retained = extra.get("retained")
         if retained is not None and sweep.accumulate:
             tensor = retained()
             if tensor is not None:
@@ -254,17 +274,18 @@ class Function:
         return cls.node_name or f"{cls.__name__}Backward0"
 
     @property
-    def next_functions(self) -> tuple:
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """The nodes the inputs came from (leaf tensors stand for themselves), as in PyTorch."""
         return tuple((parent, 0) for parent in self._parents)
 
-    def register_hook(self, hook: Any) -> list:
+    def register_hook(self, hook: Callable[[Any], Any]) -> list[Callable[..., Any]]:
         """Call ``hook(grad)`` with the gradient of this node's output; a returned value replaces it."""
-        hooks = self._extras().setdefault("hooks", [])
+        hooks: list[Callable[..., Any]] = self._extras().setdefault("hooks", [])
         hooks.append(hook)
         return hooks
 
     def __repr__(self) -> str:
+        """``<MulBackward0>``: the node's PyTorch name."""
         return f"<{self.name()}>"
 
 
@@ -299,13 +320,13 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
 
 # --- the steps of Function.apply ------------------------------------------------------------------
 
-def _unwrap(ctx: Function, args: tuple) -> tuple[list[Any], bool]:
+def _unwrap(ctx: Function, args: tuple[Any, ...]) -> tuple[list[Any], bool]:
     """What forward sees (the arrays inside tensors, other arguments as given) and whether the op
     is to be recorded; notes on ctx the graph node each input came from (None: no gradient wanted)
     and, for backward, which inputs want a gradient."""
-    inputs = []
-    parents = []
-    needs = []
+    inputs: list[Any] = []
+    parents: list[Any] = []
+    needs: list[bool] = []
     record = False
     grad_mode = _mode.enabled
     for arg in args:
@@ -329,12 +350,13 @@ def _unwrap(ctx: Function, args: tuple) -> tuple[list[Any], bool]:
     return inputs, record
 
 
-def _note_saved(ctx: Function, args: tuple, inputs: list[Any], returned: Any, result: TensorBase) -> None:
+def _note_saved(ctx: Function, args: tuple[Any, ...], inputs: list[Any], returned: Any, result: TensorBase) -> None:
     """For each value forward saved, which argument it is (-1: the output, -2: neither) and the
     version counter to check at backward time, so an in-place change of it since is caught."""
-    sources = []
+    sources: list[int] = []
     counters: list[list[int] | None] = []
     items = inputs if ctx.on_arrays else args
+    assert ctx._saved is not None   # called only when forward saved something
     for value in ctx._saved:
         if value is returned:
             sources.append(-1)
@@ -355,7 +377,7 @@ def _note_saved(ctx: Function, args: tuple, inputs: list[Any], returned: Any, re
     ctx._made_at = clock[0]
 
 
-def _forward_on_tensors(cls: type, ctx: Function, args: tuple) -> tuple:
+def _forward_on_tensors(cls: type[Function], ctx: Function, args: tuple[Any, ...]) -> tuple[Any, np.ndarray]:
     """A user Function's forward: Tensors in, a Tensor out, nothing recorded inside."""
     previous = _mode.enabled
     _mode.enabled = False
@@ -373,7 +395,7 @@ def _forward_on_tensors(cls: type, ctx: Function, args: tuple) -> tuple:
 _SHAPE_WORDS = ("broadcast", "shape", "mismatch", "aligned", "dimension")
 
 
-def _forward_error(cls: type, args: tuple, error: ValueError) -> Exception:
+def _forward_error(cls: type[Function], args: tuple[Any, ...], error: ValueError) -> Exception:
     """A NumPy ValueError from a built-in forward, said with the op's name (and the shapes, when
     the shapes are what is wrong)."""
     tensors = [a for a in args if isinstance(a, (TensorBase, np.ndarray))]
@@ -389,11 +411,12 @@ def _forward_error(cls: type, args: tuple, error: ValueError) -> Exception:
 
 def _non_differentiable(ctx: Function, returned: Any) -> bool:
     """Did forward call ctx.mark_non_differentiable on its output?"""
+    assert ctx._extra is not None   # called only for a node that has extras
     marked = ctx._extra.get("non_differentiable", ())
     return any(m is returned for m in marked)
 
 
-def _link_view(result: TensorBase, args: tuple, out: np.ndarray) -> None:
+def _link_view(result: TensorBase, args: tuple[Any, ...], out: np.ndarray) -> None:
     """`out` is a NumPy view: if it shares memory with an input tensor, `result` is a view of that
     tensor's base. Views share the base's version counter, and an in-place change of a view
     rewrites the base's graph (see ops/inplace.py)."""
@@ -406,7 +429,7 @@ def _link_view(result: TensorBase, args: tuple, out: np.ndarray) -> None:
             return
 
 
-def _watch(ctx: Function, args: tuple, result: TensorBase) -> None:
+def _watch(ctx: Function, args: tuple[Any, ...], result: TensorBase) -> None:
     """The rare extras of apply: anomaly mode's creation trace, and tinygrad_la.compile's tracer."""
     if _mode.anomaly and result.grad_fn is not None:
         ctx._extras()["trace"] = _creation_trace()

@@ -14,13 +14,16 @@ from __future__ import annotations
 import builtins
 import numbers
 import weakref
-from typing import Any, Callable, ClassVar, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence, overload
 
 import numpy as np
 
 from . import dtypes, engine
 from .engine import _mode
 from .version import bump, counter
+
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["TensorBase", "Shape"]
 
@@ -34,8 +37,11 @@ class TensorBase:
                  "__weakref__")
 
     __array_priority__ = 1000   # NumPy defers to us in mixed expressions: array * tensor -> Tensor
-    _parents = ()               # as a graph node, a leaf has no parents (see engine.py)
-    _results: ClassVar[type[TensorBase]]   # the class ops make their results of (Tensor, see below)
+    _parents: tuple[Any, ...] = ()   # as a graph node, a leaf has no parents (see engine.py)
+    # the class ops make their results of (Tensor, see below); typed Any because its methods are
+    # the ones ops/ adds, which this layer cannot name
+    _results: ClassVar[type[Any]]
+    _view_of: Any   # for a view: the base's grad_fn when the view was made (set by Function.apply)
 
     def __init_subclass__(cls, makes_results: builtins.bool = False, **kwargs: Any) -> None:
         # tensor.py declares `class Tensor(..., makes_results=True)`: results of ops are Tensors
@@ -46,7 +52,7 @@ class TensorBase:
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: builtins.bool = False) -> None:
         self.data = _as_array(data, dtype)
-        self._grad: TensorBase | None = None
+        self._grad: Any = None                  # a Tensor holding d(loss)/d(self), or None
         self._requires_grad = False
         self.grad_fn: Any = None
         self._version: list[int] | None = None   # a version counter, made on the first in-place change
@@ -68,6 +74,9 @@ class TensorBase:
         t._base = None
         return t
 
+    if TYPE_CHECKING:   # defined by Tensor (tensor.py); the op layers between call it too
+        def to(self, *args: Any, **kwargs: Any) -> Self: ...
+
     def _refresh_view(self) -> None:
         """A view whose base was changed in place since it was made reads the base's new graph.
         Only in-place ops make a view stale, so the in-place layer (ops/inplace.py) says how."""
@@ -77,16 +86,19 @@ class TensorBase:
 
     @property
     def shape(self) -> Shape:
+        """The size of each dimension (PyTorch's ``torch.Size``, here a tuple)."""
         return self.data.shape
 
     _shape = shape   # the name the engine's node protocol uses
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions (0 for a scalar)."""
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The dtype of the entries (a NumPy dtype, named as PyTorch's: float32, int64, ...)."""
         return self.data.dtype
 
     _dtype = dtype   # as a graph node, like Function._dtype
@@ -98,6 +110,7 @@ class TensorBase:
 
     @property
     def requires_grad(self) -> bool:
+        """Does this tensor take part in gradients: are ops on it recorded for backward()?"""
         if self._base is not None and self._base.grad_fn is not self._view_of:
             self._refresh_view()   # a view whose base was changed in place since it was made
         return self._requires_grad
@@ -117,9 +130,10 @@ class TensorBase:
         self._requires_grad = flag
 
     @property
-    def grad(self) -> Any:
+    def grad(self) -> Self | None:
         """d(loss)/d(this tensor) after backward(): filled for leaves (and retain_grad() tensors)."""
-        return self._grad
+        grad: Self | None = self._grad   # always a Tensor (or None): the results class is Self's
+        return grad
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -136,16 +150,24 @@ class TensorBase:
                                    f"{self.dtype}; a gradient must be of its tensor's kind (floating point)")
         self._grad = value
 
-    def size(self, dim: int | None = None) -> Any:
+    @overload
+    def size(self, dim: None = None) -> Shape: ...
+    @overload
+    def size(self, dim: int) -> int: ...
+
+    def size(self, dim: int | None = None) -> Shape | int:
         """The shape (PyTorch's ``size()``), or the length of one dimension."""
         if dim is None:
             return self.data.shape
-        return self.data.shape[_dim(dim, self.ndim)]
+        length: int = self.data.shape[_dim(dim, self.ndim)]
+        return length
 
     def numel(self) -> int:
+        """The number of entries: the product of the shape."""
         return self.data.size
 
     def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
         return self.data.ndim
 
     __hash__ = object.__hash__   # == is elementwise, so hash by identity, as PyTorch does
@@ -175,12 +197,13 @@ class TensorBase:
         inputs = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
         grads = engine.backward([root], [seed], retain_graph=retain_graph, create_graph=create_graph,
                                 capture=[t.grad_fn or t for t in inputs])
+        assert grads is not None   # with capture, the walk returns the captured gradients
         sweep = engine.Sweep(create_graph, accumulate=True)
         for t, g in zip(inputs, grads):
             if g is not None:
                 t._accumulate(g, sweep)
 
-    def _backprop(self, grad: Any, sweep: engine.Sweep) -> tuple:
+    def _backprop(self, grad: Any, sweep: engine.Sweep) -> tuple[Any, ...]:
         # a leaf as a node of the graph: its gradient ends here
         if self._hooks is not None:
             grad = _run_hooks(self._hooks, grad, sweep)
@@ -196,7 +219,8 @@ class TensorBase:
     def _accumulate(self, grad: Any, sweep: engine.Sweep) -> None:
         """.grad += grad, into a buffer this tensor owns (no aliasing with other gradients)."""
         if isinstance(grad, TensorBase):   # create_graph: keep the graph of the gradient
-            self._grad = grad if self._grad is None else self._grad + grad
+            current = self._grad           # a Tensor (Any here: + is ops/'s, above this layer)
+            self._grad = grad if current is None else current + grad
             return
         if grad.dtype != self.data.dtype:
             grad = grad.astype(self.data.dtype)
@@ -220,6 +244,7 @@ class TensorBase:
 
     @property
     def retains_grad(self) -> builtins.bool:
+        """Was retain_grad() called on this non-leaf tensor?"""
         return self.grad_fn is not None and "retained" in (self.grad_fn._extra or {})
 
     def register_hook(self, hook: Callable[[Any], Any]) -> _HookHandle:
@@ -233,31 +258,35 @@ class TensorBase:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    def detach(self) -> Any:
+    def detach(self) -> Self:
         """The same data, cut from the graph (shares memory and version counter)."""
         # a new array object over the same memory: shared values, but never mistaken for self's
         # array when an op matches what it saved to its inputs
-        t = TensorBase._make(self.data.view(), None)
+        t: Self = TensorBase._make(self.data.view(), None)
         t._version = counter(self)
         return t
 
-    def detach_(self) -> Any:
+    def detach_(self) -> Self:
+        """Cut this tensor itself from the graph, in place: it becomes a leaf that needs no grad."""
         self.grad_fn = None
         self._requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad: builtins.bool = True) -> Any:
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> Self:
+        """Set ``requires_grad`` in place (on a leaf) and return the tensor."""
         self.requires_grad = requires_grad
         return self
 
 
 class _HookHandle:
+    """What register_hook returns (PyTorch's RemovableHandle)."""
     __slots__ = ("_hooks", "_hook")
 
-    def __init__(self, hooks: list, hook: Callable) -> None:
+    def __init__(self, hooks: list[Callable[..., Any]], hook: Callable[..., Any]) -> None:
         self._hooks, self._hook = hooks, hook
 
     def remove(self) -> None:
+        """Unregister the hook (again is harmless)."""
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
 
@@ -282,7 +311,7 @@ def _seed_gradient(output: TensorBase, gradient: Any, create_graph: builtins.boo
     return TensorBase._make(seed, None) if create_graph else seed
 
 
-def _run_hooks(hooks: list, grad: Any, sweep: engine.Sweep | None = None) -> Any:
+def _run_hooks(hooks: list[Callable[..., Any]], grad: Any, sweep: engine.Sweep | None = None) -> Any:
     as_tensor = isinstance(grad, TensorBase)
     value = grad if as_tensor else TensorBase._make(grad, None)
     for hook in hooks:
@@ -333,7 +362,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
-def _ragged(data: Any, depth: builtins.int, where: tuple) -> str | None:
+def _ragged(data: Any, depth: builtins.int, where: tuple[builtins.int, ...]) -> str | None:
     """Where nested lists first differ in length, said as PyTorch says it; None if they do not."""
     rows = [item for item in data if isinstance(item, (list, tuple))]
     if not rows:

@@ -17,10 +17,10 @@ class Tracer:
 
     # --- recording ops (core/function.py, ops/, creation.py) -------------------------------------
 
-    def op(self, node: Any, args: tuple, result: Any) -> None:
+    def op(self, node: Any, args: tuple[Any, ...], result: Any) -> None:
         """Function.apply ran an op: `node` is its ctx, `result` the tensor it made."""
 
-    def constant(self, fn: Callable[..., Any], args: tuple, result: Any) -> None:
+    def constant(self, fn: Callable[..., Any], args: tuple[Any, ...], result: Any) -> None:
         """A result without gradient computed by `fn` from tensors (comparisons, argmax, indices)."""
 
     def created(self, tensor: Any, source: Any = None) -> None:

@@ -27,7 +27,8 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus"
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Z = X Wᵀ + 1 bᵀ on a batch (N, in) or any (..., in), or z = W x + b on one vector (in,)."""
-    return Addmm.apply(input, weight, bias)
+    out: Tensor = Addmm.apply(input, weight, bias)
+    return out
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -41,27 +42,33 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 def tanh(input: Tensor) -> Tensor:
+    """tanh(x) entry by entry (23.2): (e^x - e^-x) / (e^x + e^-x)."""
     return input.tanh()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return LeakyRelu.apply(input, negative_slope)
+    """x where x > 0, negative_slope·x elsewhere (a ReLU that still passes gradient for x < 0)."""
+    out: Tensor = LeakyRelu.apply(input, negative_slope)
+    return out
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """A smooth ReLU: log(1 + e^(βx))/β, computed without overflow."""
-    return Softplus.apply(input, beta, threshold)
+    out: Tensor = Softplus.apply(input, beta, threshold)
+    return out
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log σ(x) = -softplus(-x): finite for every x (log(sigmoid(x)) is -inf below x ≈ -745)."""
-    return 0.0 - Softplus.apply(-input, 1.0, np.inf)   # 0 - s, not -s: logsigmoid(inf) = +0, as PyTorch
+    softplus_neg: Tensor = Softplus.apply(-input, 1.0, np.inf)
+    return 0.0 - softplus_neg   # 0 - s, not -s: logsigmoid(inf) = +0, as PyTorch
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x·Φ(x), Φ the standard normal CDF: 0.5·x·(1 + erf(x/√2)); 'tanh' uses the tanh approximation."""
     if approximate == "none":
-        return 0.5 * input * (1 + Erf.apply(input * (1 / math.sqrt(2))))
+        erf: Tensor = Erf.apply(input * (1 / math.sqrt(2)))
+        return 0.5 * input * (1 + erf)
     if approximate == "tanh":
         inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1 + inner.tanh())
@@ -97,7 +104,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1:
         return input * np.zeros(input.shape, dtype=input.dtype)
-    mask = (generator().random(input.shape) >= p).astype(input.dtype) * input.dtype.type(1 / (1 - p))
+    mask: np.ndarray = (generator().random(input.shape) >= p).astype(input.dtype) * input.dtype.type(1 / (1 - p))
     return input * mask
 
 
@@ -113,7 +120,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
                          f"(valid indices are 0..{n - 1})")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
-    return Embedding.apply(weight, indices, padding_idx)
+    out: Tensor = Embedding.apply(weight, indices, padding_idx)
+    return out
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -129,7 +137,8 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
         raise ValueError(f"one_hot: class value {labels.max()} is too large for num_classes={num_classes}")
     out = np.zeros(labels.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, labels[..., None].astype(np.intp), 1, axis=-1)
-    return Tensor._make(out, None)
+    result: Tensor = Tensor._make(out, None)
+    return result
 
 
 # --- losses (23.14) -------------------------------------------------------------------------------
@@ -184,7 +193,8 @@ def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any =
         _float_target("mse_loss", input, target)
     if size_average is not None or reduce is not None or reduction not in _REDUCTIONS:
         reduction = _reduction(reduction, size_average, reduce)
-    return SquaredError.apply(input, target, reduction)
+    out: Tensor = SquaredError.apply(input, target, reduction)
+    return out
 
 
 def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
@@ -212,7 +222,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, size_av
     if labels.size and not (labels.min() >= 0 and labels.max() <= 1):
         raise ValueError(f"binary_cross_entropy: all elements of target should be between 0 and 1 (a label, or "
                          f"the probability of class 1); got {_range_of(labels)}")
-    loss = BinaryCrossEntropy.apply(input, target)
+    loss: Tensor = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -235,7 +245,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     _same_shape("binary_cross_entropy_with_logits", input, target)
     _float_target("binary_cross_entropy_with_logits", input, target)
     reduction = _reduction(reduction, size_average, reduce)
-    softplus_neg = Softplus.apply(-input, 1.0, np.inf)
+    softplus_neg: Tensor = Softplus.apply(-input, 1.0, np.inf)
     if pos_weight is not None:
         softplus_neg = (1 + (pos_weight - 1) * target) * softplus_neg
     loss = (1 - target) * input + softplus_neg
@@ -248,11 +258,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
 
 def _scores(name: str, input: Any) -> Tensor:
     """The input of a classification loss: float scores (a list or array is taken as a tensor)."""
-    input = _as_tensor(input)
-    if input.dtype.kind != "f":
-        raise TypeError(f"{name}: input (the scores) must be floating point; got dtype {input.dtype}. Pass the "
+    scores = _as_tensor(input)
+    if scores.dtype.kind != "f":
+        raise TypeError(f"{name}: input (the scores) must be floating point; got dtype {scores.dtype}. Pass the "
                         f"model's output first and the class indices second: {name}(input, target).")
-    return input
+    return scores
 
 
 def _class_target(name: str, input: Tensor, target: np.ndarray, ignore_index: int) -> tuple[np.ndarray, int]:
@@ -309,7 +319,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     if target_data.dtype.kind in "iu":
         target_data, c = _class_target("cross_entropy", input, target_data, ignore_index)
         logits, classes = _rows(input, target_data, c)
-        loss = CrossEntropy.apply(logits, classes, weight, ignore_index, reduction, label_smoothing)
+        loss: Tensor = CrossEntropy.apply(logits, classes, weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(target_data.shape) if reduction == "none" and input.ndim != 2 else loss
     if target_data.dtype.kind != "f":
         raise TypeError(f"cross_entropy: target must hold class indices (int64) or class probabilities (float); "
@@ -354,5 +364,5 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
     target_data, c = _class_target("nll_loss", input, target_data, ignore_index)
     weight = _class_weight("nll_loss", weight, c)
     log_p, classes = _rows(input, target_data, c)
-    loss = NegativeLogLikelihood.apply(log_p, classes, weight, ignore_index, reduction)
+    loss: Tensor = NegativeLogLikelihood.apply(log_p, classes, weight, ignore_index, reduction)
     return loss.reshape(target_data.shape) if reduction == "none" and input.ndim != 2 else loss

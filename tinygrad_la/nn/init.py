@@ -94,14 +94,17 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill `tensor` with `val` in place (without recording it); returns `tensor`."""
     return _fill(tensor, val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with ones in place; returns `tensor`."""
     return _fill(tensor, 1)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with zeros in place; returns `tensor`."""
     return _fill(tensor, 0)
 
 
@@ -109,7 +112,8 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fill a matrix with the identity (rectangular ones get ones on the main diagonal)."""
     if tensor.ndim != 2:
         raise ValueError(f"Only tensors with 2 dimensions are supported; got shape {tensor.shape}")
-    return _fill(tensor, np.eye(*tensor.shape))
+    rows, cols = tensor.shape
+    return _fill(tensor, np.eye(rows, cols))
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:

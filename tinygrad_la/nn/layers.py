@@ -4,13 +4,14 @@ from __future__ import annotations
 import math
 import operator
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, cast
 
 import numpy as np
 
 from ..core import dtypes
 from ..core.device import _check_device
-from ..ops.fused import Addmm
+from ..ops.fused import Addmm, LeakyRelu
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -46,15 +47,19 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         # kaiming_uniform_(a=√5) is uniform on ±1/√in_features, and the bias uses the same bound
+        """Draw W and b again, uniform on ±1/√in_features (PyTorch's initialisation)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input: Any) -> Any:
-        return Addmm.apply(input, self.weight, self.bias)   # one fused op: Z = X Wᵀ + 1 bᵀ
+    def forward(self, input: Tensor) -> Tensor:
+        """input: (N, in_features) or (..., in_features) -> (..., out_features)."""
+        out: Tensor = Addmm.apply(input, self.weight, self.bias)   # one fused op: Z = X Wᵀ + 1 bᵀ
+        return out
 
     def extra_repr(self) -> str:
+        """in_features, out_features and whether there is a bias, for the repr."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -65,6 +70,7 @@ class Identity(Module):
         super().__init__()
 
     def forward(self, input: Any) -> Any:
+        """Return `input` unchanged."""
         return input
 
 
@@ -76,9 +82,11 @@ class ReLU(Module):
         self.inplace = inplace   # accepted for PyTorch code; the result is always a new tensor
 
     def forward(self, input: Any) -> Any:
+        """max(0, z) entry by entry; input and output of any shape (*)."""
         return input.relu()
 
     def extra_repr(self) -> str:
+        """'inplace=True' when set, for the repr."""
         return "inplace=True" if self.inplace else ""
 
 
@@ -86,6 +94,7 @@ class Sigmoid(Module):
     """1 / (1 + e^-z) (23.2)."""
 
     def forward(self, input: Any) -> Any:
+        """σ(z) = 1 / (1 + e^-z) entry by entry; any shape (*)."""
         return input.sigmoid()
 
 
@@ -93,6 +102,7 @@ class Tanh(Module):
     """(e^z - e^-z) / (e^z + e^-z) (23.2)."""
 
     def forward(self, input: Any) -> Any:
+        """tanh(z) entry by entry; any shape (*)."""
         return input.tanh()
 
 
@@ -105,9 +115,12 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Any) -> Any:
-        return F.LeakyRelu.apply(input, self.negative_slope)
+        """z where z > 0, negative_slope·z elsewhere; any shape (*)."""
+        out: Tensor = LeakyRelu.apply(input, self.negative_slope)
+        return out
 
     def extra_repr(self) -> str:
+        """negative_slope (and inplace when set), for the repr."""
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
@@ -121,9 +134,11 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input: Any) -> Any:
+        """z·Φ(z) entry by entry; any shape (*)."""
         return F.gelu(input, self.approximate)
 
     def extra_repr(self) -> str:
+        """approximate, for the repr."""
         return f"approximate={self.approximate!r}"
 
 
@@ -135,38 +150,40 @@ class Softplus(Module):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input: Any) -> Any:
+        """log(1 + e^(βz))/β entry by entry (z itself where βz > threshold); any shape (*)."""
         return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
+        """beta and threshold, for the repr."""
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softmax(Module):
+class _AlongDim(Module):
+    """A function of scores along one dimension `dim` (softmax, log softmax)."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        """dim, for the repr."""
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
     """Scores to probabilities along `dim` (23.13): p_i = e^{s_i} / Σ_j e^{s_j}."""
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
     def forward(self, input: Any) -> Any:
+        """Probabilities along `dim`: each slice along it is positive and sums to 1."""
         return F.softmax(input, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """log softmax along `dim`: s_i - logsumexp(s), finite where log(softmax) is not."""
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
     def forward(self, input: Any) -> Any:
+        """log softmax along `dim`."""
         return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 class Flatten(Module):
@@ -177,9 +194,11 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input: Any) -> Any:
+        """input (N, d1, d2, ...) -> (N, d1·d2·...) for the default start_dim=1, end_dim=-1."""
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
+        """start_dim and end_dim, for the repr."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -191,10 +210,12 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input: Any) -> Any:
+        """Split dimension `dim` of `input` into `unflattened_size`."""
         dim = self.dim % input.ndim
         return input.reshape(input.shape[:dim] + self.unflattened_size + input.shape[dim + 1:])
 
     def extra_repr(self) -> str:
+        """dim and unflattened_size, for the repr."""
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
@@ -208,9 +229,11 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input: Any) -> Any:
+        """Dropout of `input` while training (self.training), the input itself in eval mode."""
         return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
+        """p and inplace, for the repr."""
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -245,14 +268,17 @@ class Embedding(Module):
         return layer
 
     def reset_parameters(self) -> None:
+        """Draw the table again from N(0, 1), with the padding_idx row zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, input: Any) -> Any:
+        """input: integer indices (*) -> their rows of weight, (*, embedding_dim)."""
         return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
+        """num_embeddings, embedding_dim (and padding_idx when set), for the repr."""
         return f"{self.num_embeddings}, {self.embedding_dim}" + (
             f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
@@ -264,6 +290,12 @@ def _position(index: Any, length: int, kind: str) -> int:
     if not -length <= i < length:
         raise IndexError(f"index {i} is out of range for a {kind} of length {length}")
     return i % length
+
+
+def _members(container: Module) -> dict[str, Module]:
+    """A container's registry of modules, typed as what it holds. A Module's registry allows None
+    (a declared but absent sub-module); a container is only ever filled with modules."""
+    return cast("dict[str, Module]", container._modules)
 
 
 class Sequential(Module):
@@ -283,7 +315,8 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, input: Any) -> Any:
-        for module in self._modules.values():
+        """Feed `input` through each module in turn and return the last one's output."""
+        for module in _members(self).values():
             input = module(input)
         return input
 
@@ -310,28 +343,32 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_members(self).values())
 
     def append(self, module: Module) -> Sequential:
+        """Add `module` at the end (named by its position); returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append each of `modules`; returns self."""
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Insert `module` before position `index` (the modules are renumbered); returns self."""
         n = len(self)
         if not -n <= index <= n:
             raise IndexError(f"index {index} is out of range for inserting into a {type(self).__name__} of length {n}")
-        modules = list(self._modules.values())
+        modules = list(_members(self).values())
         modules.insert(index, module)
         _renumber(self, modules)
         return self
 
     def pop(self, index: int = -1) -> Module:
-        module = self[index]
+        """Remove the module at `index` and return it."""
+        module: Module = self[index]
         del self[index]
         return module
 
@@ -346,8 +383,8 @@ class ModuleList(Module):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return type(self)(list(self._modules.values())[index])
-        return self._modules[str(_position(index, len(self), type(self).__name__))]
+            return type(self)(list(_members(self).values())[index])
+        return _members(self)[str(_position(index, len(self), type(self).__name__))]
 
     def __setitem__(self, index: int, module: Module) -> None:
         setattr(self, str(_position(index, len(self), type(self).__name__)), module)
@@ -363,7 +400,7 @@ class ModuleList(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_members(self).values())
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
@@ -372,10 +409,12 @@ class ModuleList(Module):
         return type(self)(list(self) + list(other))
 
     def append(self, module: Module) -> ModuleList:
+        """Add `module` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append each of `modules` (an iterable of modules); returns self."""
         if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
             raise TypeError(f"ModuleList.extend should be called with an iterable of modules, "
                             f"but got {type(modules).__name__}")
@@ -384,12 +423,14 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        modules = list(self._modules.values())
+        """Insert `module` before position `index` (the modules are renumbered)."""
+        modules = list(_members(self).values())
         modules.insert(index, module)
         _renumber(self, modules)
 
     def pop(self, index: int = -1) -> Module:
-        module = self[index]
+        """Remove the module at `index` and return it."""
+        module: Module = self[index]
         del self[index]
         return module
 
@@ -403,7 +444,8 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+        """The module under `key`."""
+        return _members(self)[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -421,33 +463,39 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self) -> Iterable[str]:
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def values(self) -> Iterable[Module]:
-        return self._modules.values()
+        """The modules, in insertion order."""
+        return _members(self).values()
 
     def items(self) -> Iterable[tuple[str, Module]]:
-        return self._modules.items()
+        """(key, module) pairs, in insertion order."""
+        return _members(self).items()
 
     def update(self, modules: Any) -> None:
+        """Add (key, module) pairs from a mapping or an iterable of pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for key, module in items:
             self[key] = module
 
     def pop(self, key: str) -> Module:
-        module = self._modules[key]
+        """Remove the module under `key` and return it."""
+        module = _members(self)[key]
         del self[key]
         return module
 
     def clear(self) -> None:
+        """Remove every module."""
         for key in list(self._modules):
             del self[key]
 
 
-def _renumber(container: Module, modules: list | None = None) -> None:
+def _renumber(container: Module, modules: list[Module] | None = None) -> None:
     """Give a container's modules the names "0", "1", ... again (after a delete or insert)."""
     if modules is None:
-        modules = list(container._modules.values())
+        modules = list(_members(container).values())
     for key in list(container._modules):
         delattr(container, key)
     for i, module in enumerate(modules):

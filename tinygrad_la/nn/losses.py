@@ -23,6 +23,8 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
+    weight: Tensor | None   # a buffer: per-class (or per-entry) weights, or None
+
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -33,6 +35,7 @@ class MSELoss(_Loss):
     """L = (1/N) Σ (ŷ_i - y_i)² (23.14); input and target of the same shape."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The loss of `input` against `target`, both of the same shape (*)."""
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -40,6 +43,7 @@ class L1Loss(_Loss):
     """L = (1/N) Σ |ŷ_i - y_i|."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """The loss of `input` against `target`, both of the same shape (*)."""
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -58,6 +62,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """input: logits (N, C); target: class indices (N,) or probabilities (N, C)."""
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -71,6 +76,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """input: log-probabilities (N, C); target: class indices (N,)."""
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
@@ -78,11 +84,14 @@ class BCELoss(_WeightedLoss):
     """-[y log p + (1 - y) log(1 - p)] on probabilities p in [0, 1] (logs clamped at -100)."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """input: probabilities in [0, 1], target: labels in [0, 1], both of the same shape (*)."""
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
     """BCE on raw scores x, stable for any x: max(x, 0) - x·y + log(1 + e^-|x|) (pos_weight optional)."""
+
+    pos_weight: Tensor | None   # a buffer: the weight of positive examples, per class, or None
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                  pos_weight: Any = None) -> None:
@@ -91,5 +100,6 @@ class BCEWithLogitsLoss(_WeightedLoss):
                              else Tensor(pos_weight))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
+        """input: raw scores, target: labels in [0, 1], both of the same shape (*)."""
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)

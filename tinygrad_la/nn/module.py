@@ -12,11 +12,12 @@ attribute registers it, so ``parameters()`` finds every weight of a model withou
         def forward(self, x):               # 23.8: ŷ = W₂ σ(W₁x + b₁) + b₂
             return self.out(self.hidden(x).relu())
 
-Speed, since a forward reads its weights on every step: a registered Parameter or Module lives in its registry (`_parameters`,
-`_modules`, `_buffers`) *and* in the instance ``__dict__``, so ``self.weight`` in a forward is a
-plain attribute lookup (there is no ``__getattr__``). The registries keep the mirror up to date
-however they are changed, and tick a global clock when parameters or modules come and go, so
-``parameters()`` can hand back a cached tuple until the structure of some model changes.
+Speed, since a forward reads its weights on every step: a registered Parameter or Module lives in
+its registry (`_parameters`, `_modules`, `_buffers`) *and* in the instance ``__dict__``, so
+``self.weight`` in a forward is a plain attribute lookup (there is no ``__getattr__``). The
+registries keep the mirror up to date however they are changed, and tick a global clock when
+parameters or modules come and go, so ``parameters()`` can hand back a cached tuple until the
+structure of some model changes.
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class Parameter(Tensor):
 _structure = [0]
 
 
-class _Registry(OrderedDict):
+class _Registry(OrderedDict[str, Any]):
     """A module's parameters, buffers or sub-modules by name.
 
     Every entry is mirrored into the module's ``__dict__`` (`namespace`), so ``module.weight`` is a
@@ -64,7 +65,7 @@ class _Registry(OrderedDict):
     Changes tick the structure clock (for parameters and modules), which parameters() caches check.
     """
 
-    def __init__(self, namespace: dict | None = None, ticks: bool = True) -> None:
+    def __init__(self, namespace: dict[str, Any] | None = None, ticks: bool = True) -> None:
         super().__init__()
         self.namespace = namespace
         self.ticks = ticks
@@ -116,7 +117,7 @@ class _Registry(OrderedDict):
         _structure[0] += self.ticks
         super().move_to_end(key, last)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         # copies and pickles leave the namespace out; Module.__setstate__ points it at the new module
         return (type(self), (None, self.ticks), None, None, iter(self.items()))
 
@@ -126,11 +127,12 @@ class RemovableHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, hooks: dict) -> None:
+    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
         self.hooks = hooks
         self.id = next(RemovableHandle._ids)
 
     def remove(self) -> None:
+        """Take the hook off (removing it twice does nothing)."""
         self.hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
@@ -158,6 +160,9 @@ class Module:
     _parameters: dict[str, Parameter | None]
     _buffers: dict[str, Tensor | None]
     _modules: dict[str, Module | None]
+    _non_persistent_buffers: set[str]                     # buffers left out of state_dict
+    _forward_pre_hooks: dict[int, Callable[..., Any]]    # handle id -> hook(module, inputs)
+    _forward_hooks: dict[int, Callable[..., Any]]        # handle id -> hook(module, inputs, output)
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -171,6 +176,7 @@ class Module:
         _structure[0] += 1
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; every subclass defines it, and calling the module runs it."""
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -178,7 +184,7 @@ class Module:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)   # the hot path: nothing else to do
 
-    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         for hook in tuple(self._forward_pre_hooks.values()):
             changed = hook(self, args)
             if changed is not None:
@@ -190,12 +196,12 @@ class Module:
                 output = changed
         return output
 
-    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any], *,
+    def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any], *,
                               prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, inputs, output)`` after every forward; a returned value replaces the output."""
         return _add_hook(self._forward_hooks, hook, prepend)
 
-    def register_forward_pre_hook(self, hook: Callable[[Module, tuple], Any], *,
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple[Any, ...]], Any], *,
                                   prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, inputs)`` before every forward; a returned value replaces the inputs."""
         return _add_hook(self._forward_pre_hooks, hook, prepend)
@@ -233,8 +239,8 @@ class Module:
         if not _forget(self.__dict__, name):
             object.__delattr__(self, name)
 
-    def _registry(self, registry: str, what: str) -> dict:
-        entries = self.__dict__.get(registry)
+    def _registry(self, registry: str, what: str) -> dict[str, Any]:
+        entries: dict[str, Any] | None = self.__dict__.get(registry)
         if entries is None:
             raise AttributeError(f"cannot assign {what} before Module.__init__() call: call "
                                  f"super().__init__() first in {type(self).__name__}.__init__")
@@ -297,7 +303,7 @@ class Module:
 
     # --- walking the tree ------------------------------------------------------------------------
 
-    def named_modules(self, memo: set | None = None, prefix: str = "",
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every one below it, depth first."""
         if memo is None:
@@ -312,10 +318,12 @@ class Module:
                 yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and every module below it, each once, depth first."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct sub-module, each once."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -323,6 +331,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """The direct sub-modules, each once."""
         for _, module in self.named_children():
             yield module
 
@@ -343,9 +352,11 @@ class Module:
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs of this module and (with recurse) those below it."""
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers (state that is not trained) of this module and those below it."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -417,18 +428,23 @@ class Module:
         return self._apply_to_tensors(lambda array: array.astype(dtype) if array.dtype.kind == "f" else array)
 
     def double(self) -> Module:
+        """Convert floating point parameters and buffers to float64 in place; returns self."""
         return self.to(np.float64)
 
     def float(self) -> Module:
+        """Convert floating point parameters and buffers to float32 in place; returns self."""
         return self.to(np.float32)
 
     def half(self) -> Module:
+        """Convert floating point parameters and buffers to float16 in place; returns self."""
         return self.to(np.float16)
 
     def cpu(self) -> Module:
+        """Return self: everything already lives on the CPU."""
         return self
 
     def cuda(self, device: Any = None) -> Module:
+        """Raise RuntimeError, naming the device: there is no GPU here, only NumPy on the CPU."""
         _check_device("cuda" if device is None else f"cuda:{device}")
         return self
 
@@ -447,7 +463,7 @@ class Module:
 
     # --- saving and loading ----------------------------------------------------------------------
 
-    def state_dict(self, destination: dict | None = None, prefix: str = "",
+    def state_dict(self, destination: dict[str, Tensor] | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, Tensor]:
         """name -> tensor for every parameter and persistent buffer, module by module (as PyTorch).
 
@@ -531,13 +547,13 @@ class Module:
             return f"{self._get_name()}({lines[0]})"
         return self._get_name() + "(\n  " + "\n  ".join(body) + "\n)"
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         # copies and pickles rebuild the parameters() cache rather than trust a stale one
         state = self.__dict__.copy()
         state.pop("_parameters_cache", None)
         return state
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         for registry in ("_parameters", "_buffers", "_modules"):
             entries = state.get(registry)
@@ -555,7 +571,7 @@ def _as_array(value: Any) -> np.ndarray | None:
         return None
 
 
-def _forget(d: dict, name: str, keep: str = "") -> bool:
+def _forget(d: dict[str, Any], name: str, keep: str = "") -> bool:
     """Remove `name` from the registries (but `keep`) of the module whose __dict__ is `d`; True if found."""
     found = False
     for registry in ("_parameters", "_buffers", "_modules"):
@@ -571,7 +587,7 @@ def _forget(d: dict, name: str, keep: str = "") -> bool:
     return found
 
 
-def _add_hook(hooks: dict, hook: Callable, prepend: bool) -> RemovableHandle:
+def _add_hook(hooks: dict[int, Callable[..., Any]], hook: Callable[..., Any], prepend: bool) -> RemovableHandle:
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     if prepend:

@@ -21,12 +21,13 @@ from ..ops.movement import cat
 from ..tensor import Tensor
 from .module import Module
 
-__all__ = ["summary", "Summary", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["summary", "Summary", "SummaryRow", "clip_grad_norm_", "clip_grad_value_", "get_total_norm",
+           "clip_grads_with_norm_", "parameters_to_vector", "vector_to_parameters"]
 
 
 @dataclass
 class SummaryRow:
+    """One row of a Summary: a module's name, its type, its output shape, its own parameters."""
     name: str             # dotted name in the model ("0", "encoder.1"), "" for the model itself
     type: str             # class name ("Linear")
     output_shape: Any     # shape of the output (a tuple, or a list of them for several outputs)
@@ -38,13 +39,14 @@ class Summary:
     """What summary() returns: print it for the table; the numbers are attributes."""
 
     model_name: str
-    input_shape: tuple
+    input_shape: tuple[int, ...]
     rows: list[SummaryRow] = field(default_factory=list)
     total_params: int = 0
     trainable_params: int = 0
 
     @property
     def non_trainable_params(self) -> int:
+        """Parameters that training leaves alone (requires_grad=False)."""
         return self.total_params - self.trainable_params
 
     def __str__(self) -> str:
@@ -54,7 +56,7 @@ class Summary:
         widths = [max(len(line[i]) for line in [header] + body) for i in range(3)]
         rule_width = sum(widths) + 4
 
-        def line(cells: tuple) -> str:
+        def line(cells: tuple[str, str, str]) -> str:
             return f"{cells[0]:<{widths[0]}}  {cells[1]:<{widths[1]}}  {cells[2]:>{widths[2]}}"
 
         out = [f"{self.model_name} summary, input shape {self.input_shape}", "=" * rule_width, line(header),
@@ -85,7 +87,7 @@ def summary(model: Module, input_shape: Any = None, *, input: Any = None, dtype:
     report = Summary(type(model).__name__, tuple(np.shape(input.data if isinstance(input, Tensor) else input)))
 
     def record(name: str) -> Any:
-        def hook(module: Module, inputs: tuple, output: Any) -> None:
+        def hook(module: Module, inputs: tuple[Any, ...], output: Any) -> None:
             own = sum(p.numel() for p in module.parameters(recurse=False))
             report.rows.append(SummaryRow(name, type(module).__name__, _shape_of(output), own))
         return hook
@@ -126,10 +128,10 @@ def _parameter_list(parameters: Any) -> list[Tensor]:
     if isinstance(parameters, list):
         return parameters
     is_generator = isinstance(parameters, types.GeneratorType)
-    parameters = list(parameters)
-    if is_generator and not parameters:
+    read: list[Tensor] = list(parameters)
+    if is_generator and not read:
         warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=3)
-    return parameters
+    return read
 
 
 def _grads(parameters: list[Tensor]) -> list[Tensor]:
@@ -174,7 +176,8 @@ def get_total_norm(tensors: Any, norm_type: float = 2.0, error_if_nonfinite: boo
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite "
                            f"({total}), so it cannot be clipped. To disable this error and scale the gradients by "
                            "the non-finite norm anyway, set `error_if_nonfinite=False`")
-    return Tensor._make(np.asarray(total, dtype=dtype if dtype.kind == "f" else np.float64), None)
+    norm: Tensor = Tensor._make(np.asarray(total, dtype=dtype if dtype.kind == "f" else np.float64), None)
+    return norm
 
 
 def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Any, foreach: bool | None = None) -> None:
@@ -204,7 +207,9 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
     """
     parameters = _parameter_list(parameters)   # read once: the norm and the clipping both need it
     if _mode.tracer is not None:   # tinygrad_la.compile: clip now, and again on every replay
-        return _mode.tracer.call(clip_grad_norm_, parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+        recorded: Tensor = _mode.tracer.call(clip_grad_norm_, parameters, max_norm, norm_type, error_if_nonfinite,
+                                             foreach)
+        return recorded
     _check_bound("max_norm", max_norm)
     grads = _grads(parameters)
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
@@ -215,7 +220,8 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
 def clip_grad_value_(parameters: Any, clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient entry to [-clip_value, clip_value] in place (nan stays nan)."""
     if _mode.tracer is not None:   # tinygrad_la.compile: clip now, and again on every replay
-        return _mode.tracer.call(clip_grad_value_, _parameter_list(parameters), clip_value, foreach)
+        _mode.tracer.call(clip_grad_value_, _parameter_list(parameters), clip_value, foreach)
+        return
     _check_bound("clip_value", clip_value)
     clip_value = float(clip_value)
     with no_grad():
@@ -240,7 +246,8 @@ def _check_bound(name: str, value: Any) -> None:
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters as one flat vector (a differentiable concatenation)."""
-    return cat([p.reshape(-1) for p in parameters])
+    flat: Tensor = cat([p.reshape(-1) for p in parameters])
+    return flat
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:

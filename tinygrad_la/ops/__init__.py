@@ -9,3 +9,5 @@ Read in this order (each file builds on the ones before it):
     inplace.py       x += y, x[i] = v, and views changed in place
     fused.py         layers and losses as one op each         Addmm (F.linear): dW = dZᵀ X
 """
+
+__all__: list[str] = []   # a package of modules: import from them by name

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any, Callable, Self
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -21,21 +21,27 @@ from ..core.engine import _mode
 from ..core.function import Op
 from ..core.tensor_base import _NUMBERS, TensorBase, _operand
 
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
+
 __all__ = ["ElementwiseMethods", "where", "sigmoid_pair"]
 
 
 # --- arithmetic -----------------------------------------------------------------------------------
+
+# An operand of arithmetic reaches forward as the array inside a Tensor or as the Python number
+# given (x + 2 passes the 2 itself, see _operands), so its type is Any; NumPy's operators take both.
 
 class Add(Op):
     """x + y;  dx = g,  dy = g"""
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> np.ndarray:
         return x + y
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return g, g
 
 
@@ -44,11 +50,11 @@ class Sub(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> np.ndarray:
         return x - y
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
@@ -57,13 +63,13 @@ class Mul(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> np.ndarray:
         dx_needed, dy_needed = ctx.needs_input_grad   # keep only what backward reads: x for dy, y for dx
         ctx.save_for_backward(x if dy_needed else None, y if dx_needed else None)
         return x * y
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, y = ctx.saved_tensors
         dx_needed, dy_needed = ctx.needs_input_grad
         return (g * y if dx_needed else None), (g * x if dy_needed else None)
@@ -74,12 +80,12 @@ class Div(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> np.ndarray:
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)   # x only for dy
         return x / y
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, y = ctx.saved_tensors
         dx_needed, dy_needed = ctx.needs_input_grad
         return (g / y if dx_needed else None), (-g * x / (y * y) if dy_needed else None)
@@ -90,14 +96,14 @@ class RoundedDiv(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y, mode):
+    def forward(ctx: Any, x: Any, y: Any, mode: str) -> np.ndarray:
         if mode == "floor":
             return np.floor_divide(x, y)
         quotient = np.trunc(np.true_divide(x, y))
         return quotient.astype(np.result_type(x, y)) if _is_integer(x) and _is_integer(y) else quotient
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         zero = np.zeros(g.shape, g.dtype)
         return zero, zero, None
 
@@ -107,12 +113,12 @@ class Remainder(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> np.ndarray:
         ctx.save_for_backward(np.floor_divide(x, y))
         return np.mod(x, y)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         quotient, = ctx.saved_tensors
         return g, (-g * quotient if ctx.needs_input_grad[1] else None)
 
@@ -126,7 +132,7 @@ class Pow(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> np.ndarray:
         out = _integer_power(x, y) if _is_integer(x) and _is_integer(y) else np.power(x, y)
         if out.dtype.kind == "f" and (type(x) is not np.ndarray or x.dtype.kind != "f"):
             x = np.asarray(x, dtype=out.dtype)   # log x in backward then stays in the result's dtype
@@ -134,7 +140,7 @@ class Pow(Op):
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, y, out = ctx.saved_tensors
         dx_needed, dy_needed = ctx.needs_input_grad
         dx = dy = None
@@ -185,11 +191,11 @@ class Neg(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return -x
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return -g
 
 
@@ -203,14 +209,14 @@ class Maximum(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> np.ndarray:
         out = np.maximum(x, y)
         half_on_ties = (x == y) * np.array(0.5, out.dtype)
         ctx.save_for_backward(~(x < y) - half_on_ties, ~(x > y) - half_on_ties)
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x_share, y_share = ctx.saved_tensors
         return g * x_share, g * y_share
 
@@ -220,14 +226,14 @@ class Minimum(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> np.ndarray:
         out = np.minimum(x, y)
         half_on_ties = (x == y) * np.array(0.5, out.dtype)
         ctx.save_for_backward(~(x > y) - half_on_ties, ~(x < y) - half_on_ties)
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x_share, y_share = ctx.saved_tensors
         return g * x_share, g * y_share
 
@@ -237,13 +243,13 @@ class Where(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, cond, x, y):
+    def forward(ctx: Any, cond: Any, x: Any, y: Any) -> np.ndarray:
         cond = np.asarray(cond, dtype=bool)
         ctx.save_for_backward(cond)
         return np.where(cond, x, y)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         cond, = ctx.saved_tensors
         return None, g * cond, g * ~cond
 
@@ -259,13 +265,13 @@ class Exp(Op):
     float_inputs = True
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         out = np.exp(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         out, = ctx.saved_tensors
         return g * out
 
@@ -276,12 +282,12 @@ class Log(Op):
     float_inputs = True
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x)
         return np.log(x)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, = ctx.saved_tensors
         return g / x
 
@@ -292,12 +298,12 @@ class Sin(Op):
     float_inputs = True
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x)
         return np.sin(x)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, = ctx.saved_tensors
         return g * np.cos(x)
 
@@ -308,12 +314,12 @@ class Cos(Op):
     float_inputs = True
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x)
         return np.cos(x)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, = ctx.saved_tensors
         return -g * np.sin(x)
 
@@ -324,13 +330,13 @@ class Tanh(Op):
     float_inputs = True
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         out = np.tanh(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         out, = ctx.saved_tensors
         return g * (1 - out * out)
 
@@ -341,15 +347,15 @@ class Sigmoid(Op):
     float_inputs = True
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         out, out_of_neg = sigmoid_pair(x)
         ctx.save_for_backward(out, out_of_neg)
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         out, out_of_neg = ctx.saved_tensors
-        if isinstance(out, TensorBase):   # create_graph: σ(-x) must be a function of x as well
+        if isinstance(out, ElementwiseMethods):   # a Tensor (create_graph): σ(-x) must be a function of x as well
             out_of_neg = 1 - out
         return g * out * out_of_neg
 
@@ -359,13 +365,13 @@ class ReLU(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         out = np.maximum(x, 0)
         ctx.save_for_backward(out != 0)   # max(0, x) > 0, or nan
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         active, = ctx.saved_tensors
         return g * active
 
@@ -375,12 +381,12 @@ class Abs(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(_sign(x))
         return np.abs(x)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         sign, = ctx.saved_tensors
         return g * sign
 
@@ -391,13 +397,13 @@ class Sqrt(Op):
     float_inputs = True
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         out = np.sqrt(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         out, = ctx.saved_tensors
         return g / (2 * out)
 
@@ -408,7 +414,7 @@ class Clamp(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, lo, hi):
+    def forward(ctx: Any, x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
         out = np.clip(x, lo, hi)
         inside = np.logical_and(True if lo is None else x >= lo, True if hi is None else x <= hi)
         _, lo_needed, hi_needed = ctx.needs_input_grad
@@ -421,7 +427,7 @@ class Clamp(Op):
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         inside, to_lo, to_hi = ctx.saved_tensors
         return (g * inside if ctx.needs_input_grad[0] else None,
                 None if to_lo is None else g * to_lo, None if to_hi is None else g * to_hi)
@@ -433,12 +439,12 @@ class Cast(Op):
     integer_outputs = True   # x.long(): an integer result, which never requires grad
 
     @staticmethod
-    def forward(ctx, x, dtype):
+    def forward(ctx: Any, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
         ctx.in_dtype = x.dtype
         return x.astype(dtype)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         if ctx.in_dtype.kind != "f":
             return None
         return g.to(ctx.in_dtype) if isinstance(g, TensorBase) else np.asarray(g).astype(ctx.in_dtype)
@@ -449,11 +455,11 @@ class Clone(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return x.copy()
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return g
 
 
@@ -496,44 +502,121 @@ class ElementwiseMethods(TensorBase):
 
     # --- arithmetic (chapter 23.1: z = w·x + b is made of these) -------------------------------
 
-    def __add__(self, other: Any) -> Self: return Add.apply(*_operands(self, other))
-    def __radd__(self, other: Any) -> Self: return Add.apply(*_operands(other, self))
-    def __sub__(self, other: Any) -> Self: return Sub.apply(*_operands(self, other))
-    def __rsub__(self, other: Any) -> Self: return Sub.apply(*_operands(other, self))
-    def __mul__(self, other: Any) -> Self: return Mul.apply(*_operands(self, other))
-    def __rmul__(self, other: Any) -> Self: return Mul.apply(*_operands(other, self))
-    def __truediv__(self, other: Any) -> Self: return Div.apply(*_operands(self, other))
-    def __rtruediv__(self, other: Any) -> Self: return Div.apply(*_operands(other, self))
-    def __pow__(self, other: Any) -> Self: return Pow.apply(*_operands(self, other))
-    def __rpow__(self, other: Any) -> Self: return Pow.apply(*_operands(other, self))
-    def __neg__(self) -> Self: return Neg.apply(self)
-    def __pos__(self) -> Self: return self
-    def __abs__(self) -> Self: return Abs.apply(self)
+    def __add__(self, other: Any) -> Self:
+        """x + y elementwise (broadcasting, PyTorch's type promotion);  dx = g, dy = g."""
+        return Add.apply(*_operands(self, other))
 
-    def __floordiv__(self, other: Any) -> Self: return _constant(np.floor_divide, self, other)
-    def __mod__(self, other: Any) -> Self: return Remainder.apply(*_operands(self, other))
-    def __rmod__(self, other: Any) -> Self: return Remainder.apply(*_operands(other, self))
+    def __radd__(self, other: Any) -> Self:
+        """y + x, for a number or array on the left."""
+        return Add.apply(*_operands(other, self))
+
+    def __sub__(self, other: Any) -> Self:
+        """x - y elementwise;  dx = g, dy = -g."""
+        return Sub.apply(*_operands(self, other))
+
+    def __rsub__(self, other: Any) -> Self:
+        """y - x, for a number or array on the left."""
+        return Sub.apply(*_operands(other, self))
+
+    def __mul__(self, other: Any) -> Self:
+        """x * y elementwise (the Hadamard product ⊙);  dx = g·y, dy = g·x."""
+        return Mul.apply(*_operands(self, other))
+
+    def __rmul__(self, other: Any) -> Self:
+        """y * x, for a number or array on the left."""
+        return Mul.apply(*_operands(other, self))
+
+    def __truediv__(self, other: Any) -> Self:
+        """x / y elementwise (true division: integers give floats);  dx = g/y, dy = -g·x/y²."""
+        return Div.apply(*_operands(self, other))
+
+    def __rtruediv__(self, other: Any) -> Self:
+        """y / x, for a number or array on the left."""
+        return Div.apply(*_operands(other, self))
+
+    def __pow__(self, other: Any) -> Self:
+        """x ** y elementwise;  dx = g·y·x^(y-1), dy = g·x^y·log x."""
+        return Pow.apply(*_operands(self, other))
+
+    def __rpow__(self, other: Any) -> Self:
+        """y ** x, for a number or array as the base."""
+        return Pow.apply(*_operands(other, self))
+
+    def __neg__(self) -> Self:
+        """-x;  dx = -g."""
+        return Neg.apply(self)
+
+    def __pos__(self) -> Self:
+        """+x: the tensor itself."""
+        return self
+
+    def __abs__(self) -> Self:
+        """|x| elementwise (``abs(t)``);  dx = g·sign(x)."""
+        return Abs.apply(self)
+
+    def __floordiv__(self, other: Any) -> Self:
+        """⌊x / y⌋ elementwise (``//``); no gradient, as a step function."""
+        return _constant(np.floor_divide, self, other)
+
+    def __mod__(self, other: Any) -> Self:
+        """x mod y with the sign of y (Python's and PyTorch's ``%``);  dx = g."""
+        return Remainder.apply(*_operands(self, other))
+
+    def __rmod__(self, other: Any) -> Self:
+        """y mod x, for a number or array on the left."""
+        return Remainder.apply(*_operands(other, self))
 
     # comparisons give bool tensors that never require grad
-    def __eq__(self, other: Any) -> Self: return _constant(np.equal, self, other)  # type: ignore[override]
-    def __ne__(self, other: Any) -> Self: return _constant(np.not_equal, self, other)  # type: ignore[override]
-    def __lt__(self, other: Any) -> Self: return _constant(np.less, self, other)
-    def __le__(self, other: Any) -> Self: return _constant(np.less_equal, self, other)
-    def __gt__(self, other: Any) -> Self: return _constant(np.greater, self, other)
-    def __ge__(self, other: Any) -> Self: return _constant(np.greater_equal, self, other)
-    def __and__(self, other: Any) -> Self: return _constant(np.logical_and if self.dtype == np.bool_ else np.bitwise_and, self, other)
-    def __or__(self, other: Any) -> Self: return _constant(np.logical_or if self.dtype == np.bool_ else np.bitwise_or, self, other)
-    def __invert__(self) -> Self: return _constant(np.logical_not if self.dtype == np.bool_ else np.invert, self)
+    def __eq__(self, other: Any) -> Self:  # type: ignore[override]  # elementwise: a bool tensor, as PyTorch
+        """x == y elementwise: a bool tensor (PyTorch's ``eq``), never requiring grad."""
+        return _constant(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Self:  # type: ignore[override]  # elementwise: a bool tensor, as PyTorch
+        """x != y elementwise: a bool tensor."""
+        return _constant(np.not_equal, self, other)
+
+    def __lt__(self, other: Any) -> Self:
+        """x < y elementwise: a bool tensor."""
+        return _constant(np.less, self, other)
+
+    def __le__(self, other: Any) -> Self:
+        """x <= y elementwise: a bool tensor."""
+        return _constant(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Self:
+        """x > y elementwise: a bool tensor."""
+        return _constant(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Self:
+        """x >= y elementwise: a bool tensor."""
+        return _constant(np.greater_equal, self, other)
+
+    def __and__(self, other: Any) -> Self:
+        """x & y: logical and for bool tensors, bitwise and for integers; no gradient."""
+        return _constant(np.logical_and if self.dtype == np.bool_ else np.bitwise_and, self, other)
+
+    def __or__(self, other: Any) -> Self:
+        """x | y: logical or for bool tensors, bitwise or for integers; no gradient."""
+        return _constant(np.logical_or if self.dtype == np.bool_ else np.bitwise_or, self, other)
+
+    def __invert__(self) -> Self:
+        """~x: logical not for bool tensors, bitwise not for integers; no gradient."""
+        return _constant(np.logical_not if self.dtype == np.bool_ else np.invert, self)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__   # PyTorch's method names
     __hash__ = TensorBase.__hash__   # defining == would otherwise make tensors unhashable
 
     def add(self, other: Any, *, alpha: Any = 1) -> Self:
+        """x + alpha·other (PyTorch's ``add(other, alpha=)``)."""
         return self + (other if alpha == 1 else other * alpha)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Self:
+        """x - alpha·other (PyTorch's ``sub(other, alpha=)``)."""
         return self - (other if alpha == 1 else other * alpha)
 
-    def mul(self, other: Any) -> Self: return self * other
+    def mul(self, other: Any) -> Self:
+        """x * other elementwise."""
+        return self * other
+
     def div(self, other: Any, *, rounding_mode: str | None = None) -> Self:
         """x / y; with rounding_mode "floor" or "trunc" the quotient rounded (gradient 0)."""
         if rounding_mode is None:
@@ -543,22 +626,62 @@ class ElementwiseMethods(TensorBase):
                                f"{rounding_mode!r}")
         return RoundedDiv.apply(*_operands(self, other), rounding_mode)
 
-    def remainder(self, other: Any) -> Self: return self % other
-    def pow(self, exponent: Any) -> Self: return self ** exponent
-    def neg(self) -> Self: return -self
+    def remainder(self, other: Any) -> Self:
+        """x mod other with the sign of other (``%``)."""
+        return self % other
+
+    def pow(self, exponent: Any) -> Self:
+        """x ** exponent elementwise;  dx = g·n·xⁿ⁻¹ for a number exponent n."""
+        return self ** exponent
+
+    def neg(self) -> Self:
+        """-x."""
+        return -self
     # --- elementwise functions -----------------------------------------------------------------
 
-    def exp(self) -> Self: return Exp.apply(self)
-    def log(self) -> Self: return Log.apply(self)
-    def sin(self) -> Self: return Sin.apply(self)
-    def cos(self) -> Self: return Cos.apply(self)
-    def tanh(self) -> Self: return Tanh.apply(self)
-    def sigmoid(self) -> Self: return Sigmoid.apply(self)
-    def relu(self) -> Self: return ReLU.apply(self)
-    def abs(self) -> Self: return Abs.apply(self)
-    def sqrt(self) -> Self: return Sqrt.apply(self)
-    def square(self) -> Self: return self * self
-    def sign(self) -> Self: return _constant(_sign, self)
+    def exp(self) -> Self:
+        """eˣ elementwise;  d(eˣ)/dx = eˣ."""
+        return Exp.apply(self)
+
+    def log(self) -> Self:
+        """log x (natural) elementwise;  d(log x)/dx = 1/x."""
+        return Log.apply(self)
+
+    def sin(self) -> Self:
+        """sin x elementwise;  d(sin x)/dx = cos x."""
+        return Sin.apply(self)
+
+    def cos(self) -> Self:
+        """cos x elementwise;  d(cos x)/dx = -sin x."""
+        return Cos.apply(self)
+
+    def tanh(self) -> Self:
+        """tanh x elementwise;  d(tanh x)/dx = 1 - tanh²x."""
+        return Tanh.apply(self)
+
+    def sigmoid(self) -> Self:
+        """σ(x) = 1 / (1 + e⁻ˣ) elementwise, without overflow;  dσ/dx = σ(x)σ(-x)."""
+        return Sigmoid.apply(self)
+
+    def relu(self) -> Self:
+        """ReLU(x) = max(0, x) elementwise (23.2);  dx = g where x > 0, else 0."""
+        return ReLU.apply(self)
+
+    def abs(self) -> Self:
+        """|x| elementwise;  d|x|/dx = sign(x) (0 at x = 0, as PyTorch)."""
+        return Abs.apply(self)
+
+    def sqrt(self) -> Self:
+        """√x elementwise;  d√x/dx = 1 / (2√x)."""
+        return Sqrt.apply(self)
+
+    def square(self) -> Self:
+        """x² elementwise (x * x);  dx = 2x·g."""
+        return self * self
+
+    def sign(self) -> Self:
+        """-1, 0 or 1 by the sign of each entry (0 for nan); no gradient."""
+        return _constant(_sign, self)
 
     def clamp(self, min: Any = None, max: Any = None) -> Self:
         """Limit values to [min, max] (numbers or tensors that broadcast); the gradient passes to x
@@ -573,8 +696,13 @@ class ElementwiseMethods(TensorBase):
 
     clip = clamp
 
-    def maximum(self, other: Any) -> Self: return Maximum.apply(*_operands(self, other))
-    def minimum(self, other: Any) -> Self: return Minimum.apply(*_operands(self, other))
+    def maximum(self, other: Any) -> Self:
+        """max(x, other) elementwise (nan wins);  g goes to the larger, split in half on a tie."""
+        return Maximum.apply(*_operands(self, other))
+
+    def minimum(self, other: Any) -> Self:
+        """min(x, other) elementwise (nan wins);  g goes to the smaller, split in half on a tie."""
+        return Minimum.apply(*_operands(self, other))
 
     def where(self, condition: Any, other: Any) -> Self:
         """PyTorch's ``x.where(cond, y)``: x where cond holds, else y."""
@@ -605,7 +733,7 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
-def _constant(fn: Callable, *args: Any) -> Any:
+def _constant(fn: Callable[..., Any], *args: Any) -> Any:
     """A result with no gradient (comparisons, sign, floor division)."""
     arrays = [a.data if isinstance(a, TensorBase) else a if type(a) in _NUMBERS else _operand(a) for a in args]
     result = TensorBase._make(np.asarray(fn(*arrays)), None)

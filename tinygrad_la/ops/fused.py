@@ -26,7 +26,7 @@ import numpy as np
 from ..core.function import Op
 from ..core.random import generator
 from ..core.tensor_base import TensorBase, _as_array
-from .elementwise import _data, sigmoid_pair
+from .elementwise import ElementwiseMethods, _data, sigmoid_pair
 from .movement import index_add
 
 __all__ = ["Addmm", "CrossEntropy", "SquaredError", "BinaryCrossEntropy", "NegativeLogLikelihood", "Softplus",
@@ -38,7 +38,7 @@ class Addmm(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(ctx: Any, x: Any, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         if type(x) is not np.ndarray:   # a list or a number: made an array as tensor() would
             x = _as_array(x)
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
@@ -52,7 +52,7 @@ class Addmm(Op):
         return z
 
     @staticmethod
-    def backward(ctx, dZ):
+    def backward(ctx: Any, dZ: Any) -> Any:
         X, W = ctx.saved_tensors
         dX_needed, dW_needed, db_needed = ctx.needs_input_grad
         dX = dZ @ W if dX_needed else None
@@ -63,7 +63,7 @@ class Addmm(Op):
         return dX, dW, db
 
 
-def _linear_shape_error(x_shape: tuple, w_shape: tuple) -> str:
+def _linear_shape_error(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> str:
     if len(w_shape) != 2:
         return f"linear: the weight must be a matrix (out_features, in_features); got shape {w_shape}"
     out_features, in_features = w_shape
@@ -76,7 +76,7 @@ def _linear_shape_error(x_shape: tuple, w_shape: tuple) -> str:
     return message + " Check in_features, or the out_features of the layer before."
 
 
-def _linear_dtype_error(x_dtype: np.dtype, w_shape: tuple, w_dtype: np.dtype) -> str:
+def _linear_dtype_error(x_dtype: np.dtype, w_shape: tuple[int, ...], w_dtype: np.dtype) -> str:
     out_features, in_features = w_shape
     return (f"Linear({in_features} -> {out_features}) expects a floating point input like its weight "
             f"({w_dtype}); got input of dtype {x_dtype}. Convert it with x.{'float' if w_dtype == np.float32 else 'double'}() "
@@ -88,13 +88,13 @@ class LeakyRelu(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, negative_slope):
+    def forward(ctx: Any, x: np.ndarray, negative_slope: float) -> np.ndarray:
         slope = np.where(x > 0, 1, negative_slope).astype(x.dtype, copy=False)
         ctx.save_for_backward(slope)
         return x * slope
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         slope, = ctx.saved_tensors
         return g * slope, None
 
@@ -104,7 +104,7 @@ class Softplus(Op):
     __slots__ = ("beta", "threshold")
 
     @staticmethod
-    def forward(ctx, x, beta, threshold):
+    def forward(ctx: Any, x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
         bx = x * beta if beta != 1 else x
         ctx.beta, ctx.threshold = beta, threshold
         ctx.save_for_backward(x)
@@ -112,11 +112,11 @@ class Softplus(Op):
         return np.where(bx > threshold, x, soft / beta if beta != 1 else soft)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, = ctx.saved_tensors
         bx = x * ctx.beta if ctx.beta != 1 else x
         linear = _data(bx) > ctx.threshold
-        s = bx.sigmoid() if isinstance(bx, TensorBase) else sigmoid_pair(bx)[0]
+        s = bx.sigmoid() if isinstance(bx, ElementwiseMethods) else sigmoid_pair(bx)[0]   # a Tensor: create_graph
         return g * (s * ~linear + linear), None, None
 
 
@@ -125,12 +125,12 @@ class Erf(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x)
         return _erf(x)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, = ctx.saved_tensors
         return g * (2 / math.sqrt(math.pi)) * np.exp(-(x * x))
 
@@ -211,12 +211,12 @@ class Embedding(Op):
     __slots__ = ("indices", "shape", "padding_idx")
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
+    def forward(ctx: Any, weight: np.ndarray, indices: np.ndarray, padding_idx: int | None) -> np.ndarray:
         ctx.indices, ctx.shape, ctx.padding_idx = indices, weight.shape, padding_idx
         return weight[indices]
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         if ctx.padding_idx is not None:   # the padding row gets no gradient, as in PyTorch
             g = g * (ctx.indices != ctx.padding_idx)[..., None]
         return index_add(g, ctx.indices, ctx.shape), None, None
@@ -228,7 +228,7 @@ class SquaredError(Op):
     node_name = "MseLossBackward0"
 
     @staticmethod
-    def forward(ctx, x, y, reduction):
+    def forward(ctx: Any, x: np.ndarray, y: np.ndarray, reduction: str) -> np.ndarray:
         e = x - y
         ctx.save_for_backward(x, y)
         ctx.reduction, ctx.count = reduction, e.size
@@ -241,7 +241,7 @@ class SquaredError(Op):
         return total / e.size if e.size else np.full((), np.nan, dtype=total.dtype)   # an empty mean is nan
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, y = ctx.saved_tensors
         e = x - y
         n = ctx.count or 1   # an empty batch has an empty gradient, whatever the scale
@@ -255,13 +255,13 @@ class BinaryCrossEntropy(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x, y)
         log_x, log_1mx = _clamped_logs(x)
         return -(y * log_x + (1 - y) * log_1mx)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, y = ctx.saved_tensors
         dx = g * (x - y) / np.maximum(x * (1 - x), 1e-12)
         dy = None
@@ -271,7 +271,7 @@ class BinaryCrossEntropy(Op):
         return dx, dy
 
 
-def _clamped_logs(x: Any) -> tuple:
+def _clamped_logs(x: Any) -> tuple[Any, Any]:
     with np.errstate(divide="ignore"):   # log 0 = -inf, then clamped
         return np.maximum(np.log(x), -100), np.maximum(np.log(1 - x), -100)
 
@@ -298,7 +298,7 @@ class CrossEntropy(Op):
     __slots__ = ("target", "kept", "row_weight", "weight", "smoothing", "reduction", "denominator")
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
+    def forward(ctx: Any, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int, reduction: str, label_smoothing: float) -> np.ndarray:
         n, c = x.shape
         rows = np.arange(n)
         kept = target != ignore_index
@@ -331,7 +331,7 @@ class CrossEntropy(Op):
         return _reduce_rows(loss, reduction, ctx.denominator)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, p = ctx.saved_tensors
         if isinstance(g, TensorBase):      # create_graph: p must be a function of x
             p = x.softmax(-1)
@@ -348,7 +348,7 @@ class CrossEntropy(Op):
         return d * scale, None, None, None, None, None
 
     @staticmethod
-    def _target_distribution(ctx, shape: tuple, dtype: Any) -> tuple:
+    def _target_distribution(ctx: Any, shape: tuple[int, ...], dtype: Any) -> tuple[np.ndarray, Any]:
         """y (N, C) and its row sums a (N, 1) (None when all 1): constants of the backward formula."""
         n, c = shape
         eps, weight, row_weight = ctx.smoothing, ctx.weight, ctx.row_weight
@@ -371,7 +371,7 @@ class NegativeLogLikelihood(Op):
     __slots__ = ("target", "kept", "row_weight", "classes", "reduction", "denominator")
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, reduction):
+    def forward(ctx: Any, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int, reduction: str) -> np.ndarray:
         kept = target != ignore_index
         target = np.where(kept, target, 0)
         row_weight = kept.astype(x.dtype) if weight is None else weight.astype(x.dtype)[target] * kept
@@ -383,7 +383,7 @@ class NegativeLogLikelihood(Op):
         return _reduce_rows(loss, reduction, ctx.denominator)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         n = len(ctx.target)
         rows = np.arange(n)
         dloss = np.zeros((n, ctx.classes), dtype=ctx.row_weight.dtype)

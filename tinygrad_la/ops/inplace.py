@@ -10,7 +10,7 @@ Tensor inherits these methods from `InPlaceMethods`.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Callable, Self
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import numpy as np
 
@@ -24,7 +24,12 @@ from .elementwise import where
 from .movement import _fitted, _plain_index, _region, _take, index_add
 from .reductions import ReductionMethods
 
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
+
 __all__ = ["InPlaceMethods"]
+
+_T = TypeVar("_T", bound=TensorBase)   # the tensor changed in place is the one returned
 
 
 class InPlaceMethods(ReductionMethods):
@@ -34,39 +39,63 @@ class InPlaceMethods(ReductionMethods):
 
     # --- in place (PyTorch's rules: see _inplace) ----------------------------------------------
 
-    def __iadd__(self, other: Any) -> Self: return _inplace(self, np.add, ReductionMethods.__add__, other, False)
-    def __isub__(self, other: Any) -> Self: return _inplace(self, np.subtract, ReductionMethods.__sub__, other, False)
-    def __imul__(self, other: Any) -> Self: return _inplace(self, np.multiply, ReductionMethods.__mul__, other)
-    def __itruediv__(self, other: Any) -> Self: return _inplace(self, np.true_divide, ReductionMethods.__truediv__, other)
+    def __iadd__(self, other: Any) -> Self:
+        """x += y, in place (recorded when grad is wanted; see _inplace)."""
+        return _inplace(self, np.add, ReductionMethods.__add__, other, False)
+
+    def __isub__(self, other: Any) -> Self:
+        """x -= y, in place."""
+        return _inplace(self, np.subtract, ReductionMethods.__sub__, other, False)
+
+    def __imul__(self, other: Any) -> Self:
+        """x *= y, in place."""
+        return _inplace(self, np.multiply, ReductionMethods.__mul__, other)
+
+    def __itruediv__(self, other: Any) -> Self:
+        """x /= y, in place."""
+        return _inplace(self, np.true_divide, ReductionMethods.__truediv__, other)
 
     def add_(self, other: Any, alpha: Any = 1) -> Self:
+        """x += alpha·other in place; returns x."""
         return _inplace(self, np.add, ReductionMethods.__add__, other if alpha == 1 else other * alpha, False)
 
     def sub_(self, other: Any, alpha: Any = 1) -> Self:
+        """x -= alpha·other in place; returns x."""
         return _inplace(self, np.subtract, ReductionMethods.__sub__, other if alpha == 1 else other * alpha, False)
 
-    def mul_(self, other: Any) -> Self: return _inplace(self, np.multiply, ReductionMethods.__mul__, other)
-    def div_(self, other: Any) -> Self: return _inplace(self, np.true_divide, ReductionMethods.__truediv__, other)
+    def mul_(self, other: Any) -> Self:
+        """x *= other in place; returns x."""
+        return _inplace(self, np.multiply, ReductionMethods.__mul__, other)
+
+    def div_(self, other: Any) -> Self:
+        """x /= other in place; returns x."""
+        return _inplace(self, np.true_divide, ReductionMethods.__truediv__, other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Self:
+        """Limit x to [min, max] in place (see clamp); returns x."""
         return _inplace(self, None, lambda x, _: x.clamp(min, max), None)
 
     clip_ = clamp_
 
     def zero_(self) -> Self:
+        """Set every entry to 0 in place; returns x."""
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Self:
+        """Set every entry to `value` in place; returns x."""
         return _inplace(self, None, _filled, value, False)
 
     def copy_(self, source: Any) -> Self:
+        """Write `source`'s values (broadcast, cast to x's dtype) into x in place; returns x."""
         return _inplace(self, None, _filled, source, False)
 
     def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Self:
+        """Fill x in place with samples uniform on [a, b), from the library's generator."""
         with engine.no_grad():
             return self.copy_(generator().uniform(a, b, self.shape))
 
     def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Self:
+        """Fill x in place with samples of N(mean, std²), from the library's generator."""
         with engine.no_grad():
             return self.copy_(generator().normal(mean, std, self.shape))
 
@@ -77,6 +106,7 @@ class InPlaceMethods(ReductionMethods):
     def _refresh_view(self) -> None:
         """A view whose base changed in place reads the base's new graph: view = base at its positions."""
         base = self._base
+        assert base is not None   # only a view has a base to refresh from
         self._view_of = base.grad_fn
         if base._requires_grad and _mode.enabled:
             fresh = AsStrided.apply(base, _positions(base.data, self.data))
@@ -84,7 +114,7 @@ class InPlaceMethods(ReductionMethods):
             self._requires_grad = True
 
 
-def _inplace(self: Any, ufunc: Any, op: Callable, other: Any, reads_self: builtins.bool = True) -> Self:
+def _inplace(self: _T, ufunc: Any, op: Callable[..., Any], other: Any, reads_self: builtins.bool = True) -> _T:
     """Change `self` in place, as PyTorch does: the new values are written into its array, so every
     view of the same memory sees them, and its version counter goes up, so a backward that saved
     the old values raises instead of silently using the new ones.
@@ -116,7 +146,7 @@ def _inplace(self: Any, ufunc: Any, op: Callable, other: Any, reads_self: builti
     return self
 
 
-def _recorded_inplace(self: Any, op: Callable, other: Any, reads_self: builtins.bool) -> Self:
+def _recorded_inplace(self: _T, op: Callable[..., Any], other: Any, reads_self: builtins.bool) -> _T:
     base = self._base
     if base is not None and base.grad_fn is not self._view_of:
         self._refresh_view()   # the base changed in place since this view was made
@@ -204,7 +234,7 @@ class SetItem(Op):
     __slots__ = ("index",)
 
     @staticmethod
-    def forward(ctx, x, v, index):
+    def forward(ctx: Any, x: np.ndarray, v: Any, index: Any) -> np.ndarray:
         ctx.index = index
         out = x.copy()
         region, at = _region(out, index)
@@ -216,7 +246,7 @@ class SetItem(Op):
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         kept, = ctx.saved_tensors
         return g * kept, _take(g, ctx.index)
 
@@ -247,13 +277,13 @@ class AsStrided(Op):
     __slots__ = ("in_shape", "positions")
 
     @staticmethod
-    def forward(ctx, x, positions):
+    def forward(ctx: Any, x: np.ndarray, positions: np.ndarray) -> np.ndarray:
         ctx.in_shape = x.shape
         ctx.positions = positions
         return x.reshape(-1)[positions]
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         n = int(np.prod(ctx.in_shape))
         return index_add(g, ctx.positions, (n,)).reshape(ctx.in_shape)
 
@@ -264,15 +294,16 @@ class CopySlices(Op):
 
     @classmethod
     def name(cls) -> str:
+        """PyTorch's node name for a write into a view: ``CopySlices``."""
         return "CopySlices"   # PyTorch's name for this node
 
     @staticmethod
-    def forward(ctx, base, v, positions):
+    def forward(ctx: Any, base: np.ndarray, v: np.ndarray, positions: np.ndarray) -> np.ndarray:
         ctx.positions = positions
         return base   # the write itself already happened in place: this node only records it
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         p = ctx.positions
         kept = np.ones(g.shape, dtype=bool)
         kept.reshape(-1)[p] = False

@@ -7,7 +7,7 @@ unbroadcast. Below the ops, the Tensor methods that call them (`LinalgMethods`).
 """
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from ..core.function import Op
 from ..core.tensor_base import TensorBase
 from .elementwise import _operands
 from .movement import MovementMethods
+
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
 
 __all__ = ["LinalgMethods", "matmul", "einsum"]
 
@@ -26,12 +29,12 @@ class MatMul(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
         return a @ b
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         a, b = ctx.saved_tensors
         da_needed, db_needed = ctx.needs_input_grad
         da = db = None
@@ -75,19 +78,19 @@ class Einsum(Op):
     __slots__ = ("inputs", "output")
 
     @staticmethod
-    def forward(ctx, inputs, output, *xs):
+    def forward(ctx: Any, inputs: tuple[str, ...], output: str, *xs: Any) -> np.ndarray:
         ctx.inputs, ctx.output = inputs, output
         ctx.save_for_backward(*xs)
         return np.einsum(",".join(inputs) + "->" + output, *xs, optimize=len(xs) > 2)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         xs = ctx.saved_tensors
         return (None, None) + tuple(_einsum_adjoint(ctx.inputs, ctx.output, xs, g, k) if needed else None
                                     for k, needed in enumerate(ctx.needs_input_grad[2:]))
 
 
-def _einsum_adjoint(inputs: tuple, output: str, xs: tuple, g: Any, k: int) -> Any:
+def _einsum_adjoint(inputs: tuple[str, ...], output: str, xs: tuple[Any, ...], g: Any, k: int) -> Any:
     """d(loss)/d(xs[k]): einsum(g[output], xs[j][inputs[j]] for j != k -> inputs[k]).
 
     Two kinds of index need a constant factor so the result has xs[k]'s shape:
@@ -96,7 +99,7 @@ def _einsum_adjoint(inputs: tuple, output: str, xs: tuple, g: Any, k: int) -> An
     gets a vector of ones, which copies g along it."""
     subscripts = [output] + [s for j, s in enumerate(inputs) if j != k]
     operands = [g] + [x for j, x in enumerate(xs) if j != k]
-    sizes: dict = {}
+    sizes: dict[str, int] = {}
     for s, x in zip(subscripts, operands):
         for letter, n in zip(s, x.shape):
             sizes[letter] = max(sizes.get(letter, 1), n)
@@ -138,7 +141,7 @@ def einsum(equation: str, *operands: Any) -> Any:
     return Einsum.apply(inputs, output, *operands)
 
 
-def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], str]:
+def _einsum_subscripts(equation: str, shapes: list[tuple[int, ...]]) -> tuple[tuple[str, ...], str]:
     """The equation with "..." spelled out in letters and the output made explicit."""
     equation = equation.replace(" ", "")
     lhs, arrow, rhs = equation.partition("->")
@@ -155,7 +158,8 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[tuple[str, ...], st
     named = [len(t.replace("...", "")) for t in terms]
     n_ellipsis = max([len(shape) - n for t, shape, n in zip(terms, shapes, named) if "..." in t], default=0)
     ellipsis = "".join(spare[:n_ellipsis])
-    inputs, sizes = [], {}
+    inputs: list[str] = []
+    sizes: dict[str, int] = {}
     for i, (term, shape, n) in enumerate(zip(terms, shapes, named)):
         if "..." in term and len(shape) >= n:
             term = term.replace("...", ellipsis[n_ellipsis - (len(shape) - n):])
@@ -189,10 +193,17 @@ class LinalgMethods(MovementMethods):
 
     __slots__ = ()
 
-    def __matmul__(self, other: Any) -> Self: return matmul(*_operands(self, other))
-    def __rmatmul__(self, other: Any) -> Self: return matmul(*_operands(other, self))
+    def __matmul__(self, other: Any) -> Self:
+        """A @ B (NumPy's and PyTorch's matmul rules);  dA = G Bᵀ, dB = Aᵀ G."""
+        return matmul(*_operands(self, other))
 
-    def matmul(self, other: Any) -> Self: return self @ other
+    def __rmatmul__(self, other: Any) -> Self:
+        """B @ A, for an array on the left."""
+        return matmul(*_operands(other, self))
+
+    def matmul(self, other: Any) -> Self:
+        """A @ B: the matrix product, batched and broadcast over leading dimensions."""
+        return self @ other
 
     def mm(self, other: Any) -> Self:
         """Matrix product of two 2-D tensors (``matmul`` takes other shapes)."""
@@ -215,7 +226,7 @@ class LinalgMethods(MovementMethods):
     def outer(self, other: Any) -> Self:
         """x yᵀ of two 1-D tensors: out[i, j] = x[i]·y[j]."""
         _check_ndims("outer", self, other, 1, "Flatten them first (.reshape(-1)).")
-        return self.reshape(-1, 1) * (other if isinstance(other, TensorBase) else TensorBase._results(other)).reshape(1, -1)
+        return self.reshape(-1, 1) * (other if isinstance(other, MovementMethods) else TensorBase._results(other)).reshape(1, -1)
 
 
 def _check_ndims(name: str, a: Any, b: Any, ndim: int, hint: str) -> None:

@@ -8,7 +8,7 @@ Notation as in elementwise.py. Below the ops, the Tensor methods that call them 
 from __future__ import annotations
 
 import builtins
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Iterable, TypeVar
 
 import numpy as np
 
@@ -16,7 +16,12 @@ from ..core.function import Op
 from ..core.tensor_base import Shape, TensorBase, _dim
 from .elementwise import ElementwiseMethods
 
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
+
 __all__ = ["MovementMethods", "cat", "stack", "broadcast_to", "index_add"]
+
+_T = TypeVar("_T", bound="MovementMethods")   # joined tensors give a tensor of their class (Tensor)
 
 
 # --- shapes ---------------------------------------------------------------------------------------
@@ -26,12 +31,12 @@ class Reshape(Op):
     __slots__ = ("in_shape",)
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx: Any, x: np.ndarray, shape: Shape) -> np.ndarray:
         ctx.in_shape = x.shape
         return x.reshape(shape)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return g.reshape(ctx.in_shape)
 
 
@@ -40,12 +45,12 @@ class Permute(Op):
     __slots__ = ("inverse",)
 
     @staticmethod
-    def forward(ctx, x, axes):
+    def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
         ctx.inverse = tuple(np.argsort(axes))
         return x.transpose(axes)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         if isinstance(g, TensorBase):
             return Permute.apply(g, ctx.inverse)
         return g.transpose(ctx.inverse)
@@ -56,15 +61,15 @@ class Expand(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx: Any, x: np.ndarray, shape: Shape) -> np.ndarray:
         return np.broadcast_to(x, shape)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return g
 
 
-def broadcast_to(g: Any, shape: tuple) -> Any:
+def broadcast_to(g: Any, shape: Shape) -> Any:
     """np.broadcast_to for arrays, the differentiable Expand for Tensors."""
     if isinstance(g, TensorBase):
         return g if g.shape == shape else Expand.apply(g, shape)
@@ -76,19 +81,19 @@ class Cat(Op):
     __slots__ = ("axis", "bounds")
 
     @staticmethod
-    def forward(ctx, axis, *xs):
+    def forward(ctx: Any, axis: int, *xs: np.ndarray) -> np.ndarray:
         ctx.axis = axis
         ctx.bounds = np.cumsum([0] + [x.shape[axis] for x in xs]).tolist()
         return np.concatenate(xs, axis=axis)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         lead = (slice(None),) * ctx.axis
         b = ctx.bounds
         return (None,) + tuple(g[lead + (slice(b[i], b[i + 1]),)] for i in range(len(b) - 1))
 
 
-def cat(tensors: Any, dim: int = 0) -> Any:
+def cat(tensors: Iterable[_T], dim: int = 0) -> _T:
     """Join tensors along an existing dimension; the other dimensions must match."""
     tensors = list(tensors)
     if not tensors:
@@ -105,7 +110,7 @@ def cat(tensors: Any, dim: int = 0) -> Any:
     return Cat.apply(axis, *tensors)
 
 
-def stack(tensors: Any, dim: int = 0) -> Any:
+def stack(tensors: Iterable[_T], dim: int = 0) -> _T:
     """Join equal-shaped tensors along a new dimension."""
     tensors = [t if isinstance(t, TensorBase) else TensorBase._results(t) for t in tensors]
     if not tensors:
@@ -155,10 +160,11 @@ class _TwoStep:
     arrays, which is how PyTorch reads an index mixing integers and index arrays."""
     __slots__ = ("basic", "rest")
 
-    def __init__(self, basic: tuple, rest: tuple) -> None:
+    def __init__(self, basic: tuple[Any, ...], rest: tuple[Any, ...]) -> None:
         self.basic, self.rest = basic, rest
 
     def __repr__(self) -> str:
+        """The two steps, as x[basic][rest] reads."""
         return f"[{self.basic!r}][{self.rest!r}]"
 
 
@@ -189,43 +195,45 @@ class Index(Op):
     __slots__ = ("index", "in_shape")
 
     @staticmethod
-    def forward(ctx, x, index):
+    def forward(ctx: Any, x: np.ndarray, index: Any) -> np.ndarray:
         ctx.index = index
         ctx.in_shape = x.shape
         return _take(x, index)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return index_add(g, ctx.index, ctx.in_shape)
 
 
 class IndexAdd(Op):
-    """zeros(shape) with g added at index (np.add.at);  dg = G[index]  (the adjoint of Index)"""
+    """zeros(shape) with v added at index (np.add.at);  dv = g[index]  (the adjoint of Index)"""
     __slots__ = ("index",)
 
     @staticmethod
-    def forward(ctx, g, index, shape):
+    def forward(ctx: Any, v: np.ndarray, index: Any, shape: Shape) -> np.ndarray:
         ctx.index = index
-        out = np.zeros(shape, dtype=g.dtype)
+        out = np.zeros(shape, dtype=v.dtype)
         region, at = _region(out, index)
         if _is_basic(at):
-            region[at] = g
+            region[at] = v
         else:
-            np.add.at(region, at, g)
+            np.add.at(region, at, v)
         return out
 
     @staticmethod
-    def backward(ctx, G):
-        return _take(G, ctx.index)
+    def backward(ctx: Any, g: Any) -> Any:
+        return _take(g, ctx.index)
 
 
-def index_add(g: Any, index: Any, shape: tuple) -> Any:
+def index_add(g: Any, index: Any, shape: Shape) -> Any:
+    """zeros(shape) with g added at index (repeats add up): the adjoint of reading x[index]."""
     if isinstance(g, TensorBase):
         return IndexAdd.apply(g, index, shape)
     return IndexAdd.forward(IndexAdd.__new__(IndexAdd), g, index, shape)
 
 
 def read_index(x: TensorBase, idx: Any) -> Any:
+    """x[idx] with PyTorch's reading of the index (a basic index gives a view)."""
     idx = _plain_index(idx)
     if _is_basic(idx):   # x[0, 1] of a matrix: a 0-d view, as PyTorch (NumPy would copy the number)
         items = idx if isinstance(idx, tuple) else (idx,)
@@ -277,9 +285,11 @@ class MovementMethods(ElementwiseMethods):
         return out
 
     def view_as(self, other: TensorBase) -> Self:
+        """Same data in `other`'s shape."""
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Self:
+        """Dimensions start_dim..end_dim merged into one (all of them by default)."""
         if self.ndim == 0:
             return self.reshape(1)
         start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
@@ -287,16 +297,19 @@ class MovementMethods(ElementwiseMethods):
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
 
     def squeeze(self, dim: Any = None) -> Self:
+        """Dimensions of size 1 removed (only `dim`, an int or tuple, if given)."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dims = {_dim(d, self.ndim) for d in (dim if isinstance(dim, tuple) else (dim,))}
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
     def unsqueeze(self, dim: int) -> Self:
+        """A dimension of size 1 inserted at `dim`."""
         d = _dim(dim, self.ndim + 1)
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims: Any) -> Self:
+        """The dimensions reordered: result dimension i is input dimension dims[i];  dx = g permuted back."""
         dims = _shape_arg(dims)
         if len(dims) != self.ndim:
             raise RuntimeError(f"permute: the tensor has {self.ndim} dimensions (shape {self.shape}) but the "
@@ -318,6 +331,7 @@ class MovementMethods(ElementwiseMethods):
     swapaxes = transpose
 
     def t(self) -> Self:
+        """Xᵀ of a matrix (0-D and 1-D tensors come back as they are)."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions; got shape {self.shape}. "
                                "Use .transpose(dim0, dim1) or .mT")
@@ -330,6 +344,7 @@ class MovementMethods(ElementwiseMethods):
 
     @property
     def mT(self) -> Self:
+        """The last two dimensions swapped: a batch of transposed matrices."""
         return self.transpose(-2, -1)
 
     def expand(self, *shape: Any) -> Self:
@@ -342,6 +357,7 @@ class MovementMethods(ElementwiseMethods):
         return self.broadcast_to(shape)
 
     def broadcast_to(self, shape: Any) -> Self:
+        """Broadcast (without copying) to `shape`;  dx = g summed over the copies."""
         shape = tuple(shape)
         try:
             np.broadcast_shapes(self.shape, shape)
@@ -352,6 +368,7 @@ class MovementMethods(ElementwiseMethods):
         return Expand.apply(self, shape)
 
     def expand_as(self, other: TensorBase) -> Self:
+        """Broadcast to `other`'s shape."""
         return self.broadcast_to(other.shape)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Self, ...]:
@@ -378,6 +395,7 @@ class MovementMethods(ElementwiseMethods):
         return tuple(pieces)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Self, ...]:
+        """`chunks` pieces of (nearly) equal size along `dim` (the last may be smaller)."""
         if chunks <= 0:
             raise RuntimeError(f"chunk expects chunks to be greater than 0; got {chunks}")
         n = self.shape[_dim(dim, self.ndim)]
@@ -388,7 +406,7 @@ class MovementMethods(ElementwiseMethods):
         return read_index(self, index)
 
 
-def _shape_arg(shape: tuple) -> tuple:
+def _shape_arg(shape: tuple[Any, ...]) -> Shape:
     """Accept both f(2, 3) and f((2, 3))."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])

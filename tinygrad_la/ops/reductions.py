@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import functools
 from collections import namedtuple
-from typing import Any, Callable, Self
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -21,12 +21,15 @@ from .elementwise import _constant, _data, _select
 from .linalg import LinalgMethods
 from .movement import broadcast_to, cat
 
+if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
+    from typing_extensions import Self
+
 __all__ = ["ReductionMethods", "MinMax"]
 
 
 # --- reductions -----------------------------------------------------------------------------------
 
-def _keepdim_shape(shape: tuple, axes: Any) -> tuple:
+def _keepdim_shape(shape: Shape, axes: Any) -> Shape:
     if axes is None:
         return (1,) * len(shape)
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
@@ -37,13 +40,13 @@ class Sum(Op):
     __slots__ = ("in_shape", "keep_shape")
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim):
+    def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
         ctx.in_shape = x.shape
         ctx.keep_shape = _keepdim_shape(x.shape, axes)
         return x.sum(axis=axes, keepdims=keepdim)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         return broadcast_to(g.reshape(ctx.keep_shape), ctx.in_shape)
 
 
@@ -57,7 +60,7 @@ class Max(Op):
     __slots__ = ("keep_shape",)
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim, nan_wins=False):
+    def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool, nan_wins: bool = False) -> np.ndarray:
         out = x.max(axis=axes, keepdims=True)
         is_max = x == out
         if nan_wins:
@@ -69,7 +72,7 @@ class Max(Op):
         return out if keepdim else out.reshape(x.max(axis=axes).shape if axes is not None else ())
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         share, = ctx.saved_tensors
         return g.reshape(ctx.keep_shape) * share
 
@@ -80,13 +83,13 @@ class SqrtOfVariance(Op):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, v):
+    def forward(ctx: Any, v: np.ndarray) -> np.ndarray:
         out = np.sqrt(v)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         out, = ctx.saved_tensors
         zero = _data(out) == 0
         return _select(zero, 0, g / (2 * _select(zero, 1, out)))   # no g / 0 even where it is masked
@@ -129,7 +132,7 @@ class Softmax(Op):
     __slots__ = ("axis",)
 
     @staticmethod
-    def forward(ctx, s, axis):
+    def forward(ctx: Any, s: np.ndarray, axis: int | None) -> np.ndarray:
         ctx.axis = axis
         e = np.exp(s - s.max(axis=axis, keepdims=True))
         p = e / e.sum(axis=axis, keepdims=True)
@@ -137,7 +140,7 @@ class Softmax(Op):
         return p
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         p, = ctx.saved_tensors
         gp = g * p
         return gp - p * gp.sum(axis=ctx.axis, keepdims=True)
@@ -148,7 +151,7 @@ class LogSoftmax(Op):
     __slots__ = ("axis",)
 
     @staticmethod
-    def forward(ctx, s, axis):
+    def forward(ctx: Any, s: np.ndarray, axis: int | None) -> np.ndarray:
         ctx.axis = axis
         shifted = s - s.max(axis=axis, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -156,7 +159,7 @@ class LogSoftmax(Op):
         return out
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         out, = ctx.saved_tensors
         return g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True)
 
@@ -172,7 +175,7 @@ class LogSumExp(Op):
     float_inputs = True
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim):
+    def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
         ctx.axes = axes
         ctx.keep_shape = keep = _keepdim_shape(x.shape, axes)
         m = x.max(axis=axes, keepdims=True) if x.size else np.zeros(keep, x.dtype)
@@ -196,7 +199,7 @@ class LogSumExp(Op):
         return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx: Any, g: Any) -> Any:
         x, p = ctx.saved_tensors
         if isinstance(g, TensorBase):   # create_graph: softmax(x) as a function of x
             p = (x - LogSumExp.apply(x, ctx.axes, True)).exp()
@@ -241,6 +244,7 @@ class ReductionMethods(LinalgMethods):
 
     def amin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
              keepdims: Any = None) -> Self:
+        """Smallest value over `dim`; ties share the gradient equally."""
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
         _nonempty(self, dims, "amin")
         return -Max.apply(-self, dims, keep)
@@ -257,6 +261,7 @@ class ReductionMethods(LinalgMethods):
 
     def min(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
             keepdims: Any = None) -> Any:
+        """The smallest value; with an int `dim`, a ``(values, indices)`` pair as PyTorch returns."""
         if isinstance(dim, TensorBase):
             return self.minimum(dim)
         if dim is None and axis is None:
@@ -269,6 +274,7 @@ class ReductionMethods(LinalgMethods):
         return _arg_reduce(np.argmax, self, dim if dim is not None else axis, keepdim)
 
     def argmin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Self:
+        """Index of the smallest value (of the flattened tensor when dim is None); no gradient."""
         return _arg_reduce(np.argmin, self, dim if dim is not None else axis, keepdim)
 
     def var(self, dim: Any = None, unbiased: Any = None, keepdim: builtins.bool = False, *,
@@ -390,7 +396,7 @@ def _nonempty(t: Any, dims: Any, name: str) -> None:
                            "(a maximum over nothing is undefined); give dim= over a non-empty dimension")
 
 
-def _arg_reduce(fn: Callable, t: Any, dim: Any, keepdim: builtins.bool) -> Any:
+def _arg_reduce(fn: Callable[..., Any], t: Any, dim: Any, keepdim: builtins.bool) -> Any:
     if dim is not None:
         fn = functools.partial(fn, axis=_dim(dim, t.ndim), keepdims=keepdim)
     return _constant(fn, t)   # a result without gradient, which compile recomputes

@@ -8,6 +8,8 @@ import numpy as np
 from ..tensor import Tensor
 from .optimizer import Optimizer, Params, check_number
 
+__all__ = ["Adagrad"]
+
 
 class Adagrad(Optimizer):
     """Adagrad (PyTorch's ``torch.optim.Adagrad``, the same formula), at step t = 1, 2, ...:

@@ -6,7 +6,9 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, Params, check_number
+from .optimizer import Optimizer, Params, check_number, zeros_state
+
+__all__ = ["Adam", "AdamW"]
 
 
 class Adam(Optimizer):
@@ -44,10 +46,10 @@ class Adam(Optimizer):
         check_number("betas[1]", betas[1], index, high=1.0, high_open=True)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"step": 0, "exp_avg": Tensor._make(np.zeros_like(p.data), None),
-                 "exp_avg_sq": Tensor._make(np.zeros_like(p.data), None)}
+        state = {"step": 0, "exp_avg": zeros_state(p.data),
+                 "exp_avg_sq": zeros_state(p.data)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p.data), None)
+            state["max_exp_avg_sq"] = zeros_state(p.data)
         return state
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
@@ -73,7 +75,7 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             v_max = state.get("max_exp_avg_sq")
             if v_max is None:   # amsgrad switched on after the first step
-                v_max = state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(param), None)
+                v_max = state["max_exp_avg_sq"] = zeros_state(param)
             v = np.maximum(v_max.data, v, out=v_max.data)
         step_size = lr / (1 - beta1 ** t)
         np.sqrt(v, out=scratch)

@@ -49,6 +49,7 @@ class LRScheduler:
             self._is_initial = False
 
     def get_lr(self) -> list[float]:
+        """Each parameter group's learning rate for the current epoch (subclasses define it)."""
         raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
 
     def get_last_lr(self) -> list[float]:
@@ -131,6 +132,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """η₀ · f(last_epoch) for each group."""
         return [base_lr * f(self.last_epoch) for f, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict[str, Any]:
@@ -141,6 +143,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from state_dict(); each lambda saved as a dict of its attributes gets them back."""
         state_dict = self._checked(state_dict)
         lr_lambdas = state_dict.pop("lr_lambdas", [None] * len(self.lr_lambdas))
         if not isinstance(lr_lambdas, (list, tuple)) or len(lr_lambdas) != len(self.lr_lambdas) or not all(
@@ -164,6 +167,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """Each group's lr, multiplied by gamma when last_epoch reaches a multiple of step_size."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -182,6 +186,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """Each group's lr, multiplied by gamma (once per repeat) at a milestone epoch."""
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
@@ -191,6 +196,7 @@ class MultiStepLR(LRScheduler):
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch) for base_lr in self.base_lrs]
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from state_dict(), milestones included."""
         state = self._checked(state_dict)
         if "milestones" in state:
             milestones = state["milestones"]
@@ -210,6 +216,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """Each group's lr multiplied by gamma (after the first epoch)."""
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -234,6 +241,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """Each group's lr on the cosine from its initial lr down to eta_min over T_max epochs."""
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current_lrs()

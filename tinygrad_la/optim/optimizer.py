@@ -16,7 +16,7 @@ Updates write into `param.data` (the NumPy array itself) with `out=`, never reco
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
@@ -25,7 +25,12 @@ from ..core.engine import _mode, enable_grad
 from ..core.version import bump as _bump
 from ..tensor import Tensor
 
+__all__ = ["Optimizer", "Params", "check_number", "zeros_state"]
+
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+# what a step updates: per parameter group, its options and the (parameter, gradient array) pairs
+_Work = list[tuple[dict[str, Any], list[tuple[Tensor, np.ndarray]]]]
 
 
 class Optimizer:
@@ -52,7 +57,7 @@ class Optimizer:
                             "order changes from run to run, and state_dict() depends on the order.")
         if isinstance(params, dict):
             params = [params]
-        groups = list(params)
+        groups: list[Any] = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list (params=[]): there is "
                              "nothing to optimize. Did the model register its parameters?")
@@ -126,7 +131,8 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``p.grad = None`` (default), or fill them with zeros in place."""
         if _mode.tracer is not None:   # tinygrad_la.compile: run now, and again on every replay
-            return _mode.tracer.call(self.zero_grad, set_to_none)
+            _mode.tracer.call(self.zero_grad, set_to_none)
+            return
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
@@ -163,13 +169,13 @@ class Optimizer:
     def _replayed_step(self) -> None:
         """step() as a compiled training step replays it: the gradients' shapes and dtypes were
         checked when the step was traced and cannot have changed, so only the options are."""
-        work = []
+        work: _Work = []
         for g, group in enumerate(self.param_groups):
             self._check_options(group, g)
             work.append((group, [(p, p._grad.data) for p in group["params"] if p._grad is not None]))
         self._apply(work)
 
-    def _apply(self, work: list) -> None:
+    def _apply(self, work: _Work) -> None:
         state = self.state
         previous = _mode.enabled
         _mode.enabled = False   # the update is plain NumPy; this keeps any Tensor math in a subclass unrecorded
@@ -188,9 +194,9 @@ class Optimizer:
             _mode.enabled = previous
         self._step_count += 1
 
-    def _checked_work(self) -> list[tuple[dict[str, Any], list[tuple[Tensor, np.ndarray]]]]:
+    def _checked_work(self) -> _Work:
         """Validate options, gradients and state; return (group, [(param, grad array)]) to update."""
-        work = []
+        work: _Work = []
         for g, group in enumerate(self.param_groups):
             self._check_options(group, g)
             items = []
@@ -374,13 +380,19 @@ class Optimizer:
 
 # --- helpers for the subclasses and the state dict --------------------------------------------------
 
+def zeros_state(like: np.ndarray) -> Tensor:
+    """A buffer of the optimizer's state (a moment, a momentum): zeros of a parameter's shape and dtype."""
+    buffer: Tensor = Tensor._make(np.zeros_like(like), None)
+    return buffer
+
+
 def check_number(name: str, value: Any, group: int, *, low: float = 0.0, high: float | None = None,
                  high_open: bool = False) -> None:
     """Raise ValueError naming `name` unless value is a finite real number in [low, high] (or [low, high))."""
     if type(value) is float or type(value) is int:   # the common case, checked without the ABC machinery
         ok = low <= value and -math.inf < value < math.inf
     else:
-        ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and value >= low
+        ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and float(value) >= low
     if ok and high is not None:
         ok = value < high if high_open else value <= high
     if not ok:
@@ -435,7 +447,10 @@ def _is_count(value: Any) -> bool:
     """A step count: a whole number >= 0 (an int, or a float such as PyTorch's 5.0)."""
     if isinstance(value, bool) or not isinstance(value, Real):
         return False
-    return math.isfinite(value) and value >= 0 and value == int(value)
+    if isinstance(value, Integral):
+        return int(value) >= 0
+    number = float(value)
+    return math.isfinite(number) and number >= 0 and number == int(number)
 
 
 def _as_index(key: Any) -> int | None:

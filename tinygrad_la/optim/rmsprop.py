@@ -6,7 +6,9 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, Params, check_number
+from .optimizer import Optimizer, Params, check_number, zeros_state
+
+__all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
@@ -35,11 +37,11 @@ class RMSprop(Optimizer):
             check_number(name, group[name], index)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state: dict[str, Any] = {"step": 0, "square_avg": Tensor._make(np.zeros_like(p.data), None)}
+        state: dict[str, Any] = {"step": 0, "square_avg": zeros_state(p.data)}
         if group["momentum"] > 0:
-            state["momentum_buffer"] = Tensor._make(np.zeros_like(p.data), None)
+            state["momentum_buffer"] = zeros_state(p.data)
         if group["centered"]:
-            state["grad_avg"] = Tensor._make(np.zeros_like(p.data), None)
+            state["grad_avg"] = zeros_state(p.data)
         return state
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
@@ -81,5 +83,6 @@ def _buffer(state: dict[str, Any], key: str, param: np.ndarray) -> Tensor:
     """A zero-initialised buffer, made on first use (also when an option is switched on later)."""
     buf = state.get(key)
     if buf is None:
-        buf = state[key] = Tensor._make(np.zeros_like(param), None)
-    return buf
+        buf = state[key] = zeros_state(param)
+    made: Tensor = buf
+    return made

@@ -8,6 +8,8 @@ import numpy as np
 from ..tensor import Tensor
 from .optimizer import Optimizer, Params, check_number
 
+__all__ = ["SGD"]
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent (PyTorch's ``torch.optim.SGD``, the same formula).

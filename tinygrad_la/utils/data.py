@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, Sized
 
 import numpy as np
 
@@ -61,7 +61,9 @@ class TensorDataset(Dataset):
         return tuple(t[index] for t in self.tensors)
 
     def __len__(self) -> int:
-        return self.tensors[0].shape[0]
+        """How many samples: the tensors' first dimension."""
+        rows: int = self.tensors[0].shape[0]
+        return rows
 
 
 class Subset(Dataset):
@@ -86,10 +88,10 @@ def random_split(dataset: Any, lengths: Sequence[float], generator: np.random.Ge
     Fractions are floored, and the samples left over go one each to the first subsets (PyTorch's rule).
     """
     n = len(dataset)
-    lengths = list(lengths)
-    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
-        counts = []
-        for i, fraction in enumerate(lengths):
+    sizes: Sequence[float] = list(lengths)   # fractions until they are turned into counts
+    if math.isclose(sum(sizes), 1) and sum(sizes) <= 1:
+        counts: list[int] = []
+        for i, fraction in enumerate(sizes):
             if not 0 <= fraction <= 1:
                 raise ValueError(f"random_split: fraction at index {i} is {fraction}; fractions must be in [0, 1]")
             counts.append(int(math.floor(n * fraction)))
@@ -99,16 +101,17 @@ def random_split(dataset: Any, lengths: Sequence[float], generator: np.random.Ge
             if count == 0:
                 warnings.warn(f"random_split: length of split at index {i} is 0; this subset will be empty",
                               stacklevel=2)
-        lengths = counts
-    if any(not isinstance(k, numbers.Integral) or k < 0 for k in lengths):
+        sizes = counts
+    if any(not isinstance(k, numbers.Integral) or k < 0 for k in sizes):
         raise ValueError(f"random_split: lengths must be non-negative ints (or fractions summing to 1); "
-                         f"got {lengths}")
-    if sum(lengths) != n:
-        raise ValueError(f"random_split: lengths {lengths} add up to {sum(lengths)}, but the dataset has {n} "
+                         f"got {sizes}")
+    if sum(sizes) != n:
+        raise ValueError(f"random_split: lengths {sizes} add up to {sum(sizes)}, but the dataset has {n} "
                          "samples")
     order = (generator or _generator()).permutation(n).tolist()
-    subsets, start = [], 0
-    for length in lengths:
+    subsets: list[Subset] = []
+    start = 0
+    for length in (int(k) for k in sizes):
         subsets.append(Subset(dataset, order[start:start + length]))
         start += length
     return subsets
@@ -186,6 +189,9 @@ class DataLoader:
         self.pin_memory = pin_memory
 
     def __len__(self) -> int:
+        if self.sampler is not None and not isinstance(self.sampler, Sized):
+            raise TypeError(f"DataLoader: its sampler ({type(self.sampler).__name__}) has no len(), so the "
+                            "number of batches is unknown")
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.batch_size is None:
             return n
@@ -204,10 +210,9 @@ class DataLoader:
         if self.batch_size is None:
             return (self.dataset[int(i)] for i in order)
         arrays = _tensor_arrays(self.dataset) if self.collate_fn is None else None
-        return self._batches(order, arrays)
+        return self._batches(order, arrays, self.batch_size)
 
-    def _batches(self, order: np.ndarray, arrays: _Arrays | None) -> Iterator[Any]:
-        size = self.batch_size
+    def _batches(self, order: np.ndarray, arrays: _Arrays | None, size: int) -> Iterator[Any]:
         stop = len(order) - len(order) % size if self.drop_last else len(order)
         collate = self.collate_fn or default_collate
         for start in range(0, stop, size):
