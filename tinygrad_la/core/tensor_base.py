@@ -75,7 +75,8 @@ class TensorBase:
         return t
 
     if TYPE_CHECKING:   # defined by Tensor (tensor.py); the op layers between call it too
-        def to(self, *args: Any, **kwargs: Any) -> Self: ...
+        def to(self, *args: Any, **kwargs: Any) -> Self:
+            """This tensor converted to a dtype (see Tensor.to)."""
 
     def _refresh_view(self) -> None:
         """A view whose base was changed in place since it was made reads the base's new graph.

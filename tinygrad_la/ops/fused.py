@@ -369,6 +369,7 @@ class NegativeLogLikelihood(Op):
     """ℓᵢ = -wᵢ·x[i, tᵢ] on log-probabilities x (N, C), wᵢ = weight[tᵢ] (1 without weights, 0 on ignored
     rows);  dx[i, tᵢ] = -gᵢ·wᵢ, 0 elsewhere. 'mean' divides by Σᵢ wᵢ, as PyTorch."""
     __slots__ = ("target", "kept", "row_weight", "classes", "reduction", "denominator")
+    node_name = "NllLossBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int, reduction: str) -> np.ndarray:
