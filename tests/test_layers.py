@@ -155,23 +155,3 @@ def test_each_module_imports_first() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == READING_ORDER
-
-
-def test_collating_samples_that_require_grad_stacks_them_with_their_graph() -> None:
-    from tinygrad_la.utils.data import default_collate
-    a = tinygrad_la.tensor([1.0, 2.0], requires_grad=True)
-    b = tinygrad_la.tensor([3.0, 4.0], requires_grad=True)
-    batch = default_collate([a, b])
-    assert batch.shape == (2, 2) and batch.requires_grad
-    (batch * tinygrad_la.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
-    assert a.grad.tolist() == [1.0, 2.0] and b.grad.tolist() == [3.0, 4.0]
-
-
-def test_fused_ops_are_named_apart_from_modules_but_print_pytorchs_node_names() -> None:
-    nn, F = tinygrad_la.nn, tinygrad_la.nn.functional
-    x = tinygrad_la.randn(4, 3, requires_grad=True)
-    z = nn.Linear(3, 2)(x)
-    assert z.grad_fn.name() == "AddmmBackward0"          # PyTorch's name for nn.Linear on a batch
-    assert nn.MSELoss()(z, tinygrad_la.zeros(4, 2)).grad_fn.name() == "MseLossBackward0"
-    assert F.nll_loss(z.log_softmax(1), tinygrad_la.tensor([0, 1, 1, 0])).grad_fn.name() == "NllLossBackward0"
-    assert type(z.grad_fn).__name__ == "Addmm" and not hasattr(F, "Linear")

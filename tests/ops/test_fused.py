@@ -127,3 +127,13 @@ def test_erf_matches_math_erf_to_the_last_digit() -> None:
     assert np.isnan(tg.ops.fused._erf(np.array([np.nan]))[0])
     np.testing.assert_array_equal(tg.ops.fused._erf(np.array([np.inf, -np.inf])), [1.0, -1.0])
     assert tg.ops.fused._erf(np.array([0.5], dtype=np.float32)).dtype == np.float32
+
+
+def test_fused_ops_are_named_apart_from_modules_but_print_pytorchs_node_names() -> None:
+    nn, F = tg.nn, tg.nn.functional
+    x = tg.randn(4, 3, requires_grad=True)
+    z = nn.Linear(3, 2)(x)
+    assert z.grad_fn.name() == "AddmmBackward0"          # PyTorch's name for nn.Linear on a batch
+    assert nn.MSELoss()(z, tg.zeros(4, 2)).grad_fn.name() == "MseLossBackward0"
+    assert F.nll_loss(z.log_softmax(1), tg.tensor([0, 1, 1, 0])).grad_fn.name() == "NllLossBackward0"
+    assert type(z.grad_fn).__name__ == "Addmm" and not hasattr(F, "Linear")

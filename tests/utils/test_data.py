@@ -191,3 +191,12 @@ def test_random_split_lengths_match_pytorch():
         theirs = [len(p) for p in torch.utils.data.random_split(range(n), fractions)]
         ours = [len(p) for p in random_split(make_dataset(n), fractions)]
         assert ours == theirs
+
+
+def test_collating_samples_that_require_grad_stacks_them_with_their_graph() -> None:
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    batch = default_collate([a, b])
+    assert batch.shape == (2, 2) and batch.requires_grad
+    (batch * tg.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    assert a.grad.tolist() == [1.0, 2.0] and b.grad.tolist() == [3.0, 4.0]
