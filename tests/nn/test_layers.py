@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from demos import exercise6
 import tinygrad_la as tg
 import tinygrad_la.nn as nn
 import tinygrad_la.nn.functional as F
@@ -264,43 +265,24 @@ def test_module_list_and_module_dict() -> None:
 # =================================================================================================
 
 def test_sine_network_reproduces_the_chapter_loss_curve_step_for_step() -> None:
-    rs = np.random.RandomState(3)
-    X = np.linspace(-2, 2, 120).reshape(-1, 1)
-    y = (np.sin(3 * X[:, 0]) + 0.15 * rs.randn(120)).reshape(-1, 1)
-    W1, W2 = 0.5 * rs.randn(12, 1), 0.5 * rs.randn(1, 12)
+    # the PyTorch tutorial's way of stepping by hand: p -= lr * p.grad under no_grad
+    X, y, weights = exercise6.make_data_and_weights()
     model = sine_model()
-    model.load_state_dict({"0.weight": W1, "0.bias": np.zeros(12), "2.weight": W2, "2.bias": np.zeros(1)})
+    model.load_state_dict({"0.weight": weights["W1"], "0.bias": weights["b1"], "2.weight": weights["W2"],
+                           "2.bias": weights["b2"]})
     loss_fn = nn.MSELoss()
     X_t, y_t = tg.tensor(X), tg.tensor(y)
     losses = []
-    for step in range(1500):
+    for step in range(exercise6.STEPS):
         loss = loss_fn(model(X_t), y_t)
         losses.append(loss.item())
         model.zero_grad()
         loss.backward()
         with tg.no_grad():
             for p in model.parameters():
-                p -= 0.02 * p.grad
-    assert losses[-1] == pytest.approx(0.12352043669982682, abs=1e-9)   # the chapter's final loss
-    np.testing.assert_allclose(losses, chapter_sine_losses(X, y, W1, W2), rtol=1e-9)
-
-
-def chapter_sine_losses(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> list[float]:
-    """The chapter's hand-written backprop loop (23.26.6), verbatim."""
-    W1, W2, b1, b2, losses = W1.copy(), W2.copy(), np.zeros(12), np.zeros(1), []
-    for step in range(1500):
-        Z1 = X @ W1.T + b1
-        H = np.maximum(0, Z1)
-        E = H @ W2.T + b2 - y
-        losses.append(np.mean(E ** 2))
-        dY = 2 * E / len(X)
-        dW2, db2, dH = dY.T @ H, dY.sum(axis=0), dY @ W2
-        dZ1 = dH * (Z1 > 0)
-        W2 -= 0.02 * dW2
-        b2 -= 0.02 * db2
-        W1 -= 0.02 * (dZ1.T @ X)
-        b1 -= 0.02 * dZ1.sum(axis=0)
-    return losses
+                p -= exercise6.ETA * p.grad
+    assert losses[-1] == pytest.approx(exercise6.FINAL_LOSS, abs=1e-9)
+    np.testing.assert_allclose(losses, exercise6.numpy_training(X, y, weights)[0], rtol=1e-9)
 
 
 @pytest.mark.torch

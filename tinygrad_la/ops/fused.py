@@ -137,7 +137,7 @@ class Erf(Op):
 
 # W. J. Cody's rational Chebyshev approximations (Math. Comp. 23 (1969) 631-637, as in his CALERF):
 # erf on |x| <= 0.46875, erfc on 0.46875 < |x| <= 4 and beyond. Largest error against math.erf on
-# a fine grid of [-7, 7]: 2.2e-16 (one unit in the last place; tests/test_nn.py checks it).
+# a fine grid of [-7, 7]: 2.2e-16 (one unit in the last place; tests/ops/test_fused.py checks it).
 
 
 _ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03,
