@@ -64,3 +64,14 @@ def _train_network(lib, make_tensor, opt_cls, kwargs, steps, schedule=None):
             scheduler.step()
         losses.append(loss.item())
     return np.array(losses)
+
+
+def case_ids(cases: list) -> list[str]:
+    """Test ids for (optimizer class, reference, options) cases: "Adam-lr=0.1-amsgrad=True"."""
+    return [f"{c.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for c, _, kw in cases]
+
+
+def assert_update_matches(cls: type, reference, kwargs: dict, steps: int = 6) -> None:
+    """`steps` steps of the optimizer give what its update rule, written out in NumPy, gives."""
+    for got, start in zip(run_ours(cls, kwargs, steps), start_values()):
+        np.testing.assert_allclose(got, reference(start, steps, **kwargs), rtol=1e-12, atol=1e-14)

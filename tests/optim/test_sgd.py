@@ -3,12 +3,11 @@ maximize) against its formula, as a textbook writes it.
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from tinygrad_la import optim
 
-from tests.optim.helpers import grad_by_hand, run_ours, start_values
+from tests.optim.helpers import assert_update_matches, case_ids, grad_by_hand
 
 
 def ref_sgd(theta, steps, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
@@ -33,9 +32,6 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("cls, reference, kwargs", CASES,
-                         ids=[f"{c.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for c, _, kw in CASES])
+@pytest.mark.parametrize("cls, reference, kwargs", CASES, ids=case_ids(CASES))
 def test_update_matches_the_formula(cls, reference, kwargs):
-    ours = run_ours(cls, kwargs)
-    for got, start in zip(ours, start_values()):
-        np.testing.assert_allclose(got, reference(start, 6, **kwargs), rtol=1e-12, atol=1e-14)
+    assert_update_matches(cls, reference, kwargs)
