@@ -200,8 +200,12 @@ def topological_order(roots: Iterable[Any]) -> list[Any]:
         if node in visited:
             continue
         visited.add(node)
+        parents = node._parents
+        if not parents:
+            order.append(node)   # a leaf has nothing to wait for: it is done as soon as it is reached
+            continue
         stack.append((node, True))
-        for parent in node._parents:
+        for parent in parents:
             if parent is not None and parent not in visited:
                 stack.append((parent, False))
     order.reverse()

@@ -358,6 +358,10 @@ def _note_saved(ctx: Function, args: tuple[Any, ...], inputs: list[Any], returne
     items = inputs if ctx.on_arrays else args
     assert ctx._saved is not None   # called only when forward saved something
     for value in ctx._saved:
+        if value is None:   # a slot backward will not read (Mul keeps only what its backward needs)
+            sources.append(-2)
+            counters.append(None)
+            continue
         if value is returned:
             sources.append(-1)
             counters.append(counter(result))

@@ -5,22 +5,28 @@ changed later has a larger version. Tensors that share memory (views) share one 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 __all__ = ["clock", "counter", "bump"]
 
 clock = [0]   # the current tick (a list so every module sees the same number as it moves)
 
 
-def counter(t: Any) -> list[int]:
+class Versioned(Protocol):
+    """What has a version counter: a tensor (`_version` is None until it is first needed)."""
+
+    _version: list[int] | None
+
+
+def counter(t: Versioned) -> list[int]:
     """The tensor's version counter, made on first use (most tensors never need one)."""
-    if t._version is None:
-        t._version = [0]
-    version: list[int] = t._version
+    version = t._version
+    if version is None:
+        version = t._version = [0]
     return version
 
 
-def bump(t: Any) -> None:
+def bump(t: Versioned) -> None:
     """Record an in-place change of `t` (and of every view sharing its memory)."""
     clock[0] += 1
     counter(t)[0] = clock[0]

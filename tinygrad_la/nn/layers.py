@@ -316,7 +316,9 @@ class Sequential(Module):
 
     def forward(self, input: Any) -> Any:
         """Feed `input` through each module in turn and return the last one's output."""
-        for module in _members(self).values():
+        # the registry itself, not _members(self): this runs on every step. It holds only modules.
+        modules: Iterable[Module] = self._modules.values()  # type: ignore[assignment]
+        for module in modules:
             input = module(input)
         return input
 

@@ -230,7 +230,7 @@ class SquaredError(Op):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, y: np.ndarray, reduction: str) -> np.ndarray:
         e = x - y
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x, y, e)   # x and y too: under create_graph e is recomputed from them
         ctx.reduction, ctx.count = reduction, e.size
         if reduction == "none":
             return e * e
@@ -242,8 +242,9 @@ class SquaredError(Op):
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        x, y = ctx.saved_tensors
-        e = x - y
+        x, y, e = ctx.saved_tensors
+        if isinstance(g, TensorBase):   # create_graph: a saved e would be a constant; x - y is not
+            e = x - y
         n = ctx.count or 1   # an empty batch has an empty gradient, whatever the scale
         dx = e * (g * (2 / n if ctx.reduction == "mean" else 2))
         return dx, (-dx if ctx.needs_input_grad[1] else None), None
