@@ -266,3 +266,16 @@ def test_argmax_and_max_indices_point_at_nan_as_pytorch() -> None:
     assert x.argmax().item() == 1 and x.argmin().item() == 1
     assert x.max(1).indices.tolist() == [1, 0] and x.min(1).indices.tolist() == [1, 0]
     assert tg.tensor([nan, -1.0, 0.0, 2.0]).sign().tolist() == [0.0, -1.0, 0.0, 1.0]   # sign(nan) = 0
+
+
+def test_mean_is_one_node_with_pytorchs_name_and_the_composed_values() -> None:
+    x = tg.tensor(np.random.default_rng(7).standard_normal((3, 4, 5)), requires_grad=True)
+    for dim in (None, 1, (0, 2)):
+        m = x.mean(dim)
+        assert m.grad_fn.name() == "MeanBackward0"
+        composed = x.sum(dim) / (x.numel() // max(m.numel(), 1))
+        np.testing.assert_array_equal(m.numpy(), composed.numpy())   # bit for bit: Σ x, then / N
+        (g_mean,) = tg.autograd.grad(m.sum(), x)
+        (g_composed,) = tg.autograd.grad(composed.sum(), x)
+        np.testing.assert_array_equal(g_mean.numpy(), g_composed.numpy())
+    assert tg.gradgradcheck(lambda t: (t.mean(1) ** 2).sum(), (x,))

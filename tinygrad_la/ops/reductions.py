@@ -50,6 +50,22 @@ class Sum(Op):
         return broadcast_to(g.reshape(ctx.keep_shape), ctx.in_shape)
 
 
+class Mean(Op):
+    """Σ x / N over axes (N entries each);  dx = g / N copied back along the reduced axes"""
+    __slots__ = ("in_shape", "keep_shape", "count")
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+        ctx.in_shape = x.shape
+        ctx.keep_shape = _keepdim_shape(x.shape, axes)
+        ctx.count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+        return x.sum(axis=axes, keepdims=keepdim) / ctx.count
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return broadcast_to(g.reshape(ctx.keep_shape) / ctx.count, ctx.in_shape)
+
+
 class Max(Op):
     """max x over axes;  dx = g shared equally among the entries that attain the max
 
@@ -233,7 +249,7 @@ class ReductionMethods(LinalgMethods):
                                "or pass dtype=")
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
         count = _count(self.shape, dims)
-        return Sum.apply(self, dims, keep) / count if count else Sum.apply(self, dims, keep) * np.nan
+        return Mean.apply(self, dims, keep) if count else Sum.apply(self, dims, keep) * np.nan
 
     def amax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
              keepdims: Any = None) -> Self:
