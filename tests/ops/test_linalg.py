@@ -105,3 +105,20 @@ def test_matmul_inner_dims_mismatch_names_both_shapes() -> None:
         tg.ones(3) @ tg.ones(4)
     with pytest.raises(RuntimeError, match="at least 1 dimension"):
         tg.tensor(2.0) @ tg.ones(3)
+
+
+def test_matmul_of_mixed_float_widths_raises_as_pytorch_does() -> None:
+    a = tg.tensor(np.ones((2, 3)), dtype=tg.float32, requires_grad=True)
+    b = tg.tensor(np.ones((3, 4)), dtype=tg.float64)
+    for product in (lambda: a @ b, lambda: b.T @ a.T, lambda: a.mm(b), lambda: tg.matmul(a, b)):
+        with pytest.raises(RuntimeError, match=r"same dtype.*float(32|64) != float(64|32).*\.to\(|same dtype.*double"):
+            product()
+    assert a.grad is None
+    assert (a @ b.float()).dtype == np.float32   # converted, it works
+
+
+def test_linear_with_an_input_of_another_float_width_raises_saying_which_to_convert() -> None:
+    layer = tg.nn.Linear(3, 2)   # float64 weights (the default dtype)
+    with pytest.raises(RuntimeError, match=r"float64 weights.*float32.*x\.double\(\).*model\.float\(\)"):
+        layer(tg.ones(4, 3, dtype=tg.float32))
+    assert layer(tg.ones(4, 3)).dtype == np.float64

@@ -43,7 +43,7 @@ class Addmm(Op):
             x = _as_array(x)
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise RuntimeError(_linear_shape_error(x.shape, weight.shape))
-        if x.dtype != weight.dtype and x.dtype.kind != "f":
+        if x.dtype != weight.dtype:   # PyTorch mixes no dtypes here either (float32 input, float64 weight)
             raise RuntimeError(_linear_dtype_error(x.dtype, weight.shape, weight.dtype))
         ctx.save_for_backward(x, weight)
         z = x @ weight.T
@@ -78,9 +78,14 @@ def _linear_shape_error(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> s
 
 def _linear_dtype_error(x_dtype: np.dtype, w_shape: tuple[int, ...], w_dtype: np.dtype) -> str:
     out_features, in_features = w_shape
-    return (f"Linear({in_features} -> {out_features}) expects a floating point input like its weight "
-            f"({w_dtype}); got input of dtype {x_dtype}. Convert it with x.{'float' if w_dtype == np.float32 else 'double'}() "
-            "(tensor([[1, 2]]) of Python ints is int64).")
+    convert = "float" if w_dtype == np.float32 else "double"
+    if x_dtype.kind != "f":
+        return (f"Linear({in_features} -> {out_features}) expects a floating point input like its weight "
+                f"({w_dtype}); got input of dtype {x_dtype}. Convert it with x.{convert}() "
+                "(tensor([[1, 2]]) of Python ints is int64).")
+    return (f"Linear({in_features} -> {out_features}) has {w_dtype} weights; got an input of dtype {x_dtype} "
+            f"(mat1 and mat2 must have the same dtype, as in PyTorch). Convert the input with x.{convert}() "
+            f"or the model with model.{'double' if x_dtype == np.float64 else 'float'}().")
 
 
 class LeakyRelu(Op):

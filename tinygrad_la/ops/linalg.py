@@ -66,7 +66,20 @@ def matmul(a: Any, b: Any) -> Any:
         raise RuntimeError(f"matmul: shapes {a_shape} and {b_shape} cannot be multiplied: the last dimension "
                            f"of the first ({k_a}) must equal the {'only' if len(b_shape) == 1 else 'second-to-last'} "
                            f"dimension of the second ({k_b}). Transpose one of them (.T) or check the layer sizes.")
+    a_dtype, b_dtype = _dtype_of(a), _dtype_of(b)
+    if a_dtype != b_dtype and a_dtype is not None and b_dtype is not None:
+        # PyTorch multiplies matrices of one dtype only: a float32 @ float64 mix is a mistake to report
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a_dtype} != {b_dtype} "
+                           f"(matmul of shapes {a_shape} and {b_shape}). Convert one of them, e.g. "
+                           f"a.to(b.dtype), or make the model and the data agree (model.double(), x.float()).")
     return MatMul.apply(a, b)
+
+
+def _dtype_of(x: Any) -> np.dtype[Any] | None:
+    """The dtype of a tensor or array operand (None for a list of Python numbers, which adapts)."""
+    if isinstance(x, TensorBase):
+        return x.data.dtype
+    return x.dtype if isinstance(x, np.ndarray) else None
 
 
 # --- einsum: sums of products of indexed arrays -----------------------------------------------------
