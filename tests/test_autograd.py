@@ -230,3 +230,16 @@ def test_autograd_grad_returns_what_the_inputs_hooks_made():
 def test_autograd_backward_of_a_tensor_that_does_not_require_grad_raises():
     with pytest.raises(RuntimeError, match="tensor 0 passed to autograd.backward does not require grad"):
         tg.autograd.backward(tg.zeros(3))
+
+
+def test_the_legacy_variable_makes_a_leaf_tensor_sharing_the_data() -> None:
+    from tinygrad_la.autograd import Variable
+    data = tg.tensor([1.0, 2.0])
+    x = Variable(data, requires_grad=True)
+    assert type(x) is tg.Tensor and x.requires_grad and x.is_leaf and isinstance(x, Variable)
+    assert not isinstance(data.numpy(), Variable) and isinstance(data, Variable)
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+    data[0] = 5.0   # the same memory, as PyTorch's Variable(t) shares t's storage
+    assert x.tolist() == [5.0, 2.0]
+    assert Variable([3.0]).tolist() == [3.0] and not Variable([3.0]).requires_grad

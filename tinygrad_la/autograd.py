@@ -12,8 +12,24 @@ from .core.tensor_base import _seed_gradient
 from .tensor import Tensor
 from .value import value_grad
 
-__all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
-           "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+__all__ = ["Function", "Variable", "grad", "backward", "no_grad", "enable_grad", "inference_mode",
+           "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+
+
+class _VariableType(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor)   # every tensor is a Variable, as in PyTorch since 0.4
+
+
+class Variable(metaclass=_VariableType):
+    """The legacy ``torch.autograd.Variable(data, requires_grad=False)``: since PyTorch 0.4 it makes
+    a plain tensor, which old tutorials still write; here too it returns a Tensor (no copy of a Tensor's data)."""
+
+    def __new__(cls, data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # type: ignore[misc]
+        tensor = data.detach() if isinstance(data, Tensor) else Tensor(data)
+        if requires_grad:
+            tensor.requires_grad_(True)
+        return tensor
 
 
 def _as_list(x: Any) -> list[Any]:
