@@ -7,28 +7,39 @@ __all__ = ["device", "cpu"]
 
 
 class device:
-    """``tinygrad_la.device("cpu")``: the only device there is (``tensor.device`` is this one)."""
+    """``tinygrad_la.device("cpu")`` (``tensor.device`` is this one). Other devices can be named, as
+    in PyTorch, so ``torch.device("cuda" if ... else "cpu")`` runs; using one raises (see _check_device)."""
 
     def __init__(self, type: Any = "cpu", index: Any = None) -> None:  # noqa: A002
-        _check_device(type if index is None else f"{type}:{index}")
-        self.type = "cpu"
-        self.index = None
+        name = str(type)
+        if ":" in name:
+            name, _, number = name.partition(":")
+            if not number.isdigit():
+                raise RuntimeError(f"Invalid device string: {str(type)!r}; write e.g. 'cpu', 'cuda' or 'cuda:0'")
+            index = int(number)
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device "
+                               f"string: {str(type)}")
+        self.type = name
+        self.index = None if index is None else int(index)
 
     def __repr__(self) -> str:
-        """``device(type='cpu')``, as PyTorch prints it."""
-        return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self) -> str:
-        """``cpu``."""
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other: Any) -> bool:
-        """Equal to the CPU device and to the string 'cpu'."""
-        return str(other) == "cpu"
+        return str(self) == str(other)
 
     def __hash__(self) -> int:
-        """The hash of 'cpu', so a device and the string key the same entry."""
-        return hash("cpu")
+        return hash(str(self))
+
+
+# PyTorch's device types a program may name (only the CPU can be used here)
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "mtia", "privateuseone")
 
 
 def _check_device(device: Any) -> None:
