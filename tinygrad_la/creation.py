@@ -14,13 +14,14 @@ from .core import dtypes
 from .core.device import _check_device
 from .core.engine import _mode
 from .core.random import generator as _generator
+from .core.random import sample_multinomial
 from .core.tensor_base import _as_array
 from .ops.movement import _shape_arg
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
            "empty_like", "full_like", "rand_like", "randn_like", "arange", "linspace", "eye", "rand", "randn",
-           "randint", "randperm"]
+           "randint", "randperm", "multinomial"]
 
 
 def _finish(array: np.ndarray, requires_grad: bool, device: Any, source: Any = None) -> Tensor:
@@ -142,14 +143,14 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
 
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         generator: np.random.Generator | None = None) -> Tensor:
+         generator: Any = None) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = _generator(generator)
     return _finish(rng.random(_shape_arg(size)).astype(_float_dtype(dtype), copy=False), requires_grad, device)
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          generator: np.random.Generator | None = None) -> Tensor:
+          generator: Any = None) -> Tensor:
     """Standard normal samples."""
     rng = _generator(generator)
     return _finish(rng.standard_normal(_shape_arg(size)).astype(_float_dtype(dtype), copy=False),
@@ -157,7 +158,7 @@ def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None, device: Any = None,
-            generator: np.random.Generator | None = None, requires_grad: bool = False) -> Tensor:
+            generator: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
     (int64 unless dtype says otherwise)."""
     if high is None:
@@ -175,7 +176,19 @@ def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None, dev
 
 
 def randperm(n: int, dtype: Any = None, device: Any = None,
-             generator: np.random.Generator | None = None) -> Tensor:
+             generator: Any = None) -> Tensor:
     """A random permutation of 0..n-1."""
     rng = _generator(generator)
     return _finish(rng.permutation(n).astype(dtype or np.int64), False, device)
+
+
+
+def multinomial(input: Any, num_samples: int, replacement: bool = False, *, generator: Any = None,
+                out: Any = None) -> Tensor:
+    """Indices drawn from the rows of `input`, non-negative weights (C,) or (N, C) that need not sum
+    to 1: each draw picks index i with probability wᵢ / Σ w; without replacement an index at most
+    once per row. int64, of shape (num_samples,) or (N, num_samples)."""
+    if out is not None:
+        raise TypeError("multinomial: out= is not supported; use the returned tensor")
+    weights = np.asarray(input.data if isinstance(input, Tensor) else input)
+    return _finish(sample_multinomial(weights, num_samples, replacement, generator), False, None)

@@ -33,8 +33,8 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     return tensor
 
 
-def _rng(generator: np.random.Generator | None) -> np.random.Generator:
-    return generator if generator is not None else _generator()
+def _rng(generator: Any) -> np.random.Generator:
+    return _generator(generator)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

@@ -82,7 +82,7 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-def random_split(dataset: Any, lengths: Sequence[float], generator: np.random.Generator | None = None) -> list[Subset]:
+def random_split(dataset: Any, lengths: Sequence[float], generator: Any = None) -> list[Subset]:
     """Split into non-overlapping random subsets of the given lengths, or fractions summing to 1.
 
     Fractions are floored, and the samples left over go one each to the first subsets (PyTorch's rule).
@@ -108,7 +108,7 @@ def random_split(dataset: Any, lengths: Sequence[float], generator: np.random.Ge
     if sum(sizes) != n:
         raise ValueError(f"random_split: lengths {sizes} add up to {sum(sizes)}, but the dataset has {n} "
                          "samples")
-    order = (generator or _generator()).permutation(n).tolist()
+    order = _generator(generator).permutation(n).tolist()
     subsets: list[Subset] = []
     start = 0
     for length in (int(k) for k in sizes):
@@ -166,7 +166,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False, drop_last: bool = False,
-                 collate_fn: Callable[[list[Any]], Any] | None = None, generator: np.random.Generator | None = None,
+                 collate_fn: Callable[[list[Any]], Any] | None = None, generator: Any = None,
                  seed: int | None = None, num_workers: int = 0, pin_memory: bool = False,
                  sampler: Iterable[int] | None = None) -> None:
         if batch_size is not None and (not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool)
@@ -203,7 +203,7 @@ class DataLoader:
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)
-        return (self.generator or _generator()).permutation(n)
+        return _generator(self.generator).permutation(n)
 
     def __iter__(self) -> Iterator[Any]:
         order = self._order()   # drawn now, at the start of the epoch
