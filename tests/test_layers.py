@@ -27,7 +27,7 @@ READING_ORDER = [
     # built on Tensor
     "value", "creation", "functions", "autograd", "gradcheck",
     # models, training, data, checkpoints
-    "nn.module", "nn.init", "nn.functional", "nn.layers", "nn.losses", "nn.utils",
+    "nn.module", "nn.init", "nn.functional", "nn.layers", "nn.normalization", "nn.losses", "nn.utils",
     "optim.optimizer", "optim.sgd", "optim.adam", "optim.rmsprop", "optim.adagrad", "optim.lr_scheduler",
     "utils.data", "serialization",
     # tools: nothing above imports them

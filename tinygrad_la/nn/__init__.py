@@ -6,8 +6,8 @@
     loss.backward()                                                         # every W and b gets .grad
 
 Files: module.py (Module, Parameter), layers.py (Linear, activations, Sequential, ...),
-losses.py (loss modules), functional.py (everything as functions, and the fused ops),
-init.py (weight initialisation), utils.py (summary, gradient clipping).
+normalization.py (BatchNorm, LayerNorm), losses.py (loss modules), functional.py (everything as
+functions, and the fused ops), init.py (weight initialisation), utils.py (summary, gradient clipping).
 """
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from .layers import (GELU, Dropout, Embedding, Flatten, Identity, LeakyReLU, Lin
                      ModuleList, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh, Unflatten)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, RemovableHandle
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from .utils import Summary, summary
 
 __all__ = ["Module", "Parameter", "RemovableHandle", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh", "LeakyReLU",
            "GELU", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "Dropout", "Embedding", "Sequential",
            "ModuleList", "ModuleDict", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-           "BCEWithLogitsLoss", "functional", "init", "utils", "summary", "Summary"]
+           "BCEWithLogitsLoss", "functional", "init", "utils", "summary", "Summary",
+           "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]

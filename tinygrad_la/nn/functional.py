@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.engine import no_grad
 from ..core.random import generator
 from ..ops.fused import (Addmm, BinaryCrossEntropy, CrossEntropy, Embedding, Erf, LeakyRelu, NegativeLogLikelihood,
                          Softplus, SquaredError)
@@ -20,7 +21,7 @@ from ..tensor import Tensor
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "logsigmoid", "softmax",
            "log_softmax", "dropout", "embedding", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "batch_norm", "layer_norm"]
 
 
 # --- layers ---------------------------------------------------------------------------------------
@@ -139,6 +140,83 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     np.put_along_axis(out, labels[..., None].astype(np.intp), 1, axis=-1)
     result: Tensor = Tensor._make(out, None)
     return result
+
+
+# --- normalization ----------------------------------------------------------------------------------
+# Both are compositions of mean, var(correction=0), sqrt and broadcasting, so their gradients (and
+# gradients of gradients) come from those ops' backwards.
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """y = (x - μ_c) / √(σ²_c + ε) · γ_c + β_c per channel c (dim 1) of input (N, C, *).
+
+    training=True: μ and σ² are the batch's mean and biased variance over every dim but 1, and the
+    running stats (when given) move towards them without being recorded:
+    running = (1 - momentum)·running + momentum·batch, with the unbiased variance for running_var.
+    training=False: μ and σ² are running_mean and running_var.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, *) with the channels in dim 1; got shape "
+                         f"{tuple(input.shape)}")
+    c = input.shape[1]
+    for name, given in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                        ("bias", bias)):
+        if given is not None and tuple(given.shape) != (c,):
+            raise RuntimeError(f"batch_norm: {name} must hold one value per channel, shape ({c},), for input of "
+                               f"shape {tuple(input.shape)}; got shape {tuple(given.shape)}")
+    dims = (0,) + tuple(range(2, input.ndim))
+    per_channel = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.shape[0] * math.prod(input.shape[2:])
+        if count == 1:   # PyTorch's check: a single value has no spread to normalize by
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dims, keepdim=True, correction=0)
+        if count > 1:   # an empty batch leaves the running stats alone
+            with no_grad():
+                if running_mean is not None:
+                    running_mean.copy_(momentum * mean.data.reshape(c) + (1 - momentum) * running_mean.data)
+                if running_var is not None:
+                    unbiased = var.data.reshape(c) * (count / (count - 1))
+                    running_var.copy_(momentum * unbiased + (1 - momentum) * running_var.data)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be given in evaluation mode "
+                               "(training=False); pass training=True to normalize with the batch's statistics")
+        mean, var = running_mean.reshape(per_channel), running_var.reshape(per_channel)
+    out = (input - mean) / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """y = (x - μ) / √(σ² + ε) · γ + β, μ and the biased σ² over the last len(normalized_shape) dims.
+
+    weight γ and bias β have shape normalized_shape and apply entry by entry.
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"layer_norm: given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+    for name, given in (("weight", weight), ("bias", bias)):
+        if given is not None and tuple(given.shape) != shape:
+            raise RuntimeError(f"layer_norm: expected {name} to be of same shape as normalized_shape {list(shape)}, "
+                               f"but got {name} of shape {list(given.shape)}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    var = input.var(dims, keepdim=True, correction=0)
+    out = (input - mean) / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
 
 
 # --- losses (23.14) -------------------------------------------------------------------------------
