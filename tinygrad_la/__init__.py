@@ -26,9 +26,11 @@ from .core.dtypes import int as int
 from .core.dtypes import set_default_dtype, short, uint8
 from .core.engine import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .core.function import Function
-from .core.random import manual_seed
+from .core.random import Generator, initial_seed, manual_seed, seed
+from .core.tensor_base import Size
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
-                       ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+                       ones_like, multinomial, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
+                       zeros_like)
 from .functions import abs as abs
 from .functions import all as all
 from .functions import any as any
@@ -42,6 +44,7 @@ from .functions import (accelerator, add, allclose, amax, amin, argmax, argmin, 
                         logsumexp, lt, matmul, maximum, mean, minimum, mm, mul, ne, neg, numel, outer, permute,
                         prod, relu, reshape, sigmoid, sign, sin, softmax, split, sqrt, square, squeeze, std, sub,
                         swapaxes, t, tanh, transpose, unsqueeze, var)
+from .functions import expm1, linalg, log1p, log2, log10, norm, set_default_device
 from .gradcheck import gradcheck, gradgradcheck
 from .ops.elementwise import where
 from .ops.movement import cat, stack
@@ -54,7 +57,7 @@ __version__ = "0.1.0"
 # Every public name but the eleven above that share a builtin's name (abs, all, any, bool, compile,
 # float, int, max, min, pow, sum).
 __all__ = [
-    "Tensor", "Value", "Function", "CheckpointError", "CompileError",
+    "Tensor", "Value", "Function", "Size", "CheckpointError", "CompileError",
     # submodules
     "autograd", "nn", "optim", "utils",
     # device and dtypes
@@ -62,6 +65,7 @@ __all__ = [
     "short", "uint8", "get_default_dtype", "set_default_dtype",
     # grad mode and randomness
     "enable_grad", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled", "manual_seed",
+    "Generator", "initial_seed", "seed", "multinomial",
     # creation
     "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "linspace", "ones",
     "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "tensor", "zeros",
@@ -73,7 +77,7 @@ __all__ = [
     "log", "log_softmax", "logsumexp", "lt", "matmul", "maximum", "mean", "minimum", "mm", "mul", "ne", "neg",
     "numel", "outer", "permute", "prod", "relu", "reshape", "sigmoid", "sign", "sin", "softmax", "split", "sqrt",
     "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "tanh", "transpose", "unsqueeze", "var",
-    "where",
+    "where", "expm1", "linalg", "log1p", "log2", "log10", "norm", "set_default_device",
     # gradient checks and checkpoints
     "gradcheck", "gradgradcheck", "save", "load",
 ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import math
+
 import numpy as np
 
-from .core.device import device
+from .core.device import _check_device, device
 from .ops.linalg import einsum
 from .ops.movement import cat
-from .tensor import Tensor
+from .tensor import Tensor, vector_norm
 
 __all__ = ["abs", "all", "any", "broadcast_to", "concat", "concatenate", "eq", "ne", "lt", "le", "gt", "ge",
            "sign", "swapaxes", "allclose", "amax", "amin", "argmax", "argmin", "bmm", "chunk", "clamp", "clip",
@@ -17,7 +19,8 @@ __all__ = ["abs", "all", "any", "broadcast_to", "concat", "concatenate", "eq", "
            "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mm",
            "mul", "add", "sub", "div", "neg", "numel", "outer", "permute", "pow", "prod", "relu",
            "reshape", "sigmoid", "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sum",
-           "t", "tanh", "transpose", "unsqueeze", "var", "isfinite", "isnan"]
+           "t", "tanh", "transpose", "unsqueeze", "var", "isfinite", "isnan", "log1p", "expm1", "log2", "log10",
+           "norm", "linalg", "set_default_device"]
 
 
 def _t(x: Any) -> Tensor:
@@ -25,277 +28,342 @@ def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def abs(x: Any) -> Tensor:  # noqa: A001
+def abs(input: Any) -> Tensor:  # noqa: A001
     """|x| elementwise."""
-    return _t(x).abs()
+    return _t(input).abs()
 
-def exp(x: Any) -> Tensor:
+def exp(input: Any) -> Tensor:
     """eˣ elementwise."""
-    return _t(x).exp()
+    return _t(input).exp()
 
-def log(x: Any) -> Tensor:
+def log(input: Any) -> Tensor:
     """log x (natural) elementwise."""
-    return _t(x).log()
+    return _t(input).log()
 
-def sin(x: Any) -> Tensor:
+def log1p(input: Any) -> Tensor:
+    """log(1 + x) elementwise, exact for small x."""
+    return _t(input).log1p()
+
+def expm1(input: Any) -> Tensor:
+    """eˣ - 1 elementwise, exact for small x."""
+    return _t(input).expm1()
+
+def log2(input: Any) -> Tensor:
+    """log₂ x elementwise."""
+    return _t(input).log2()
+
+def log10(input: Any) -> Tensor:
+    """log₁₀ x elementwise."""
+    return _t(input).log10()
+
+def sin(input: Any) -> Tensor:
     """sin x elementwise."""
-    return _t(x).sin()
+    return _t(input).sin()
 
-def cos(x: Any) -> Tensor:
+def cos(input: Any) -> Tensor:
     """cos x elementwise."""
-    return _t(x).cos()
+    return _t(input).cos()
 
-def tanh(x: Any) -> Tensor:
+def tanh(input: Any) -> Tensor:
     """tanh x elementwise."""
-    return _t(x).tanh()
+    return _t(input).tanh()
 
-def sigmoid(x: Any) -> Tensor:
+def sigmoid(input: Any) -> Tensor:
     """σ(x) = 1 / (1 + e⁻ˣ) elementwise."""
-    return _t(x).sigmoid()
+    return _t(input).sigmoid()
 
-def relu(x: Any) -> Tensor:
+def relu(input: Any) -> Tensor:
     """max(0, x) elementwise."""
-    return _t(x).relu()
+    return _t(input).relu()
 
-def sqrt(x: Any) -> Tensor:
+def sqrt(input: Any) -> Tensor:
     """√x elementwise."""
-    return _t(x).sqrt()
+    return _t(input).sqrt()
 
-def square(x: Any) -> Tensor:
+def square(input: Any) -> Tensor:
     """x² elementwise."""
-    return _t(x).square()
+    return _t(input).square()
 
-def neg(x: Any) -> Tensor:
+def neg(input: Any) -> Tensor:
     """-x."""
-    return -_t(x)
+    return -_t(input)
 
 def _n(x: Any, y: Any) -> Any:
     """x as it is when y is a tensor (a number operand then acts as a Python number), else as a tensor."""
     return x if isinstance(y, Tensor) else _t(x)
 
 
-def add(x: Any, y: Any, *, alpha: Any = 1) -> Tensor:
+def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """x + alpha·y."""
-    return _n(x, y) + (y if alpha == 1 else y * alpha)
+    return _n(input, other) + (other if alpha == 1 else other * alpha)
 
-def sub(x: Any, y: Any, *, alpha: Any = 1) -> Tensor:
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """x - alpha·y."""
-    return _n(x, y) - (y if alpha == 1 else y * alpha)
+    return _n(input, other) - (other if alpha == 1 else other * alpha)
 
-def mul(x: Any, y: Any) -> Tensor:
+def mul(input: Any, other: Any) -> Tensor:
     """x * y elementwise."""
-    return _n(x, y) * y
+    return _n(input, other) * other
 
-def div(x: Any, y: Any, *, rounding_mode: Any = None) -> Tensor:
+def div(input: Any, other: Any, *, rounding_mode: Any = None) -> Tensor:
     """x / y, or the quotient rounded with rounding_mode 'floor' or 'trunc'."""
-    return _t(x).div(y, rounding_mode=rounding_mode) if rounding_mode else _n(x, y) / y
+    return _t(input).div(other, rounding_mode=rounding_mode) if rounding_mode else _n(input, other) / other
 
-def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     """x ** exponent elementwise."""
-    return _n(x, exponent) ** exponent
+    return _n(input, exponent) ** exponent
 
-def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """x limited to [min, max] elementwise."""
-    return _t(x).clamp(min, max)
+    return _t(input).clamp(min, max)
 clip = clamp
-def maximum(x: Any, y: Any) -> Tensor:
+def maximum(input: Any, other: Any) -> Tensor:
     """max(x, y) elementwise."""
-    return _t(x).maximum(y)
+    return _t(input).maximum(other)
 
-def minimum(x: Any, y: Any) -> Tensor:
+def minimum(input: Any, other: Any) -> Tensor:
     """min(x, y) elementwise."""
-    return _t(x).minimum(y)
+    return _t(input).minimum(other)
 
-def matmul(x: Any, y: Any) -> Tensor:
+def matmul(input: Any, other: Any) -> Tensor:
     """x @ y."""
-    return _t(x) @ y
+    return _t(input) @ other
 
-def dot(x: Any, y: Any) -> Tensor:
+def dot(input: Any, tensor: Any) -> Tensor:
     """Σᵢ xᵢ yᵢ of two vectors."""
-    return _t(x).dot(y)
+    return _t(input).dot(tensor)
 
-def outer(x: Any, y: Any) -> Tensor:
+def outer(input: Any, vec2: Any) -> Tensor:
     """x yᵀ of two vectors."""
-    return _t(x).outer(y)
+    return _t(input).outer(vec2)
 
-def mm(x: Any, y: Any) -> Tensor:
+def mm(input: Any, mat2: Any) -> Tensor:
     """The product of two matrices."""
-    return _t(x).mm(y)
+    return _t(input).mm(mat2)
 
-def bmm(x: Any, y: Any) -> Tensor:
+def bmm(input: Any, mat2: Any) -> Tensor:
     """The product of two batches of matrices."""
-    return _t(x).bmm(y)
+    return _t(input).bmm(mat2)
 
 
-def sum(x: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A001
+def sum(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A001
     """Σ x over dim (all entries by default); Tensor.sum's arguments."""
-    return _t(x).sum(*args, **kwargs)
+    return _t(input).sum(*args, **kwargs)
 
-def mean(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+def mean(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """Σ x / N over dim (all entries by default); Tensor.mean's arguments."""
-    return _t(x).mean(*args, **kwargs)
+    return _t(input).mean(*args, **kwargs)
 
-def prod(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+def prod(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """Π x over dim (all entries by default)."""
-    return _t(x).prod(*args, **kwargs)
+    return _t(input).prod(*args, **kwargs)
 
-def var(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+def var(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """The variance over dim (correction 1 by default); Tensor.var's arguments."""
-    return _t(x).var(*args, **kwargs)
+    return _t(input).var(*args, **kwargs)
 
-def std(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+def std(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """√var over dim; Tensor.std's arguments."""
-    return _t(x).std(*args, **kwargs)
+    return _t(input).std(*args, **kwargs)
 
-def amax(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+def amax(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """The largest value over dim."""
-    return _t(x).amax(*args, **kwargs)
+    return _t(input).amax(*args, **kwargs)
 
-def amin(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+def amin(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """The smallest value over dim."""
-    return _t(x).amin(*args, **kwargs)
+    return _t(input).amin(*args, **kwargs)
 
-def max(x: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A001
+def max(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A001
     """The largest value; with an int dim, a (values, indices) pair; with a tensor, maximum."""
-    return _t(x).max(*args, **kwargs)
+    return _t(input).max(*args, **kwargs)
 
-def min(x: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A001
+def min(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A001
     """The smallest value; with an int dim, a (values, indices) pair; with a tensor, minimum."""
-    return _t(x).min(*args, **kwargs)
+    return _t(input).min(*args, **kwargs)
 
-def argmax(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+def argmax(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """Index of the largest value."""
-    return _t(x).argmax(*args, **kwargs)
+    return _t(input).argmax(*args, **kwargs)
 
-def argmin(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+def argmin(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """Index of the smallest value."""
-    return _t(x).argmin(*args, **kwargs)
+    return _t(input).argmin(*args, **kwargs)
 
-def logsumexp(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+def logsumexp(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """log Σ eˣ over dim, computed without overflow."""
-    return _t(x).logsumexp(*args, **kwargs)
+    return _t(input).logsumexp(*args, **kwargs)
 
-def softmax(x: Any, dim: int = -1, dtype: Any = None) -> Tensor:
+def softmax(input: Any, dim: int = -1, dtype: Any = None) -> Tensor:
     """pᵢ = e^sᵢ / Σⱼ e^sⱼ over dim."""
-    return _t(x).softmax(dim, dtype)
+    return _t(input).softmax(dim, dtype)
 
-def log_softmax(x: Any, dim: int = -1, dtype: Any = None) -> Tensor:
+def log_softmax(input: Any, dim: int = -1, dtype: Any = None) -> Tensor:
     """log pᵢ = sᵢ - logsumexp(s) over dim."""
-    return _t(x).log_softmax(dim, dtype)
+    return _t(input).log_softmax(dim, dtype)
 
-def reshape(x: Any, shape: Any) -> Tensor:
+def reshape(input: Any, shape: Any) -> Tensor:
     """The same data in a new shape."""
-    return _t(x).reshape(shape)
+    return _t(input).reshape(shape)
 
-def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Dimensions start_dim..end_dim merged into one."""
-    return _t(x).flatten(start_dim, end_dim)
+    return _t(input).flatten(start_dim, end_dim)
 
-def squeeze(x: Any, dim: Any = None) -> Tensor:
+def squeeze(input: Any, dim: Any = None) -> Tensor:
     """Dimensions of size 1 removed."""
-    return _t(x).squeeze(dim)
+    return _t(input).squeeze(dim)
 
-def unsqueeze(x: Any, dim: int) -> Tensor:
+def unsqueeze(input: Any, dim: int) -> Tensor:
     """A dimension of size 1 inserted at dim."""
-    return _t(x).unsqueeze(dim)
+    return _t(input).unsqueeze(dim)
 
-def transpose(x: Any, dim0: int, dim1: int) -> Tensor:
+def transpose(input: Any, dim0: int, dim1: int) -> Tensor:
     """Dimensions dim0 and dim1 swapped."""
-    return _t(x).transpose(dim0, dim1)
+    return _t(input).transpose(dim0, dim1)
 
-def permute(x: Any, dims: Any) -> Tensor:
+def permute(input: Any, dims: Any) -> Tensor:
     """The dimensions reordered as dims."""
-    return _t(x).permute(dims)
+    return _t(input).permute(dims)
 
-def t(x: Any) -> Tensor:
+def t(input: Any) -> Tensor:
     """Xᵀ of a matrix."""
-    return _t(x).t()
+    return _t(input).t()
 
-def split(x: Any, size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of the given size(s) along dim."""
-    return _t(x).split(size, dim)
+    return _t(tensor).split(split_size_or_sections, dim)
 
-def chunk(x: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """`chunks` pieces of (nearly) equal size along dim."""
-    return _t(x).chunk(chunks, dim)
+    return _t(input).chunk(chunks, dim)
 
-def broadcast_to(x: Any, shape: Any) -> Tensor:
+def broadcast_to(input: Any, size: Any) -> Tensor:
     """x broadcast to shape, without copying."""
-    return _t(x).broadcast_to(shape)
+    return _t(input).broadcast_to(size)
 
-def swapaxes(x: Any, dim0: int, dim1: int) -> Tensor:
+def swapaxes(input: Any, axis0: int, axis1: int) -> Tensor:
     """Dimensions dim0 and dim1 swapped (transpose)."""
-    return _t(x).transpose(dim0, dim1)
+    return _t(input).transpose(axis0, axis1)
 
-def sign(x: Any) -> Tensor:
+def sign(input: Any) -> Tensor:
     """-1, 0 or 1 by the sign of each entry."""
-    return _t(x).sign()
+    return _t(input).sign()
 
-def all(x: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A001
+def all(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A001
     """Do all entries (over dim) hold?"""
-    return _t(x).all(*args, **kwargs)
+    return _t(input).all(*args, **kwargs)
 
-def any(x: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A001
+def any(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A001
     """Does any entry (over dim) hold?"""
-    return _t(x).any(*args, **kwargs)
+    return _t(input).any(*args, **kwargs)
 
-def eq(x: Any, y: Any) -> Tensor:
+def eq(input: Any, other: Any) -> Tensor:
     """x == y elementwise."""
-    return _t(x) == y
+    return _t(input) == other
 
-def ne(x: Any, y: Any) -> Tensor:
+def ne(input: Any, other: Any) -> Tensor:
     """x != y elementwise."""
-    return _t(x) != y
+    return _t(input) != other
 
-def lt(x: Any, y: Any) -> Tensor:
+def lt(input: Any, other: Any) -> Tensor:
     """x < y elementwise."""
-    return _t(x) < y
+    return _t(input) < other
 
-def le(x: Any, y: Any) -> Tensor:
+def le(input: Any, other: Any) -> Tensor:
     """x <= y elementwise."""
-    return _t(x) <= y
+    return _t(input) <= other
 
-def gt(x: Any, y: Any) -> Tensor:
+def gt(input: Any, other: Any) -> Tensor:
     """x > y elementwise."""
-    return _t(x) > y
+    return _t(input) > other
 
-def ge(x: Any, y: Any) -> Tensor:
+def ge(input: Any, other: Any) -> Tensor:
     """x >= y elementwise."""
-    return _t(x) >= y
+    return _t(input) >= other
 concat = concatenate = cat
-def clone(x: Any) -> Tensor:
+def clone(input: Any) -> Tensor:
     """A copy with its own memory, still in the graph."""
-    return _t(x).clone()
+    return _t(input).clone()
 
-def detach(x: Any) -> Tensor:
+def detach(input: Any) -> Tensor:
     """The same data, cut from the graph."""
-    return _t(x).detach()
+    return _t(input).detach()
 
-def numel(x: Any) -> int:
+def numel(input: Any) -> int:
     """The number of entries."""
-    return _t(x).numel()
+    return _t(input).numel()
 
-def is_tensor(x: Any) -> bool:
+def is_tensor(obj: Any) -> bool:
     """Is x a Tensor?"""
-    return isinstance(x, Tensor)
+    return isinstance(obj, Tensor)
 
-def is_floating_point(x: Any) -> bool:
+def is_floating_point(input: Any) -> bool:
     """Is x's dtype a float one?"""
-    return _t(x).is_floating_point()
+    return _t(input).is_floating_point()
 
-def isfinite(x: Any) -> Tensor:
+def isfinite(input: Any) -> Tensor:
     """Which entries are finite (not inf or nan): a bool tensor."""
-    return Tensor._make(np.isfinite(_t(x).data), None)
+    return Tensor._make(np.isfinite(_t(input).data), None)
 
-def isnan(x: Any) -> Tensor:
+def isnan(input: Any) -> Tensor:
     """Which entries are nan: a bool tensor."""
-    return Tensor._make(np.isnan(_t(x).data), None)
+    return Tensor._make(np.isnan(_t(input).data), None)
 
 
-def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
     """|a - b| <= atol + rtol·|b| for every entry (NumPy's allclose, PyTorch's arguments)."""
-    return bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
+
+
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The p-norm over dim, all entries by default ("fro": p = 2); see Tensor.norm."""
+    return _t(input).norm(p, dim, keepdim)
+
+
+def _linalg_vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """‖x‖_ord over dim (all entries by default): ord 2, 1, inf, -inf, 0 or any p."""
+    return vector_norm(_t(x), ord, dim, keepdim)
+
+
+def _linalg_norm(input: Any, ord: Any = None, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """PyTorch's ``linalg.norm``: with ord None the 2-norm of all entries (or over dim); for a
+    vector (1-D, or one dim) the vector ord-norm; for a matrix (2-D, or two dims) 'fro', 1 and -1
+    (largest and smallest column sum of |a|), inf and -inf (row sums). The spectral and nuclear
+    norms (2, -2, 'nuc') need singular values, which there is no op for: they raise."""
+    x = _t(input)
+    if ord is None:
+        return vector_norm(x, 2, dim, keepdim)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim) if dim is not None else None
+    if dims is None:
+        if x.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: with ord={ord!r} and no dim, the input must be 1-D or 2-D; "
+                               f"got {x.ndim}-D (give dim, or use linalg.vector_norm)")
+        dims = tuple(range(x.ndim))
+    if len(dims) == 1:
+        return vector_norm(x, ord, dims[0], keepdim)
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.norm: dim must have 1 or 2 entries; got {dim!r}")
+    if ord == "fro":
+        return vector_norm(x, 2, dims, keepdim)
+    if ord in (1, -1, math.inf, -math.inf):
+        rows, cols = (d % x.ndim for d in dims)
+        summed, over = (rows, cols) if ord in (1, -1) else (cols, rows)
+        sums = x.abs().sum(summed, keepdim=True)
+        out = sums.amax(over, keepdim=True) if ord > 0 else sums.amin(over, keepdim=True)
+        return out if keepdim else out.squeeze(cols if cols > rows else rows).squeeze(rows if cols > rows else cols)
+    raise NotImplementedError(f"linalg.norm: the matrix norm ord={ord!r} needs singular values, which "
+                              "tinygrad_la has no op for; use 'fro', 1, -1, inf or -inf")
+
+
+# torch.linalg.norm(x), torch.linalg.vector_norm(x, ord=1): a namespace, as PyTorch's submodule reads
+linalg = SimpleNamespace(norm=_linalg_norm, vector_norm=_linalg_vector_norm)
+
+
+def set_default_device(device: Any) -> None:
+    """Accept the CPU (the only device): ``"cuda"`` and others raise, as making a tensor there would."""
+    _check_device(device)
 
 
 # "Is there a GPU?" checks that PyTorch programs start with: here the answer is always no, so

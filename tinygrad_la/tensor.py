@@ -17,6 +17,7 @@ Every op's result is a Tensor (`makes_results=True` below says so to the core).
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any, Iterator
 
 import numpy as np
@@ -26,13 +27,14 @@ from .core import device as devices
 from .core.device import _check_device
 from .core.engine import _mode
 from .core.function import Function
+from .core.random import sample_multinomial
 from .core.tensor_base import TensorBase
 from .ops.elementwise import (Abs, Add, Cast, Clone, Cos, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Sin, Sqrt,
-                              Sub, Tanh, _operands)
+                              Sub, Tanh, _operands, where)
 from .ops.inplace import InPlaceMethods
 from .ops.linalg import matmul
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "vector_norm"]
 
 
 class Tensor(InPlaceMethods, makes_results=True):
@@ -132,8 +134,9 @@ class Tensor(InPlaceMethods, makes_results=True):
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     def __format__(self, spec: str) -> str:
-        """f"{loss:.4f}" formats a one-element tensor's value, as PyTorch does."""
-        if spec and self.data.ndim == 0:
+        """A 0-d tensor formats its number, as PyTorch does (f"{loss}" prints the float's digits,
+        f"{loss:.4f}" four decimals); any other tensor formats its repr."""
+        if self.data.ndim == 0:
             return format(self.data.item(), spec)
         return format(repr(self), spec)
 
@@ -208,10 +211,53 @@ class Tensor(InPlaceMethods, makes_results=True):
         """Is the dtype a float one (the only kind that can require grad)?"""
         return self.data.dtype.kind == "f"
 
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        """The p-norm (‖x‖_p = (Σ|x|ᵖ)^(1/p)) over dim, all entries by default; "fro" is p = 2
+        (PyTorch's ``Tensor.norm``). Gradients at 0 are PyTorch's: 0, not nan."""
+        if isinstance(p, str):
+            if p != "fro":
+                raise RuntimeError(f"norm: p={p!r} is not supported here; use 'fro' or a number")
+            p = 2
+        return vector_norm(self, p, dim, keepdim)
+
+    def multinomial(self, num_samples: builtins.int, replacement: builtins.bool = False, *,
+                    generator: Any = None) -> Tensor:
+        """Indices drawn from this tensor's rows of weights (see tinygrad_la.multinomial); int64."""
+        drawn: Tensor = TensorBase._make(sample_multinomial(self.data, num_samples, replacement, generator), None)
+        return drawn
+
     def draw(self, **kwargs: Any) -> Any:
         """The computation graph that made this tensor, as a graphviz picture (see viz.py)."""
         from .viz import draw_graph
         return draw_graph(self, **kwargs)
+
+
+def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:  # noqa: A002
+    """‖x‖_ord over dim (all entries by default), composed from the elementwise ops and reductions:
+    ord = 2: √Σx², 1: Σ|x|, inf: max|x|, -inf: min|x|, 0: the number of nonzero entries (no
+    gradient), any other p: (Σ|x|ᵖ)^(1/p). Where a power's slope is infinite at 0 (√s at s = 0,
+    |x|ᵖ for p < 1), the entry is routed around the power so its gradient is PyTorch's 0, not 0·inf."""
+    if not x.is_floating_point():
+        raise RuntimeError(f"linalg.vector_norm: expected a floating point tensor, got dtype {x.dtype}")
+    ord = builtins.float(ord)
+    if ord == math.inf:
+        return x.abs().amax(dim, keepdim)
+    if ord == -math.inf:
+        return x.abs().amin(dim, keepdim)
+    if ord == 0:
+        return (x != 0).to(x.dtype).sum(dim, keepdim).detach()
+    if ord == 1:
+        return x.abs().sum(dim, keepdim)
+    if ord == 2:
+        return _power_off_zero((x * x).sum(dim, keepdim), 0.5)
+    return _power_off_zero(_power_off_zero(x.abs(), ord).sum(dim, keepdim), 1 / ord)
+
+
+def _power_off_zero(a: Tensor, p: builtins.float) -> Tensor:
+    """aᵖ for a >= 0, whose gradient at a = 0 is 0: the zeros take the power of 1 and are replaced
+    by 0 after it, so no infinite slope meets the zero gradient there."""
+    zero = a == 0   # a recorded comparison (not a look at the data), so a compiled step replays it
+    return where(zero, 0.0, where(zero, 1.0, a) ** p)
 
 
 def _binary(op: type[Function]) -> Any:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import builtins
 import numbers
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence, overload
+from operator import index as operator_index
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence, SupportsIndex, overload
 
 import numpy as np
 
@@ -25,9 +26,66 @@ from .version import bump, counter
 if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
     from typing_extensions import Self
 
-__all__ = ["TensorBase", "Shape"]
+__all__ = ["TensorBase", "Shape", "Size"]
 
 Shape = tuple[int, ...]
+
+
+class Size(tuple[int, ...]):
+    """A tensor's shape (PyTorch's ``torch.Size``): a tuple of ints that prints as
+    ``tinygrad_la.Size([3, 784])`` and knows its ``numel()``; slices and sums of it are Sizes too."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        """A Size of an iterable of ints (0-d integer tensors and NumPy integers count as ints)."""
+        items = tuple(sizes)
+        for i, item in enumerate(items):
+            if type(item) is not builtins.int:
+                if isinstance(item, builtins.bool) or not hasattr(item, "__index__"):
+                    raise TypeError(f"tinygrad_la.Size() takes an iterable of 'int' (item {i} is "
+                                    f"'{type(item).__name__}')")
+                items = tuple(operator_index(v) for v in items)
+                break
+        return tuple.__new__(cls, items)
+
+    def __repr__(self) -> str:
+        """``tinygrad_la.Size([3, 784])``."""
+        return f"tinygrad_la.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self) -> builtins.int:
+        """The number of entries a tensor of this shape holds: the product of the sizes."""
+        total = 1
+        for n in self:
+            total *= n
+        return total
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> builtins.int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Size: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> builtins.int | Size:
+        """One size (an int), or a Size for a slice."""
+        if isinstance(index, slice):
+            return tuple.__new__(Size, tuple.__getitem__(self, index))
+        return tuple.__getitem__(self, index)
+
+    def __add__(self, other: tuple[Any, ...]) -> Size:
+        """The sizes of self, then other's."""
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: tuple[Any, ...]) -> Size:
+        """other's sizes, then self's."""
+        return Size(tuple.__add__(tuple(other), self))
+
+    def __mul__(self, times: SupportsIndex) -> Size:
+        """The sizes repeated `times` times."""
+        return tuple.__new__(Size, tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
 
 
 class TensorBase:
@@ -87,7 +145,8 @@ class TensorBase:
 
     @property
     def shape(self) -> Shape:
-        """The size of each dimension (PyTorch's ``torch.Size``, here a tuple)."""
+        """The size of each dimension (PyTorch's ``torch.Size``, here a plain tuple; `Size` is its
+        printing form: error messages across the package still print shapes as tuples)."""
         return self.data.shape
 
     _shape = shape   # the name the engine's node protocol uses
@@ -165,6 +224,10 @@ class TensorBase:
 
     def numel(self) -> int:
         """The number of entries: the product of the shape."""
+        return self.data.size
+
+    def nelement(self) -> int:
+        """The number of entries (PyTorch's other name for ``numel()``)."""
         return self.data.size
 
     def dim(self) -> int:

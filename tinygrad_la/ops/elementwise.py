@@ -292,6 +292,71 @@ class Log(Op):
         return g / x
 
 
+class Log1p(Op):
+    """log(1 + x), exact for small x;  dx = g / (1 + x)"""
+    __slots__ = ()
+    float_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, = ctx.saved_tensors
+        return g / (1 + x)
+
+
+class Expm1(Op):
+    """e^x - 1, exact for small x;  dx = g·e^x = g·(out + 1)"""
+    __slots__ = ()
+    float_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        out, = ctx.saved_tensors
+        return g * (out + 1)
+
+
+class Log2(Op):
+    """log₂ x;  dx = g / (x ln 2)"""
+    __slots__ = ()
+    float_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.log2(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, = ctx.saved_tensors
+        return g / (x * math.log(2.0))
+
+
+class Log10(Op):
+    """log₁₀ x;  dx = g / (x ln 10)"""
+    __slots__ = ()
+    float_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.log10(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, = ctx.saved_tensors
+        return g / (x * math.log(10.0))
+
+
 class Sin(Op):
     """sin x;  dx = g·cos x"""
     __slots__ = ()
@@ -646,6 +711,22 @@ class ElementwiseMethods(TensorBase):
     def log(self) -> Self:
         """log x (natural) elementwise;  d(log x)/dx = 1/x."""
         return Log.apply(self)
+
+    def log1p(self) -> Self:
+        """log(1 + x) elementwise, exact for small x;  d/dx = 1/(1 + x)."""
+        return Log1p.apply(self)
+
+    def expm1(self) -> Self:
+        """eˣ - 1 elementwise, exact for small x;  d/dx = eˣ."""
+        return Expm1.apply(self)
+
+    def log2(self) -> Self:
+        """log₂ x elementwise;  d/dx = 1/(x ln 2)."""
+        return Log2.apply(self)
+
+    def log10(self) -> Self:
+        """log₁₀ x elementwise;  d/dx = 1/(x ln 10)."""
+        return Log10.apply(self)
 
     def sin(self) -> Self:
         """sin x elementwise;  d(sin x)/dx = cos x."""

@@ -1,0 +1,199 @@
+"""The smaller parts of PyTorch's surface: printing a 0-d tensor, Size, nelement, log1p/expm1/log2/log10,
+the norms, set_default_device and PyTorch's keyword names on the module functions."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_la as tg
+
+X = [0.3, -1.7, 2.2, 0.0, 4.1, -0.05]
+
+
+def test_a_0d_tensor_formats_its_number_and_others_their_repr() -> None:
+    assert f"{tg.tensor(2.4543561935424805, dtype=tg.float64)}" == "2.4543561935424805"
+    assert format(tg.tensor(3), "") == "3"
+    assert f"{tg.tensor(2.5, requires_grad=True) * 1:.3f}" == "2.500"
+    assert f"{tg.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+
+
+def test_size_prints_counts_and_slices_as_a_size() -> None:
+    s = tg.Size([3, 784])
+    assert repr(s) == str(s) == "tinygrad_la.Size([3, 784])"
+    assert s == (3, 784) and isinstance(s, tuple) and s.numel() == 2352
+    assert isinstance(s[1:], tg.Size) and s[1:] == (784,) and s[0] == 3 and type(s[0]) is int
+    assert isinstance(s + (2,), tg.Size) and (1,) + s == (1, 3, 784) and isinstance((1,) + s, tg.Size)
+    assert repr(tg.Size([])) == "tinygrad_la.Size([])" and tg.Size([]).numel() == 1
+    assert tg.Size([tg.tensor(2), np.int64(5)]) == (2, 5)
+    with pytest.raises(TypeError, match="item 0 is 'float'"):
+        tg.Size([1.5])
+
+
+def test_nelement_is_numel() -> None:
+    assert tg.zeros(3, 4).nelement() == 12 and tg.tensor(1.0).nelement() == 1
+
+
+NEW_OPS = ["log1p", "expm1", "log2", "log10"]
+
+
+@pytest.mark.parametrize("name", NEW_OPS)
+def test_new_elementwise_ops_have_their_derivatives(name: str) -> None:
+    x = tg.tensor([0.3, 1.7, 2.2, 0.05], requires_grad=True)
+    out = getattr(x, name)()
+    np.testing.assert_allclose(out.numpy(), getattr(np, name)(x.numpy()), rtol=1e-15)
+    out.sum().backward()
+    slope = {"log1p": 1 / (1 + x.numpy()), "expm1": np.exp(x.numpy()),
+             "log2": 1 / (x.numpy() * math.log(2)), "log10": 1 / (x.numpy() * math.log(10))}[name]
+    np.testing.assert_allclose(x.grad.numpy(), slope, rtol=1e-14)
+    assert tg.gradcheck(lambda t: getattr(t, name)(), (tg.tensor([0.3, 1.7], requires_grad=True),))
+    assert tg.gradgradcheck(lambda t: getattr(t, name)(), (tg.tensor([0.3, 1.7], requires_grad=True),))
+    assert getattr(tg, name)(tg.tensor([1, 2])).dtype == tg.get_default_dtype()   # integers compute as floats
+
+
+NORMS = [2, 1, math.inf, -math.inf, 3, 0.5, 0]
+
+
+def _norm_expected(x: np.ndarray, p: float) -> float:
+    a = np.abs(x)
+    if p == math.inf:
+        return float(a.max())
+    if p == -math.inf:
+        return float(a.min())
+    if p == 0:
+        return float(np.count_nonzero(x))
+    return float((a ** p).sum() ** (1 / p))
+
+
+@pytest.mark.parametrize("p", NORMS)
+def test_vector_norm_values(p: float) -> None:
+    x = np.array(X)
+    expected = _norm_expected(x, p)
+    assert tg.linalg.vector_norm(tg.tensor(X), ord=p).item() == pytest.approx(expected, rel=1e-14)
+    assert tg.tensor(X).norm(p).item() == pytest.approx(expected, rel=1e-14)
+
+
+def test_norm_gradients_at_zero_are_zero_not_nan() -> None:
+    for p in (2, 3, 0.5, 1, math.inf):
+        x = tg.zeros(3, requires_grad=True)
+        tg.linalg.vector_norm(x, p).backward()
+        assert x.grad is not None and x.grad.tolist() == [0.0, 0.0, 0.0], p
+    x = tg.tensor([0.0, 3.0, -4.0], requires_grad=True)
+    x.norm().backward()
+    assert x.grad is not None and x.grad.tolist() == pytest.approx([0.0, 0.6, -0.8], rel=1e-15)
+
+
+def test_matrix_norms_and_dims() -> None:
+    A = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, 0.5]])
+    t = tg.tensor(A)
+    assert tg.linalg.norm(t).item() == pytest.approx(np.linalg.norm(A), rel=1e-14)
+    for ord in ("fro", 1, -1, math.inf, -math.inf):
+        assert tg.linalg.norm(t, ord).item() == pytest.approx(np.linalg.norm(A, ord), rel=1e-14), ord
+    np.testing.assert_allclose(tg.norm(t, dim=1).numpy(), np.linalg.norm(A, axis=1), rtol=1e-14)
+    assert tg.linalg.vector_norm(t, 1, dim=0, keepdim=True).shape == (1, 3)
+    with pytest.raises(NotImplementedError, match="singular values"):
+        tg.linalg.norm(t, 2)
+
+
+def test_set_default_device_takes_the_cpu_only() -> None:
+    tg.set_default_device("cpu")
+    with pytest.raises(RuntimeError, match="cuda"):
+        tg.set_default_device("cuda")
+
+
+def test_module_functions_take_pytorchs_keyword_names() -> None:
+    a, b = tg.tensor([[1.0, 2.0], [3.0, 4.0]]), tg.tensor([[0.5, -1.0], [2.0, 1.0]])
+    assert tg.matmul(input=a, other=b).tolist() == (a @ b).tolist()
+    assert tg.add(a, b, alpha=2).tolist() == (a + 2 * b).tolist()
+    assert tg.add(input=a, other=b).tolist() == (a + b).tolist()
+    assert tg.clamp(input=a, min=1.5, max=3.5).tolist() == [[1.5, 2.0], [3.0, 3.5]]
+    assert tg.mm(input=a, mat2=b).tolist() == (a @ b).tolist()
+    assert tg.dot(input=a[0], tensor=b[0]).item() == -1.5
+    assert tg.outer(input=a[0], vec2=b[0]).shape == (2, 2)
+    assert tg.sum(input=a, dim=1, keepdim=True).tolist() == [[3.0], [7.0]]
+    assert tg.pow(input=a, exponent=2).tolist() == [[1.0, 4.0], [9.0, 16.0]]
+    assert tg.maximum(input=a, other=b).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert tg.swapaxes(input=a, axis0=0, axis1=1).tolist() == a.T.tolist()
+    assert len(tg.split(tensor=a, split_size_or_sections=1, dim=0)) == 2
+    assert tg.broadcast_to(input=a[0], size=(3, 2)).shape == (3, 2)
+    assert tg.allclose(input=a, other=a)
+    assert tg.exp(input=a).tolist() == np.exp(a.numpy()).tolist()
+
+
+# --- against PyTorch ----------------------------------------------------------------------------
+
+@pytest.mark.torch
+def test_formatting_matches_pytorch() -> None:
+    import torch
+    for v, dtype in [(2.4543561935424805, "float64"), (0.1, "float32"), (3, "int64"), (True, "bool")]:
+        ours, theirs = tg.tensor(v, dtype=getattr(tg, dtype)), torch.tensor(v, dtype=getattr(torch, dtype))
+        assert f"{ours}" == f"{theirs}"
+        if dtype.startswith("float"):
+            assert f"{ours:.3e}" == f"{theirs:.3e}"
+    assert repr(tg.Size([3, 784])).replace("tinygrad_la", "torch") == repr(torch.Size([3, 784]))
+    assert tg.Size([3, 4]).numel() == torch.Size([3, 4]).numel()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", NEW_OPS)
+def test_new_elementwise_ops_match_pytorch(name: str) -> None:
+    import torch
+    data = [0.3, 1.7, 2.2, 0.05, 1e-10]
+    x = tg.tensor(data, requires_grad=True)
+    xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+    out, out_t = getattr(tg, name)(x), getattr(torch, name)(xt)
+    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-12, atol=0)
+    (out * tg.tensor([1.0, -2.0, 0.5, 3.0, 1.0])).sum().backward()
+    (out_t * torch.tensor([1.0, -2.0, 0.5, 3.0, 1.0], dtype=torch.float64)).sum().backward()
+    assert x.grad is not None and xt.grad is not None
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("p", NORMS)
+@pytest.mark.parametrize("data", [X, [0.0, 0.0, 0.0], [[1.0, -2.0, 3.0], [-4.0, 0.0, 0.5]]])
+@pytest.mark.parametrize("dim", [None, 0, -1])
+def test_vector_norm_matches_pytorch(p: float, data: list[float], dim: int | None) -> None:
+    import torch
+    x = tg.tensor(data, requires_grad=True)
+    xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+    out, out_t = tg.linalg.vector_norm(x, p, dim=dim), torch.linalg.vector_norm(xt, p, dim=dim)
+    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-12, atol=1e-300)
+    assert tg.norm(x, p, dim).tolist() == pytest.approx(torch.norm(xt, p, dim).tolist(), rel=1e-12)
+    if p == 0:
+        return   # PyTorch's 0-"norm" counts entries: no gradient reaches x
+    out.sum().backward()
+    out_t.sum().backward()
+    assert x.grad is not None and xt.grad is not None
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("ord", [None, "fro", 1, -1, math.inf, -math.inf])
+@pytest.mark.parametrize("dim", [None, (0, 1), (1, 0)])
+def test_matrix_norm_matches_pytorch(ord: object, dim: tuple[int, int] | None) -> None:
+    import torch
+    data = [[1.0, -2.0, 3.0], [-4.0, 5.0, 0.5]]
+    x = tg.tensor(data, requires_grad=True)
+    xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+    out, out_t = tg.linalg.norm(x, ord, dim), torch.linalg.norm(xt, ord, dim)
+    assert out.item() == pytest.approx(out_t.item(), rel=1e-12)
+    out.backward()
+    out_t.backward()
+    assert x.grad is not None and xt.grad is not None
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.torch
+def test_keyword_calls_run_under_pytorch_too() -> None:
+    import torch
+    for lib in (tg, torch):
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+        b = lib.tensor([[0.5, -1.0], [2.0, 1.0]], dtype=lib.float64)
+        got = [lib.matmul(input=a, other=b).tolist(), lib.add(a, b, alpha=2).tolist(),
+               lib.clamp(input=a, min=1.5, max=3.5).tolist(), lib.mm(input=a, mat2=b).tolist(),
+               lib.sum(input=a, dim=1, keepdim=True).tolist(), lib.swapaxes(input=a, axis0=0, axis1=1).tolist()]
+        if lib is tg:
+            ours = got
+    assert ours == got
