@@ -604,3 +604,30 @@ def test_no_grad_records_nothing_for_values_either():
     d = c * a                      # recorded again: c is a constant here
     d.backward()
     assert (a.grad, b.grad, c.grad) == (7.0, 0.0, 2.0)
+
+
+def test_micrograds_names_let_the_lectures_manual_backprop_run_unchanged():
+    # the lecture's example: L = (a·b + c)·f, then ._backward() called node by node
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b; e.label = "e"
+    d = e + c; d.label = "d"
+    f = Value(-2.0, label="f")
+    L = d * f; L.label = "L"
+    assert L._op == "*" and L._prev == {d, f} and e._prev == {a, b} and a._prev == set()
+    L.grad = 1.0
+    for node in (L, d, e, a):   # a leaf's _backward does nothing
+        node._backward()
+    assert (a.grad, b.grad, c.grad, d.grad, e.grad, f.grad) == (6.0, -4.0, -2.0, -2.0, -2.0, 4.0)
+    # the same numbers from backward()
+    for v in (a, b, c, d, e, f):
+        v.grad = 0.0
+    L.backward()
+    assert (a.grad, b.grad, c.grad, f.grad) == (6.0, -4.0, -2.0, 4.0)
+    made = Value(5.0, (a, b), "+", label="s")
+    assert made._prev == {a, b} and made._op == "+" and made.label == "s"
+    with pytest.raises(RuntimeError, match="no derivative rule"):
+        made.backward()
+    with pytest.raises(TypeError, match="children must be Values"):
+        Value(1.0, (2.0,))

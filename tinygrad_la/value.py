@@ -200,15 +200,21 @@ class Value:
     _mixed_with_tensor = (" (a Value is a scalar of its own engine: use value.data for its number, or compute "
                           "with tensors throughout)")
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(self, data: Number, _children: Any = (), _op: str = "", label: str = "") -> None:
+        # micrograd's signature, so the lecture's code runs: Value(data, _children=(), _op='', label='');
+        # Value(2.0, "x") (a label second) is read as a label, as this class has always taken it
         if not isinstance(data, numbers.Real) or isinstance(data, Value):
             raise TypeError(f"Value holds one real number (int or float); got {type(data).__name__}"
                             + (". Use Tensor for arrays." if hasattr(data, "__len__") else "."))
+        if isinstance(_children, str):
+            _children, label = (), _children
         self.data = float(data)
         self.grad = 0.0          # d(root)/d(self), filled in by backward(); reset with v.grad = 0.0
         self.label = label       # a name for graph pictures
-        self._parents = ()
-        self._op = ""            # what made this node: "+", "*", "tanh", ... ("" for a leaf)
+        self._parents = tuple(_children)
+        if any(not isinstance(child, Value) for child in self._parents):
+            raise TypeError("Value(data, _children): the children must be Values")
+        self._op = _op           # what made this node: "+", "*", "tanh", ... ("" for a leaf)
         self._deriv = None       # its row of the derivative table
         self._aux: Any = None    # a constant the derivative needs (the exponent of x**2)
 
@@ -357,7 +363,8 @@ class Value:
                 self.grad += grad
             if not parents:
                 return ()
-            assert deriv is not None   # a node with parents has its row of the table
+            if deriv is None:
+                raise _no_derivative(self)
             if len(parents) == 2:
                 return deriv(grad, self.data, parents[0].data, parents[1].data)
             return deriv(grad, self.data, parents[0].data, self._aux)
@@ -366,13 +373,34 @@ class Value:
             self.grad = grad if type(current) is float and current == 0.0 else current + grad
         if not parents:
             return ()
-        assert deriv is not None
+        if deriv is None:
+            raise _no_derivative(self)
         if len(parents) == 2:
             return deriv(grad, self, parents[0], parents[1])
         return deriv(grad, self, parents[0], self._aux)
 
     def _release(self) -> None:
         pass
+
+    # --- micrograd's names for the graph, so its drawing and manual-backprop code runs ----------
+
+    @property
+    def _prev(self) -> set[Value]:
+        """The Values this one was computed from, as a set (micrograd's name)."""
+        return set(self._parents)
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's per-node step: calling it adds this node's share of the chain rule to its
+        children's .grad (from this node's .grad), as the lecture does by hand, node by node."""
+        def step() -> None:
+            parents, deriv = self._parents, self._deriv
+            if not parents or deriv is None:
+                return
+            other = parents[1].data if len(parents) == 2 else self._aux
+            for parent, share in zip(parents, deriv(self.grad, self.data, parents[0].data, other)):
+                parent.grad += share
+        return step
 
     def draw(self, **kwargs: Any) -> Any:
         """The graph that computed this Value, as a graphviz picture (see viz.py)."""
@@ -400,6 +428,12 @@ def _node(data: float, parents: tuple[Value, ...], op: str, deriv: Callable[...,
     out._deriv = deriv
     out._aux = None
     return out
+
+
+def _no_derivative(node: Value) -> RuntimeError:
+    return RuntimeError(f"the Value {node.label or node.data!r} was made as Value(data, _children, _op={node._op!r}) "
+                        "and has no derivative rule, so backward cannot pass its gradient on. Compute it with "
+                        "the operators and methods (a + b, a * b, a.tanh()), which record their derivatives.")
 
 
 def _lift(x: Any) -> Any:
