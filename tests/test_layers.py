@@ -21,13 +21,13 @@ READING_ORDER = [
     "core.tracer", "core.engine", "core.version", "core.random", "core.dtypes", "core.device",
     "core.tensor_base", "core.function",
     # the ops, each file building on the ones before
-    "ops.elementwise", "ops.movement", "ops.linalg", "ops.reductions", "ops.inplace", "ops.fused",
+    "ops.elementwise", "ops.movement", "ops.linalg", "ops.reductions", "ops.inplace", "ops.fused", "ops.conv",
     # Tensor, composed from them
     "tensor",
     # built on Tensor
     "value", "creation", "functions", "autograd", "gradcheck",
     # models, training, data, checkpoints
-    "nn.module", "nn.init", "nn.functional", "nn.layers", "nn.normalization", "nn.losses", "nn.utils",
+    "nn.module", "nn.init", "nn.functional", "nn.layers", "nn.conv", "nn.normalization", "nn.losses", "nn.utils",
     "optim.optimizer", "optim.sgd", "optim.adam", "optim.rmsprop", "optim.adagrad", "optim.lr_scheduler",
     "utils.data", "serialization",
     # tools: nothing above imports them

@@ -7,11 +7,13 @@
 
 Files: module.py (Module, Parameter), layers.py (Linear, activations, Sequential, ...),
 normalization.py (BatchNorm, LayerNorm), losses.py (loss modules), functional.py (everything as
-functions, and the fused ops), init.py (weight initialisation), utils.py (summary, gradient clipping).
+functions, and the fused ops), init.py (weight initialisation), utils.py (summary, gradient clipping),
+conv.py (Conv1d, Conv2d, the pools).
 """
 from __future__ import annotations
 
 from . import functional, init, utils
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .layers import (GELU, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ModuleDict,
                      ModuleList, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh, Unflatten)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
@@ -23,4 +25,5 @@ __all__ = ["Module", "Parameter", "RemovableHandle", "Linear", "Identity", "ReLU
            "GELU", "Softplus", "Softmax", "LogSoftmax", "Flatten", "Unflatten", "Dropout", "Embedding", "Sequential",
            "ModuleList", "ModuleDict", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "functional", "init", "utils", "summary", "Summary",
+           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]

@@ -15,13 +15,15 @@ import numpy as np
 
 from ..core.engine import no_grad
 from ..core.random import generator
+from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from ..ops.fused import (Addmm, BinaryCrossEntropy, CrossEntropy, Embedding, Erf, LeakyRelu, NegativeLogLikelihood,
                          Softplus, SquaredError)
 from ..tensor import Tensor
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "logsigmoid", "softmax",
            "log_softmax", "dropout", "embedding", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "batch_norm", "layer_norm"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d", "max_pool2d",
+           "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm"]
 
 
 # --- layers ---------------------------------------------------------------------------------------
