@@ -197,3 +197,31 @@ def test_keyword_calls_run_under_pytorch_too() -> None:
         if lib is tg:
             ours = got
     assert ours == got
+
+
+def test_histc_and_histogram_count_as_pytorch_does():
+    x = tg.tensor([0.0, 0.5, 1.0, 1.0, 2.5, -1.0])
+    assert tg.histc(x, bins=4, min=0, max=2).tolist() == [1.0, 1.0, 2.0, 0.0]   # -1 and 2.5 left out
+    assert tg.histc(x, bins=2).tolist() == [3.0, 3.0]                          # over the data's range
+    assert tg.histc(tg.tensor([2.0, 2.0]), bins=3).tolist() == [0.0, 2.0, 0.0]  # a point: range widened by 1
+    hist, edges = tg.histogram(x, bins=2, range=(0.0, 2.0))
+    assert hist.tolist() == [2.0, 2.0] and edges.tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(RuntimeError, match="floating point"):
+        tg.histc(tg.tensor([1, 2]))
+
+
+@pytest.mark.torch
+def test_histc_and_histogram_match_pytorch():
+    import torch
+    x = np.random.default_rng(3).standard_normal(200)
+    for kwargs in [dict(bins=7), dict(bins=5, min=-1, max=1), dict(bins=1)]:
+        assert tg.histc(tg.tensor(x), **kwargs).tolist() == torch.histc(torch.tensor(x), **kwargs).tolist()
+    for kwargs in [dict(bins=6), dict(bins=4, range=(-1.0, 1.0), density=True)]:
+        ours, theirs = tg.histogram(tg.tensor(x), **kwargs), torch.histogram(torch.tensor(x), **kwargs)
+        np.testing.assert_allclose(ours.hist.numpy(), theirs.hist.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.bin_edges.numpy(), theirs.bin_edges.numpy(), rtol=1e-12)
+    w = np.random.default_rng(4).random(200)
+    ours = tg.histogram(tg.tensor(x), bins=tg.tensor([-2.0, 0.0, 0.5, 3.0]), weight=tg.tensor(w))
+    theirs = torch.histogram(torch.tensor(x), bins=torch.tensor([-2.0, 0.0, 0.5, 3.0], dtype=torch.float64),
+                             weight=torch.tensor(w))
+    np.testing.assert_allclose(ours.hist.numpy(), theirs.hist.numpy(), rtol=1e-12)

@@ -44,7 +44,7 @@ from .functions import (accelerator, add, allclose, amax, amin, argmax, argmin, 
                         logsumexp, lt, matmul, maximum, mean, minimum, mm, mul, ne, neg, numel, outer, permute,
                         prod, relu, reshape, sigmoid, sign, sin, softmax, split, sqrt, square, squeeze, std, sub,
                         swapaxes, t, tanh, transpose, unsqueeze, var)
-from .functions import expm1, linalg, log1p, log2, log10, norm, set_default_device
+from .functions import expm1, histc, histogram, linalg, log1p, log2, log10, norm, set_default_device
 from .gradcheck import gradcheck, gradgradcheck
 from .ops.elementwise import where
 from .ops.movement import cat, stack
@@ -77,7 +77,7 @@ __all__ = [
     "log", "log_softmax", "logsumexp", "lt", "matmul", "maximum", "mean", "minimum", "mm", "mul", "ne", "neg",
     "numel", "outer", "permute", "prod", "relu", "reshape", "sigmoid", "sign", "sin", "softmax", "split", "sqrt",
     "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "tanh", "transpose", "unsqueeze", "var",
-    "where", "expm1", "linalg", "log1p", "log2", "log10", "norm", "set_default_device",
+    "where", "expm1", "linalg", "log1p", "log2", "log10", "norm", "set_default_device", "histc", "histogram",
     # gradient checks and checkpoints
     "gradcheck", "gradgradcheck", "save", "load",
 ]

@@ -1,6 +1,7 @@
 """Module-level versions of the tensor methods, so ``torch.exp(x)`` reads ``tinygrad_la.exp(x)``."""
 from __future__ import annotations
 
+from collections import namedtuple
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,7 +21,7 @@ __all__ = ["abs", "all", "any", "broadcast_to", "concat", "concatenate", "eq", "
            "mul", "add", "sub", "div", "neg", "numel", "outer", "permute", "pow", "prod", "relu",
            "reshape", "sigmoid", "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sum",
            "t", "tanh", "transpose", "unsqueeze", "var", "isfinite", "isnan", "log1p", "expm1", "log2", "log10",
-           "norm", "linalg", "set_default_device"]
+           "norm", "linalg", "set_default_device", "histc", "histogram"]
 
 
 def _t(x: Any) -> Tensor:
@@ -315,6 +316,42 @@ def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equ
     """|a - b| <= atol + rtol·|b| for every entry (NumPy's allclose, PyTorch's arguments)."""
     return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
+
+
+def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """Counts of the entries in `bins` equal-width bins over [min, max] (the data's range when
+    min = max = 0); entries outside are left out. In the input's dtype, no gradient (PyTorch's histc)."""
+    data = _t(input).data
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"histc: expected a floating point input; got dtype {data.dtype}. Convert it with .double()")
+    if bins <= 0:
+        raise RuntimeError(f"histc: bins must be > 0; got {bins}")
+    lo, hi = float(min), float(max)
+    if lo == hi and data.size:
+        lo, hi = float(data.min()), float(data.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1   # PyTorch widens an empty range by 1 on each side
+    if lo > hi:
+        raise RuntimeError(f"histc: max must be larger than min; got min={min}, max={max}")
+    counts, _ = np.histogram(data[(data >= lo) & (data <= hi)], bins=bins, range=(lo, hi))
+    return Tensor(counts.astype(data.dtype))
+
+
+HistogramResult = namedtuple("HistogramResult", ["hist", "bin_edges"])   # as PyTorch's (hist, bin_edges)
+
+
+def histogram(input: Any, bins: Any = 100, *, range: Any = None, weight: Any = None,  # noqa: A002
+              density: bool = False) -> Any:
+    """(hist, bin_edges): counts (or weighted sums, or a density) in `bins` bins, an int number of
+    equal bins over `range` (the data's range by default) or a tensor of edges (PyTorch's histogram)."""
+    data = _t(input).data
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"histogram: expected a floating point input; got dtype {data.dtype}")
+    edges = bins.data if isinstance(bins, Tensor) else bins
+    weights = None if weight is None else _t(weight).data
+    hist, bin_edges = np.histogram(data.reshape(-1), bins=edges, range=range,
+                                   weights=None if weights is None else weights.reshape(-1), density=density)
+    return HistogramResult(Tensor(hist.astype(data.dtype)), Tensor(bin_edges.astype(data.dtype)))
 
 
 def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
