@@ -410,3 +410,43 @@ def test_other_losses_match_torch(reduction: str) -> None:
     _compare(F.nll_loss(x, tg.tensor(t), weight=tg.tensor([1.0, 2.0, 0.5]), reduction=reduction),
              tf.nll_loss(xt, torch.tensor(t), weight=torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64),
                          reduction=reduction), [x], [xt])
+
+
+@pytest.mark.parametrize("name, kwargs", [("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
+                                          ("smooth_l1_loss", {"beta": 0.0}), ("huber_loss", {}),
+                                          ("huber_loss", {"delta": 2.0, "reduction": "sum"})])
+def test_smooth_l1_and_huber_are_quadratic_inside_and_linear_outside(name, kwargs):
+    x = tg.tensor([0.0, 0.3, 1.0, -2.5, 4.0], requires_grad=True)
+    y = tg.zeros(5)
+    loss = getattr(F, name)(x, y, **kwargs)
+    t = kwargs.get("beta", kwargs.get("delta", 1.0))
+    d = np.abs(x.numpy())
+    if t == 0:
+        expected = d
+    elif name == "huber_loss":
+        expected = np.where(d < t, 0.5 * d * d, t * (d - 0.5 * t))
+    else:
+        expected = np.where(d < t, 0.5 * d * d / t, d - 0.5 * t)
+    reduce = np.sum if kwargs.get("reduction") == "sum" else np.mean
+    np.testing.assert_allclose(loss.item(), reduce(expected), rtol=1e-14)
+    assert gradgradcheck(lambda a: getattr(F, name)(a, tg.tensor([0.1, 0.2, -0.1, 0.3, 0.0]), **kwargs),
+                         (tg.tensor([0.05, 0.75, 1.6, -2.5, 4.0], requires_grad=True),))   # no |d| on a kink
+    module = nn.SmoothL1Loss(beta=t) if name == "smooth_l1_loss" else nn.HuberLoss(delta=t)
+    module.reduction = kwargs.get("reduction", "mean")
+    assert module(x, y).item() == loss.item()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, kwargs", [("smooth_l1_loss", {"beta": 0.7}), ("huber_loss", {"delta": 1.5}),
+                                          ("smooth_l1_loss", {"reduction": "none"})])
+def test_smooth_l1_and_huber_match_pytorch(name, kwargs):
+    import torch
+    rng = np.random.default_rng(11)
+    x, y = rng.standard_normal((4, 3)) * 2, rng.standard_normal((4, 3))
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    a = getattr(F, name)(ours, tg.tensor(y), **kwargs)
+    b = getattr(torch.nn.functional, name)(theirs, torch.tensor(y), **kwargs)
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+    a.sum().backward()
+    b.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)

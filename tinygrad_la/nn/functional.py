@@ -23,7 +23,7 @@ from ..tensor import Tensor
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "logsigmoid", "softmax",
            "log_softmax", "dropout", "embedding", "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d", "max_pool2d",
-           "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm"]
+           "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "smooth_l1_loss", "huber_loss"]
 
 
 # --- layers ---------------------------------------------------------------------------------------
@@ -284,6 +284,34 @@ def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = 
     _same_shape("l1_loss", input, target)
     _float_target("l1_loss", input, target)
     return _reduce((input - target).abs(), _reduction(reduction, size_average, reduce))
+
+
+def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """ℓ = ½ d²/β where d = |ŷ - y| < β, else d - ½β: quadratic near 0, linear far out (β = 0: l1_loss)."""
+    return _piecewise_loss("smooth_l1_loss", input, target, size_average, reduce, reduction, beta, scaled=False)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """ℓ = ½ d² where d = |ŷ - y| < δ, else δ(d - ½δ): smooth_l1_loss times δ."""
+    return _piecewise_loss("huber_loss", input, target, None, None, reduction, delta, scaled=True)
+
+
+def _piecewise_loss(name: str, input: Any, target: Any, size_average: Any, reduce: Any, reduction: str,
+                    threshold: float, scaled: bool) -> Tensor:
+    input, target = _as_tensor(input), _as_tensor(target)
+    _same_shape(name, input, target)
+    _float_target(name, input, target)
+    if not threshold >= 0:
+        raise ValueError(f"{name}: {'delta' if scaled else 'beta'} must be >= 0; got {threshold}")
+    d = (input - target).abs()
+    if threshold == 0:
+        loss = d
+    elif scaled:   # Huber: ½d² inside, δ(d - ½δ) outside
+        loss = (0.5 * d * d).where(d < threshold, threshold * (d - 0.5 * threshold))
+    else:          # smooth L1: ½d²/β inside, d - ½β outside
+        loss = (0.5 / threshold * d * d).where(d < threshold, d - 0.5 * threshold)
+    return _reduce(loss, _reduction(reduction, size_average, reduce))
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
