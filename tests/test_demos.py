@@ -149,6 +149,8 @@ def test_digits_reaches_95_percent(tmp_path):
     assert report.ok, report.failures
     assert report.values["accuracy"] >= 0.95
     assert report.values["parameters"] == 64 * 32 + 32 + 32 * 10 + 10
+    assert report.values["cnn_accuracy"] >= 0.95                       # the convolutional network beside it
+    assert report.values["cnn_parameters"] == 8 * 1 * 3 * 3 + 8 + 8 * 4 * 4 * 10 + 10
     assert_pngs(tmp_path, ["digits_confusion.png", "digits_examples.png"])
 
 
