@@ -225,3 +225,13 @@ def test_histc_and_histogram_match_pytorch():
     theirs = torch.histogram(torch.tensor(x), bins=torch.tensor([-2.0, 0.0, 0.5, 3.0], dtype=torch.float64),
                              weight=torch.tensor(w))
     np.testing.assert_allclose(ours.hist.numpy(), theirs.hist.numpy(), rtol=1e-12)
+
+
+def test_shapes_are_sizes_that_print_as_pytorchs_and_compare_as_tuples():
+    x = tg.zeros(3, 784)
+    assert isinstance(x.shape, tg.Size) and isinstance(x.size(), tg.Size) and x.size(1) == 784
+    assert repr(x.shape) == str(x.shape) == f"{x.shape}" == "tinygrad_la.Size([3, 784])"
+    assert x.shape == (3, 784) and x.shape.numel() == 2352 and x.shape[1:] == tg.Size([784])
+    assert tg.zeros(()).shape == () and repr(tg.zeros(()).shape) == "tinygrad_la.Size([])"
+    with pytest.raises(RuntimeError, match=r"shape \(3, 784\)"):   # messages keep the tuple form
+        x.reshape(5, 5)

@@ -72,7 +72,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     for i, (t, g) in enumerate(zip(inputs, results)):
         if g is None:
             if not allow_unused:
-                raise RuntimeError(f"input {i} (shape {t.shape}) was not used to compute the outputs, so it "
+                raise RuntimeError(f"input {i} (shape {tuple(t.shape)}) was not used to compute the outputs, so it "
                                    "has no gradient. Pass allow_unused=True to get None for it.")
             grads.append(None)
         elif isinstance(g, Tensor):

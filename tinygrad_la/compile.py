@@ -252,7 +252,7 @@ class Tracer(Events):
             if alias is not None:
                 return alias
             if key in self.born:
-                self._unexplained(f"a tensor of shape {value.shape}")
+                self._unexplained(f"a tensor of shape {tuple(value.shape)}")
             self._watch_outside(value)
             return f"{self._object(value, 't')}.data"   # a tensor from before the call (a weight): its current data
         if isinstance(value, np.ndarray):
@@ -260,7 +260,7 @@ class Tracer(Events):
             if alias is not None:
                 return alias
             if key in self.born_arrays:
-                self._unexplained(f"the array of a tensor of shape {value.shape}")
+                self._unexplained(f"the array of a tensor of shape {tuple(value.shape)}")
             return self._object(value, "k")            # an array the Python code gave: a constant
         if isinstance(value, (tuple, list)):           # an index may hold arrays computed in the call
             parts = [self._array_expr(v) for v in value]
@@ -298,7 +298,7 @@ class Tracer(Events):
         for t, array, copy in self.outside.values():
             if t.data is not array or not np.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"):
                 raise CompileError(
-                    f"a tensor of shape {t.shape} from outside the compiled function changed {when} without "
+                    f"a tensor of shape {tuple(t.shape)} from outside the compiled function changed {when} without "
                     "going through tinygrad_la (for example `w.data -= ...`, or NumPy writing into "
                     ".data): a replay could not repeat the change. Update it with tensor methods under "
                     "no_grad (w.sub_(lr * w.grad)) or with an optimizer.")

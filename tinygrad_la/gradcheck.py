@@ -116,7 +116,7 @@ class _TensorSide:
             if inputs[i].dtype != np.float64:
                 raise TypeError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need "
                                 "float64 (x.double()), otherwise rounding swamps the differences")
-        self.names = [f"{i} (shape {inputs[i].shape})" for i in self.checked]
+        self.names = [f"{i} (shape {tuple(inputs[i].shape)})" for i in self.checked]
         with no_grad():
             self.out_shapes = [o.shape for o in _as_tuple(fn(*inputs))]
         self.out_sizes = [int(np.prod(s)) for s in self.out_shapes]

@@ -262,7 +262,7 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None, weights
     manifest = entries.pop(MANIFEST)
     try:
         if manifest.dtype.kind != "U" or manifest.shape != ():
-            raise ValueError(f"the manifest is an array of shape {manifest.shape} and dtype {manifest.dtype}, "
+            raise ValueError(f"the manifest is an array of shape {tuple(manifest.shape)} and dtype {manifest.dtype}, "
                              "not a JSON string")
         manifest = json.loads(str(manifest[()]))
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -381,7 +381,7 @@ def _decode(entry: Any, arrays: dict[str, np.ndarray], depth: int) -> Any:
     if "scalar" in entry:
         array = _array(entry["scalar"], arrays)
         if array.shape != ():
-            raise ValueError(f"the manifest names {entry['scalar']!r} as a scalar, but it has shape {array.shape}")
+            raise ValueError(f"the manifest names {entry['scalar']!r} as a scalar, but it has shape {tuple(array.shape)}")
         return array[()]
     if "dict" in entry:
         result = {}

@@ -63,7 +63,7 @@ class Tensor(InPlaceMethods, makes_results=True):
         """The value of a one-element tensor as a Python number."""
         self._read_out("item()")
         if self.data.size != 1:
-            raise RuntimeError(f"item() needs a tensor with one element; this one has shape {self.shape} "
+            raise RuntimeError(f"item() needs a tensor with one element; this one has shape {tuple(self.shape)} "
                              f"({self.data.size} elements). Index it or reduce it (.sum(), .mean()) first.")
         return self.data.item()
 
@@ -114,7 +114,7 @@ class Tensor(InPlaceMethods, makes_results=True):
         """The value of a one-element integer tensor, for use as an index."""
         if self.data.dtype.kind not in "iub" or self.data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index; "
-                            f"got dtype {self.dtype} and shape {self.shape}")
+                            f"got dtype {self.dtype} and shape {tuple(self.shape)}")
         return builtins.int(self.data)
 
     def __repr__(self) -> str:

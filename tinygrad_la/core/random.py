@@ -105,7 +105,7 @@ def sample_multinomial(weights: np.ndarray, num_samples: int, replacement: bool 
     """Indices drawn from rows of non-negative weights (C,) or (N, C): index i with probability
     wᵢ / Σ w, without replacement at most once per row (PyTorch's ``multinomial``)."""
     if weights.ndim not in (1, 2) or weights.dtype.kind not in "fiub":
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim of numbers; got shape {weights.shape} "
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim of numbers; got shape {tuple(weights.shape)} "
                            f"and dtype {weights.dtype}")
     rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
     if rows.shape[1] == 0:

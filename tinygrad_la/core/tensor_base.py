@@ -144,12 +144,14 @@ class TensorBase:
     # --- what it is ----------------------------------------------------------------------------
 
     @property
-    def shape(self) -> Shape:
-        """The size of each dimension (PyTorch's ``torch.Size``, here a plain tuple; `Size` is its
-        printing form: error messages across the package still print shapes as tuples)."""
-        return self.data.shape
+    def shape(self) -> Size:
+        """The size of each dimension, a `Size` (PyTorch's ``torch.Size``): a tuple that prints as one."""
+        return tuple.__new__(Size, self.data.shape)
 
-    _shape = shape   # the name the engine's node protocol uses
+    @property
+    def _shape(self) -> Shape:
+        # the engine's node protocol reads the plain tuple, on the hot path
+        return self.data.shape
 
     @property
     def ndim(self) -> int:
@@ -203,22 +205,22 @@ class TensorBase:
             if not isinstance(value, TensorBase):
                 value = TensorBase._results(value)
             if value.shape != self.shape:
-                raise RuntimeError(f"assigned grad has shape {value.shape}, but the tensor has shape "
-                                   f"{self.shape}; a gradient must have its tensor's shape")
+                raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, but the tensor has shape "
+                                   f"{tuple(self.shape)}; a gradient must have its tensor's shape")
             if value.dtype.kind != self.data.dtype.kind:
                 raise RuntimeError(f"assigned grad has dtype {value.dtype}, but the tensor has dtype "
                                    f"{self.dtype}; a gradient must be of its tensor's kind (floating point)")
         self._grad = value
 
     @overload
-    def size(self, dim: None = None) -> Shape: ...
+    def size(self, dim: None = None) -> Size: ...
     @overload
     def size(self, dim: int) -> int: ...
 
-    def size(self, dim: int | None = None) -> Shape | int:
-        """The shape (PyTorch's ``size()``), or the length of one dimension."""
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape (PyTorch's ``size()``, a Size), or the length of one dimension."""
         if dim is None:
-            return self.data.shape
+            return tuple.__new__(Size, self.data.shape)
         length: int = self.data.shape[_dim(dim, self.ndim)]
         return length
 
@@ -360,7 +362,7 @@ def _seed_gradient(output: TensorBase, gradient: Any, create_graph: builtins.boo
         if output.data.size != 1:
             raise RuntimeError(
                 f"backward() can create the gradient implicitly only for one-element outputs; this "
-                f"tensor has shape {output.shape}. Reduce it first (.sum() or .mean()) or pass "
+                f"tensor has shape {tuple(output.shape)}. Reduce it first (.sum() or .mean()) or pass "
                 "backward(gradient=...) with a tensor of the same shape.")
         data = output.data   # one element: a 1 of its dtype (np.array is much cheaper than ones_like for 0-d)
         seed = np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
@@ -369,7 +371,7 @@ def _seed_gradient(output: TensorBase, gradient: Any, create_graph: builtins.boo
         seed = np.array(gradient.data if seed_tensor is not None else gradient, dtype=output.dtype)
         if seed.shape != output.shape:
             raise RuntimeError(f"backward(gradient=...) needs a gradient of the output's shape "
-                               f"{output.shape}; got shape {seed.shape}")
+                               f"{tuple(output.shape)}; got shape {tuple(seed.shape)}")
         if create_graph and seed_tensor is not None and seed_tensor.requires_grad:
             return seed_tensor
     return TensorBase._make(seed, None) if create_graph else seed

@@ -172,7 +172,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if training:
         count = input.shape[0] * math.prod(input.shape[2:])
         if count == 1:   # PyTorch's check: a single value has no spread to normalize by
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
         mean = input.mean(dims, keepdim=True)
         var = input.var(dims, keepdim=True, correction=0)
         if count > 1:   # an empty batch leaves the running stats alone
@@ -248,9 +248,9 @@ def _as_tensor(x: Any) -> Tensor:
 
 def _same_shape(name: str, input: Tensor, target: Tensor) -> None:
     if input.shape != target.shape:
-        raise ValueError(f"{name}: input has shape {input.shape} but target has shape {target.shape}; they must "
+        raise ValueError(f"{name}: input has shape {tuple(input.shape)} but target has shape {tuple(target.shape)}; they must "
                          f"match (broadcasting them would compare every prediction with every target). "
-                         f"Reshape one of them, e.g. target.reshape{input.shape}.")
+                         f"Reshape one of them, e.g. target.reshape{tuple(input.shape)}.")
 
 
 def _float_target(name: str, input: Tensor, target: Tensor) -> None:
@@ -376,11 +376,11 @@ def _scores(name: str, input: Any) -> Tensor:
 def _class_target(name: str, input: Tensor, target: np.ndarray, ignore_index: int) -> tuple[np.ndarray, int]:
     """Check integer class targets against the input's shape and class count, before any computing."""
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
-    expected = () if input.ndim == 1 else input.shape[:1] + input.shape[2:]
+    expected = () if input.ndim == 1 else tuple(input.shape[:1] + input.shape[2:])
     if target.shape != expected:
-        raise ValueError(f"{name}: input of shape {input.shape} needs class targets of shape {expected}; got target "
-                         f"of shape {target.shape}" + (f" (for class probabilities give a float target of shape "
-                                                       f"{input.shape})" if target.ndim == input.ndim else ""))
+        raise ValueError(f"{name}: input of shape {tuple(input.shape)} needs class targets of shape {expected}; got target "
+                         f"of shape {tuple(target.shape)}" + (f" (for class probabilities give a float target of shape "
+                                                       f"{tuple(input.shape)})" if target.ndim == input.ndim else ""))
     if target.size:
         low, high = target.min(), target.max()
         if low < 0 or high >= c:
@@ -406,7 +406,7 @@ def _class_weight(name: str, weight: Any, c: int) -> np.ndarray | None:
         return None
     array = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
     if array.shape != (c,):
-        raise ValueError(f"{name}: weight must have one entry per class, shape ({c},); got shape {array.shape}")
+        raise ValueError(f"{name}: weight must have one entry per class, shape ({c},); got shape {tuple(array.shape)}")
     return array
 
 
@@ -434,7 +434,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
                         f"got dtype {target_data.dtype}")
     if target_data.shape != input.shape:
         raise ValueError(f"cross_entropy: float targets are class probabilities and need the input's shape "
-                         f"{input.shape}; got target of shape {target_data.shape}. For class indices use an "
+                         f"{tuple(input.shape)}; got target of shape {tuple(target_data.shape)}. For class indices use an "
                          "integer target (target.long()).")
     if ignore_index != -100:
         raise ValueError("cross_entropy: ignore_index is only for class-index targets, not class probabilities")

@@ -63,7 +63,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out): inputs and outputs of each unit; W (out, in) of Linear gives (in, out)."""
     if tensor.ndim < 2:
         raise ValueError(f"Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
-                         f"(got shape {tensor.shape})")
+                         f"(got shape {tuple(tensor.shape)})")
     receptive_field = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
@@ -111,7 +111,7 @@ def zeros_(tensor: Tensor) -> Tensor:
 def eye_(tensor: Tensor) -> Tensor:
     """Fill a matrix with the identity (rectangular ones get ones on the main diagonal)."""
     if tensor.ndim != 2:
-        raise ValueError(f"Only tensors with 2 dimensions are supported; got shape {tensor.shape}")
+        raise ValueError(f"Only tensors with 2 dimensions are supported; got shape {tuple(tensor.shape)}")
     rows, cols = tensor.shape
     return _fill(tensor, np.eye(rows, cols))
 
@@ -119,7 +119,7 @@ def eye_(tensor: Tensor) -> Tensor:
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix: the Q of a random Gaussian matrix's QR, signs fixed (Saxe et al.)."""
     if tensor.ndim < 2:
-        raise ValueError(f"Only tensors with 2 or more dimensions are supported; got shape {tensor.shape}")
+        raise ValueError(f"Only tensors with 2 or more dimensions are supported; got shape {tuple(tensor.shape)}")
     if _no_elements(tensor):
         return tensor
     rows = tensor.shape[0]

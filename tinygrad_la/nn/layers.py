@@ -262,7 +262,7 @@ class Embedding(Module):
         """An Embedding holding given vectors (num_embeddings, embedding_dim); frozen unless freeze=False."""
         table = np.array(embeddings.data if hasattr(embeddings, "data") else embeddings)
         if table.ndim != 2:
-            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional; got shape {table.shape}")
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional; got shape {tuple(table.shape)}")
         layer = cls(table.shape[0], table.shape[1], padding_idx=padding_idx, _weight=table)
         layer.weight.requires_grad = not freeze
         return layer

@@ -510,8 +510,8 @@ class Module:
                               f"from the checkpoint but received {type(value).__name__}"
                               f"{f' of dtype {array.dtype}' if isinstance(value, (np.ndarray, Tensor)) else ''}.")
             elif array.shape != target.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {array.shape} from checkpoint, "
-                              f"the shape in current model is {target.shape}.")
+                errors.append(f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from checkpoint, "
+                              f"the shape in current model is {tuple(target.shape)}.")
             else:
                 arrays.append((target, array))
         if strict:

@@ -260,7 +260,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     total = sum(p.numel() for p in parameters)
     if data.ndim != 1 or data.size != total:
         raise ValueError(f"vector_to_parameters: the parameters hold {total} numbers in all, so vec must have "
-                         f"shape ({total},); got shape {data.shape}")
+                         f"shape ({total},); got shape {tuple(data.shape)}")
     start = 0
     with no_grad():
         for p in parameters:

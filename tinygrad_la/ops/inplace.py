@@ -168,8 +168,8 @@ def _recorded_inplace(self: _T, op: Callable[..., Any], other: Any, reads_self: 
         if _mode.tracer is not None: _mode.tracer.copied(old, self)
     result = op(old, other)   # x.mul_(x): other is x itself, overwritten below, so backward raises as in PyTorch
     if result.shape != self.shape:
-        raise RuntimeError(f"in-place update of a tensor of shape {self.shape} would give shape "
-                           f"{result.shape}; an in-place result must keep the tensor's shape")
+        raise RuntimeError(f"in-place update of a tensor of shape {tuple(self.shape)} would give shape "
+                           f"{tuple(result.shape)}; an in-place result must keep the tensor's shape")
     if result.dtype != self.dtype:
         if self.dtype.kind not in "fc":
             raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type "
@@ -214,7 +214,7 @@ def _write_error(self: Any, value: Any, error: Exception) -> RuntimeError:
             "memory location (it is an expand()ed or broadcast view). Please clone() the tensor "
             "before performing the operation.")
     value_shape = getattr(value, "shape", ())
-    return RuntimeError(f"in-place update of a tensor of shape {self.shape} and dtype {self.dtype} "
+    return RuntimeError(f"in-place update of a tensor of shape {tuple(self.shape)} and dtype {self.dtype} "
                         f"with a value of shape {tuple(value_shape)} failed: {error}. An in-place "
                         "result must keep the tensor's shape and dtype.")
 
@@ -266,8 +266,8 @@ def setitem(x: Any, idx: Any, value: Any) -> None:
             if _mode.tracer is not None: _mode.tracer.setitem(x, idx, value)
     except (IndexError, ValueError) as error:
         kind = IndexError if isinstance(error, IndexError) else RuntimeError
-        raise kind(f"cannot assign a value of shape {np.shape(value)} to index {idx!r} of a tensor "
-                   f"of shape {x.shape}: {error}") from None
+        raise kind(f"cannot assign a value of shape {tuple(np.shape(value))} to index {idx!r} of a tensor "
+                   f"of shape {tuple(x.shape)}: {error}") from None
 
 
 # --- views changed in place (see _rebase) ---------------------------------------------------------

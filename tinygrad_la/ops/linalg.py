@@ -56,7 +56,7 @@ class MatMul(Op):
 
 def matmul(a: Any, b: Any) -> Any:
     """A @ B, with an error that names both shapes when they do not fit."""
-    a_shape, b_shape = np.shape(a), np.shape(b)
+    a_shape, b_shape = tuple(np.shape(a)), tuple(np.shape(b))
     if len(a_shape) == 0 or len(b_shape) == 0:
         raise RuntimeError(f"matmul needs tensors with at least 1 dimension; got shapes {a_shape} and "
                            f"{b_shape}. Use * to multiply by a scalar.")
@@ -149,7 +149,7 @@ def einsum(equation: str, *operands: Any) -> Any:
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    shapes = [np.shape(x) for x in operands]
+    shapes = [tuple(np.shape(x)) for x in operands]
     inputs, output = _einsum_subscripts(equation, shapes)
     return Einsum.apply(inputs, output, *operands)
 
@@ -227,8 +227,8 @@ class LinalgMethods(MovementMethods):
         """Batched matrix product: (B, n, m) @ (B, m, p) -> (B, n, p), no broadcasting."""
         _check_ndims("bmm", self, other, 3, "Use matmul (or @) to broadcast batch dimensions.")
         if self.shape[0] != np.shape(other)[0]:
-            raise RuntimeError(f"bmm expects two batches of the same size; got shapes {self.shape} and "
-                               f"{np.shape(other)}. Use matmul (or @) to broadcast batch dimensions.")
+            raise RuntimeError(f"bmm expects two batches of the same size; got shapes {tuple(self.shape)} and "
+                               f"{tuple(np.shape(other))}. Use matmul (or @) to broadcast batch dimensions.")
         return self @ other
 
     def dot(self, other: Any) -> Self:
@@ -243,6 +243,6 @@ class LinalgMethods(MovementMethods):
 
 
 def _check_ndims(name: str, a: Any, b: Any, ndim: int, hint: str) -> None:
-    shape_a, shape_b = np.shape(a), np.shape(b)
+    shape_a, shape_b = tuple(np.shape(a)), tuple(np.shape(b))
     if len(shape_a) != ndim or len(shape_b) != ndim:
         raise RuntimeError(f"{name} expects two {ndim}-D tensors; got shapes {shape_a} and {shape_b}. {hint}")

@@ -98,7 +98,7 @@ def cat(tensors: Iterable[_T], dim: int = 0) -> _T:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat() needs a non-empty list of tensors")
-    shapes = [np.shape(t) for t in tensors]
+    shapes = [tuple(np.shape(t)) for t in tensors]
     ndim = len(shapes[0])
     if ndim == 0:
         raise RuntimeError("cat(): zero-dimensional tensors cannot be joined; use stack()")
@@ -117,8 +117,8 @@ def stack(tensors: Iterable[_T], dim: int = 0) -> _T:
         raise RuntimeError("stack() needs a non-empty list of tensors; got an empty list")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack(): tensor {i} has shape {t.shape} but tensor 0 has shape "
-                               f"{tensors[0].shape}; stack needs tensors of equal shape")
+            raise RuntimeError(f"stack(): tensor {i} has shape {tuple(t.shape)} but tensor 0 has shape "
+                               f"{tuple(tensors[0].shape)}; stack needs tensors of equal shape")
     axis = _dim(dim, tensors[0].ndim + 1)
     return cat([t.unsqueeze(axis) for t in tensors], axis)
 
@@ -242,7 +242,7 @@ def read_index(x: TensorBase, idx: Any) -> Any:
     try:
         return Index.apply(x, idx)   # a basic index gives a view (see function._link_view)
     except IndexError as error:
-        raise IndexError(f"index {idx!r} does not fit a tensor of shape {x.shape}: {error}") from None
+        raise IndexError(f"index {idx!r} does not fit a tensor of shape {tuple(x.shape)}: {error}") from None
 
 
 def _fitted(value: Any, region: np.ndarray, at: Any) -> Any:
@@ -269,7 +269,7 @@ class MovementMethods(ElementwiseMethods):
         """Same data, new shape (one dimension may be -1)."""
         shape = _shape_arg(shape)
         try:
-            new_shape = _infer_shape(self.shape, shape)
+            new_shape = _infer_shape(self.data.shape, shape)
         except ValueError as error:
             raise RuntimeError(str(error)) from None
         return Reshape.apply(self, new_shape)
@@ -280,8 +280,8 @@ class MovementMethods(ElementwiseMethods):
         if out.data.size and not np.may_share_memory(out.data, self.data):
             raise RuntimeError(
                 f"view size is not compatible with input tensor's size and stride (a tensor of shape "
-                f"{self.shape} whose memory is not laid out in order, e.g. after transpose, cannot be "
-                f"viewed as shape {out.shape}). Use .reshape(...) instead.")
+                f"{tuple(self.shape)} whose memory is not laid out in order, e.g. after transpose, cannot be "
+                f"viewed as shape {tuple(out.shape)}). Use .reshape(...) instead.")
         return out
 
     def view_as(self, other: TensorBase) -> Self:
@@ -312,7 +312,7 @@ class MovementMethods(ElementwiseMethods):
         """The dimensions reordered: result dimension i is input dimension dims[i];  dx = g permuted back."""
         dims = _shape_arg(dims)
         if len(dims) != self.ndim:
-            raise RuntimeError(f"permute: the tensor has {self.ndim} dimensions (shape {self.shape}) but the "
+            raise RuntimeError(f"permute: the tensor has {self.ndim} dimensions (shape {tuple(self.shape)}) but the "
                                f"order {dims} names {len(dims)}; give each dimension once")
         dims = tuple(_dim(d, self.ndim) for d in dims)
         if sorted(dims) != list(range(self.ndim)):
@@ -333,7 +333,7 @@ class MovementMethods(ElementwiseMethods):
     def t(self) -> Self:
         """Xᵀ of a matrix (0-D and 1-D tensors come back as they are)."""
         if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions; got shape {self.shape}. "
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions; got shape {tuple(self.shape)}. "
                                "Use .transpose(dim0, dim1) or .mT")
         return self.transpose(0, 1) if self.ndim == 2 else self
 
@@ -352,7 +352,7 @@ class MovementMethods(ElementwiseMethods):
         shape = _shape_arg(shape)
         lead = len(shape) - self.ndim
         if lead < 0:
-            raise RuntimeError(f"expand: the target shape {shape} has fewer dimensions than the tensor {self.shape}")
+            raise RuntimeError(f"expand: the target shape {shape} has fewer dimensions than the tensor {tuple(self.shape)}")
         shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         return self.broadcast_to(shape)
 
@@ -362,7 +362,7 @@ class MovementMethods(ElementwiseMethods):
         try:
             np.broadcast_shapes(self.shape, shape)
         except ValueError:
-            raise RuntimeError(f"cannot broadcast a tensor of shape {self.shape} to shape {shape}") from None
+            raise RuntimeError(f"cannot broadcast a tensor of shape {tuple(self.shape)} to shape {shape}") from None
         if shape == self.shape:
             return self
         return Expand.apply(self, shape)

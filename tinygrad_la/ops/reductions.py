@@ -408,7 +408,7 @@ def _reduced_shape(shape: Shape, dims: Any) -> Shape:
 
 def _nonempty(t: Any, dims: Any, name: str) -> None:
     if t.data.size == 0 and (dims is None or builtins.any(t.shape[d] == 0 for d in dims)):
-        raise RuntimeError(f"{name}(): cannot reduce an empty dimension of a tensor of shape {t.shape} "
+        raise RuntimeError(f"{name}(): cannot reduce an empty dimension of a tensor of shape {tuple(t.shape)} "
                            "(a maximum over nothing is undefined); give dim= over a non-empty dimension")
 
 
@@ -427,7 +427,7 @@ def _selected(t: Any, arg_reduce: Any, dim: Any, keepdim: builtins.bool) -> Any:
     if t.ndim == 0:
         return MinMax(t * 1, TensorBase._make(np.asarray(0), None))
     if t.shape[d] == 0:
-        raise IndexError(f"max/min(): dimension {d} of a tensor of shape {t.shape} is empty; there is "
+        raise IndexError(f"max/min(): dimension {d} of a tensor of shape {tuple(t.shape)} is empty; there is "
                          "nothing to pick")
     where = _arg_reduce(arg_reduce, t, d, True)   # a tensor the compile tracer records
     grid = list(np.indices(where.shape, sparse=True))

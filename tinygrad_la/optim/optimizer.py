@@ -208,8 +208,8 @@ class Optimizer:
                 data = p.data
                 if grad.shape != data.shape or grad.dtype.kind != "f" or data.dtype.kind != "f":
                     raise RuntimeError(
-                        f"{type(self).__name__}.step(): parameter {self._index(p)} has shape {data.shape} "
-                        f"and dtype {data.dtype} but its grad has shape {grad.shape} and dtype {grad.dtype}; "
+                        f"{type(self).__name__}.step(): parameter {self._index(p)} has shape {tuple(data.shape)} "
+                        f"and dtype {data.dtype} but its grad has shape {tuple(grad.shape)} and dtype {grad.dtype}; "
                         "a parameter and its gradient must be float arrays of the same shape")
                 if not data.flags.writeable:
                     raise RuntimeError(f"{type(self).__name__}.step(): parameter {self._index(p)}'s array is "
@@ -259,12 +259,12 @@ class Optimizer:
                 self._state_error(p, error, f"is {value!r}; it must be a whole number >= 0", key)
         elif value is None:
             if key in required:
-                self._state_error(p, error, f"is None; it must be a Tensor of the parameter's shape {p.shape}", key)
+                self._state_error(p, error, f"is None; it must be a Tensor of the parameter's shape {tuple(p.shape)}", key)
         elif not isinstance(value, Tensor):
             self._state_error(p, error, f"is a {type(value).__name__}; it must be a Tensor of the parameter's "
-                                        f"shape {p.shape}", key)
+                                        f"shape {tuple(p.shape)}", key)
         elif value.data.shape != p.data.shape:
-            self._state_error(p, error, f"has shape {value.shape} but the parameter has shape {p.shape}", key)
+            self._state_error(p, error, f"has shape {tuple(value.shape)} but the parameter has shape {tuple(p.shape)}", key)
         elif value.data.dtype.kind != "f" or not value.data.flags.writeable:
             read_only = "" if value.data.flags.writeable else " and is read-only"
             self._state_error(p, error, f"has dtype {value.dtype}{read_only}; it must be a writable floating "
@@ -434,12 +434,12 @@ def _restore(key: Any, value: Any, p: Tensor, index: Any, name: str, strict: boo
         return value
     if not isinstance(value, (Tensor, np.ndarray)) and not hasattr(value, "__array__"):
         raise ValueError(f"{name}: {where} is {_brief(value)}; it must be a Tensor or array of the parameter's "
-                         f"shape {p.shape}")
+                         f"shape {tuple(p.shape)}")
     array = value.data if isinstance(value, Tensor) else np.asarray(value)   # also PyTorch's tensors
     if array.dtype.kind not in "iuf":
         raise ValueError(f"{name}: {where} has dtype {array.dtype}; it must hold real numbers")
     if array.shape != p.shape:
-        raise ValueError(f"{name}: {where} has shape {array.shape} but the parameter has shape {p.shape}")
+        raise ValueError(f"{name}: {where} has shape {tuple(array.shape)} but the parameter has shape {tuple(p.shape)}")
     return Tensor._make(np.array(array, dtype=p.dtype), None)
 
 
