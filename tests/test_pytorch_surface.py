@@ -235,3 +235,11 @@ def test_shapes_are_sizes_that_print_as_pytorchs_and_compare_as_tuples():
     assert tg.zeros(()).shape == () and repr(tg.zeros(()).shape) == "tinygrad_la.Size([])"
     with pytest.raises(RuntimeError, match=r"shape \(3, 784\)"):   # messages keep the tuple form
         x.reshape(5, 5)
+
+
+@pytest.mark.torch
+def test_one_dimensional_tensors_wrap_as_pytorch_prints_them():
+    import torch
+    for a in [np.linspace(0, 1, 25), np.arange(40.0), np.random.default_rng(1).standard_normal(30) * 100]:
+        theirs = repr(torch.tensor(a, dtype=torch.float64)).replace(",\n       dtype=torch.float64)", ")")
+        assert repr(tg.tensor(a)) == theirs.replace(", dtype=torch.float64)", ")")   # float64 is the default here

@@ -122,8 +122,8 @@ class Tensor(InPlaceMethods, makes_results=True):
         data = self.data
         whole = data.dtype.kind != "f" or bool(np.all(np.mod(data[np.isfinite(data)], 1) == 0))
         # PyTorch's look: whole numbers as "2.", others with 4 decimals ("0.4200")
-        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal" if whole else "fixed")
+        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4, max_line_width=80,
+                               floatmode="maxprec_equal" if whole else "fixed")   # PyTorch wraps at 80
         extras = []
         if self.data.dtype not in (dtypes.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
             extras.append(f"dtype={self.data.dtype}")
