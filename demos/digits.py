@@ -147,6 +147,24 @@ def plot(report: common.Report, out: Path, data: dict[str, np.ndarray], predicte
     report.save(fig, out, "digits_examples.png")
 
 
+def evaluate(model: nn.Sequential, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The model's softmax probabilities on the test images (450, 10) (23.13), and the digit it reads
+    in each: the class with the largest score."""
+    model.eval()
+    with tg.no_grad():
+        probabilities = model(tg.tensor(data["X_test"])).softmax(dim=1).numpy()
+    return probabilities, probabilities.argmax(axis=1)
+
+
+def check_accuracy(report: common.Report, what: str, accuracy: float, epochs: int, detail: str = "") -> None:
+    """The 95% goal, checked on a full run; a shorter run only reports the accuracy."""
+    message = f"{what} {accuracy:.2%}{detail}"
+    if epochs >= EPOCHS:
+        report.goal(what, accuracy >= GOAL, message + f" (goal: at least {GOAL:.0%})")
+    else:
+        print(f"  {message} (a short run: the {GOAL:.0%} goal is checked at --steps {EPOCHS} or more)")
+
+
 def run(epochs: int = EPOCHS, seed: int = SEED, out: Path = Path("out")) -> common.Report:
     report = common.Report("digits")
     data = load(seed)
@@ -154,34 +172,20 @@ def run(epochs: int = EPOCHS, seed: int = SEED, out: Path = Path("out")) -> comm
           f"{epochs} epochs, seed {seed}; {len(data['y_train'])} training and {len(data['y_test'])} test images")
     model, epoch_losses = train(data, epochs, seed)
 
-    model.eval()
-    with tg.no_grad():
-        scores = model(tg.tensor(data["X_test"]))          # (450, 10): score(0), ..., score(9) per image
-        probabilities = scores.softmax(dim=1).numpy()       # 23.13
-    predicted = probabilities.argmax(axis=1)                # the class with the largest score
+    probabilities, predicted = evaluate(model, data)
     accuracy = float(np.mean(predicted == data["y_test"]))
     report.values.update(accuracy=accuracy, final_loss=epoch_losses[-1], parameters=model.num_parameters())
     print(f"  {model.num_parameters()} parameters (64·32 + 32 + 32·10 + 10); "
           f"training loss {epoch_losses[0]:.4f} after epoch 1, {epoch_losses[-1]:.4f} after epoch {epochs}")
-    message = f"test accuracy {accuracy:.2%} ({int(np.sum(predicted == data['y_test']))} of {len(predicted)} images)"
-    if epochs >= EPOCHS:
-        report.goal("test accuracy", accuracy >= GOAL, message + f" (goal: at least {GOAL:.0%})")
-    else:
-        print(f"  {message} (a short run: the {GOAL:.0%} goal is checked at --steps {EPOCHS} or more)")
+    check_accuracy(report, "test accuracy", accuracy, epochs,
+                   f" ({int(np.sum(predicted == data['y_test']))} of {len(predicted)} images)")
 
     cnn, cnn_losses = train(data, epochs, seed, convolutional_network, "digits (conv)")
-    cnn.eval()
-    with tg.no_grad():
-        cnn_predicted = cnn(tg.tensor(data["X_test"])).numpy().argmax(axis=1)
-    cnn_accuracy = float(np.mean(cnn_predicted == data["y_test"]))
+    cnn_accuracy = float(np.mean(evaluate(cnn, data)[1] == data["y_test"]))
     report.values.update(cnn_accuracy=cnn_accuracy, cnn_parameters=cnn.num_parameters())
     print(f"  beside it, a convolutional network (8 filters 3×3, ReLU, 2×2 max-pool, dense 128 → 10): "
           f"{cnn.num_parameters()} parameters, training loss {cnn_losses[-1]:.4f} after epoch {epochs}")
-    cnn_message = f"convolutional test accuracy {cnn_accuracy:.2%}"
-    if epochs >= EPOCHS:
-        report.goal("convolutional test accuracy", cnn_accuracy >= GOAL, cnn_message + f" (goal: at least {GOAL:.0%})")
-    else:
-        print(f"  {cnn_message} (a short run)")
+    check_accuracy(report, "convolutional test accuracy", cnn_accuracy, epochs)
 
     plot(report, out, data, predicted, probabilities, accuracy)
     return report
