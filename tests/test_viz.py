@@ -191,7 +191,7 @@ def test_mlp_step_svg_names_shapes_grads_and_modules(dot):
     graph = viz.draw_graph(loss, module=model, title="one step")
     nodes, edges = svg_of(graph)
     w0 = find(nodes, "0.weight (12, 1)")
-    assert nodes[w0] == f"0.weight (12, 1) float64 grad norm {g4(np.linalg.norm(params['0.weight'].grad.data))}"
+    assert nodes[w0] == f"0.weight (12, 1) float64 grad norm {g4(np.linalg.norm(params['0.weight'].grad.numpy()))}"
     b2 = params["2.bias"]
     assert nodes[find(nodes, "2.bias (1,)")] == (f"2.bias (1,) float64 data [{g4(b2.item())}] "
                                                  f"grad [{g4(b2.grad.item())}]")
@@ -312,10 +312,10 @@ def test_drawing_never_runs_backward_nor_changes_the_graph():
     loss, model = mlp_step()
     viz.draw_graph(loss)
     loss.backward()
-    drawn = [p.grad.data.copy() for p in model.parameters()]
+    drawn = [p.grad.numpy().copy() for p in model.parameters()]
     loss, model = mlp_step()
     loss.backward()
-    assert all(np.array_equal(a, p.grad.data) for a, p in zip(drawn, model.parameters()))
+    assert all(np.array_equal(a, p.grad.numpy()) for a, p in zip(drawn, model.parameters()))
 
 
 def test_freed_graph_is_drawn_with_dashed_ops():

@@ -27,7 +27,7 @@ Each array an op reads is an argument, the result of a recorded line, a tensor f
 call (a weight, read fresh at every replay), or a constant given by Python code. A tensor made
 during the call in any other way (its value read out of another tensor without an op the
 tracer saw) raises CompileError where it is used, and so does a tensor from before the call
-whose values change without a recorded write (``w.data -= ...``). Values that decide Python
+whose values change without a recorded write (NumPy writing into ``w.numpy()``). Values that decide Python
 control flow (item(), bool(), numpy()), random numbers, boolean-mask indexing with a mask
 computed in the call (the result's shape depends on values), hooks and create_graph raise
 CompileError too. Results come back as tensors without a graph.
@@ -115,7 +115,7 @@ def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
     key: list[tuple[Any, ...]] = []   # per argument: (shape, dtype, requires_grad), or ("value", type, value)
     for arg in args:
         if isinstance(arg, Tensor):
-            data = arg.data
+            data = arg._array
             key.append((data.shape, data.dtype, arg._requires_grad))
         elif isinstance(arg, np.ndarray):
             key.append((arg.shape, arg.dtype, None))
@@ -179,11 +179,12 @@ class Tracer(Events):
         self.born: dict[int, Tensor] = {}             # tensors made during the call, by id
         self.born_arrays: dict[int, Tensor] = {}      # their arrays, by id
         self.outside: dict[int, tuple[Tensor, np.ndarray, np.ndarray]] = {}   # tensors from before: (t, array, copy)
+        self.shares: dict[int, Tensor] = {}           # detach()/.data tensors made in the call, to their source
         self._arity = len(args)
         for i, arg in enumerate(args):
             if isinstance(arg, Tensor):
-                self._bind(arg, f"a{i}.data")
-                self._bind(arg.data, f"a{i}.data")
+                self._bind(arg, f"a{i}._array")
+                self._bind(arg._array, f"a{i}._array")
             elif isinstance(arg, np.ndarray):
                 self._bind(arg, f"a{i}")
 
@@ -195,8 +196,8 @@ class Tracer(Events):
         def note(t: Tensor) -> None:
             if _mode.tracer is tracer:   # not inside an opaque call (an optimizer's state is its own)
                 tracer.born[id(t)] = t
-                tracer.born_arrays[id(t.data)] = t
-                tracer.keep.append(t.data)
+                tracer.born_arrays[id(t._array)] = t
+                tracer.keep.append(t._array)
 
         def traced_make(data: np.ndarray, grad_fn: Any) -> Tensor:
             t: Tensor = make(data, grad_fn)
@@ -236,16 +237,24 @@ class Tracer(Events):
                 return name
         return None
 
+    def _source(self, t: Tensor) -> Tensor:
+        """The tensor whose memory `t` is, through detach() and .data (t itself if neither)."""
+        while id(t) in self.shares and t._array.base is not None:   # until .data = ... rebinds it
+            t = self.shares[id(t)]
+        return t
+
     def _array_expr(self, value: Any) -> str:
         """How the program gets this argument's value at replay time."""
+        if id(value) in self.shares:
+            value = self._source(value)
         key = id(value)
         if key in self.names:
             return self.names[key]
         if isinstance(value, Tensor):
             for leaf in self.leaves:                   # some parameter's .grad: read it fresh
                 if leaf._grad is value:
-                    return f"{self._object(leaf, 'p')}.grad.data"
-            data = value.data
+                    return f"{self._object(leaf, 'p')}.grad._array"
+            data = value._array
             if id(data) in self.names:
                 return self.names[id(data)]
             alias = self._alias(data)
@@ -254,7 +263,7 @@ class Tracer(Events):
             if key in self.born:
                 self._unexplained(f"a tensor of shape {tuple(value.shape)}")
             self._watch_outside(value)
-            return f"{self._object(value, 't')}.data"   # a tensor from before the call (a weight): its current data
+            return f"{self._object(value, 't')}._array"   # a tensor from before the call (a weight): its current data
         if isinstance(value, np.ndarray):
             alias = self._alias(value)
             if alias is not None:
@@ -276,13 +285,13 @@ class Tracer(Events):
         name = f"v{next(self.counter)}"
         self.lines.append(f"{name} = {expr}")
         self._bind(result, name)
-        self._bind(result.data, name)
+        self._bind(result._array, name)
         return name
 
     def _unexplained(self, what: str) -> None:
         raise CompileError(
             f"the compiled function uses {what} that was made during the call from values the tracer did "
-            "not see computed (for example read out of another tensor through .data, or by a function "
+            "not see computed (for example read out of another tensor's .numpy(), or by a function "
             "outside tinygrad_la's ops): a replay would reuse the value from the first call. Compute it "
             "with tensor ops (x.clone(), x.detach(), x.to(dtype), torch.stack(...)), or outside the "
             "compiled function.")
@@ -291,23 +300,23 @@ class Tracer(Events):
 
     def _watch_outside(self, t: Tensor) -> None:
         if id(t) not in self.outside:
-            self.outside[id(t)] = (t, t.data, t.data.copy())
+            self.outside[id(t)] = (t, t._array, t._array.copy())
 
     def check_outside_tensors(self, when: str) -> None:
         """Raise if a tensor from before the call changed without a recorded write."""
         for t, array, copy in self.outside.values():
-            if t.data is not array or not np.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"):
+            if t._array is not array or not np.array_equal(array, copy, equal_nan=array.dtype.kind in "fc"):
                 raise CompileError(
                     f"a tensor of shape {tuple(t.shape)} from outside the compiled function changed {when} without "
-                    "going through tinygrad_la (for example `w.data -= ...`, or NumPy writing into "
-                    ".data): a replay could not repeat the change. Update it with tensor methods under "
+                    "going through tinygrad_la (for example NumPy writing into w.numpy()): a replay could not "
+                    "repeat the change. Update it with tensor methods under "
                     "no_grad (w.sub_(lr * w.grad)) or with an optimizer.")
 
     def _recopy_outside(self, array: np.ndarray | None = None) -> None:
         """A recorded write just changed `array` (None: anything): take new copies of what it touches."""
         for key, (t, old, _) in list(self.outside.items()):
-            if array is None or np.may_share_memory(array, t.data):
-                self.outside[key] = (t, t.data, t.data.copy())
+            if array is None or np.may_share_memory(array, t._array):
+                self.outside[key] = (t, t._array, t._array.copy())
 
     # -- what the library reports
 
@@ -325,7 +334,7 @@ class Tracer(Events):
         fn = self._object(cls.forward, "f")
         c = self._object(ctx, "c")
         call = f"{fn}({', '.join([c] + [self._array_expr(a) for a in args])})"
-        self._result(result, call if result.data.ndim else f"asarray({call})")   # NumPy gives 0-d scalars
+        self._result(result, call if result._array.ndim else f"asarray({call})")   # NumPy gives 0-d scalars
         if ctx._parents and ctx._saved is not None:
             self.lines.append(f"{c}._made_at = clock[0]")   # its saved values are fresh again
 
@@ -351,15 +360,20 @@ class Tracer(Events):
         if isinstance(source, (list, tuple)) and _holds_tensor(source):
             self._unexplained("tensor() of a list holding tensors, whose values")
         if isinstance(source, (Tensor, np.ndarray)):
-            array = source.data if isinstance(source, Tensor) else source
+            array = source._array if isinstance(source, Tensor) else source
             expr = self._array_expr(source)
-            if tensor.data is array:                   # as_tensor/from_numpy: the same memory
+            if tensor._array is array:                   # as_tensor/from_numpy: the same memory
                 self._bind(tensor, expr)
-                self._bind(tensor.data, expr)
+                self._bind(tensor._array, expr)
             else:
                 self._result(tensor, f"array({expr}, dtype={self._object(tensor.dtype, 'k')})")
             return
-        self._result(tensor, f"{self._object(tensor.data.copy(), 'k')}.copy()")   # a fresh array each call
+        self._result(tensor, f"{self._object(tensor._array.copy(), 'k')}.copy()")   # a fresh array each call
+
+    def shared(self, tensor: Tensor, source: Tensor) -> None:
+        """`tensor` is `source`'s memory (detach(), .data): the replay reads and writes source's array."""
+        self.shares[id(tensor)] = source
+        self.keep.append(tensor)
 
     def copied(self, copy: Tensor, source: Tensor) -> None:
         """`copy` is a copy of `source`: the replay copies the array."""
@@ -370,32 +384,35 @@ class Tracer(Events):
         makes it too."""
         if ufunc is None:
             self.unsupported("fill_/copy_/clamp_ under no_grad")
+        target = self._source(target)
         u = self._object(ufunc, "u")
         t = self._array_expr(target)
         self.lines.append(f"{u}({t}, {self._array_expr(other)}, out={t}, casting='same_kind')")
         self._bump_line(target)
         entry = self.outside.get(id(target))
         if entry is not None:   # the write happens after this event: expect its result
-            value = other.data if isinstance(other, Tensor) else other
+            value = other._array if isinstance(other, Tensor) else other
             copy = entry[2].copy()
             ufunc(copy, value, out=copy, casting="same_kind")
-            self.outside[id(target)] = (target, target.data, copy)
-        elif any(np.may_share_memory(target.data, t.data) for t, _, _ in self.outside.values()):
+            self.outside[id(target)] = (target, target._array, copy)
+        elif any(np.may_share_memory(target._array, t._array) for t, _, _ in self.outside.values()):
             self.unsupported("an in-place change under no_grad of a view of a tensor from outside the call")
 
     def inplace_recorded(self, target: Tensor, result: Tensor) -> None:
         """`target` was overwritten with `result` by an in-place op the graph recorded."""
+        target = self._source(target)
         t = self._array_expr(target)
         self.lines.append(f"copyto({t}, {self._array_expr(result)})")
         self._bump_line(target)
-        self._recopy_outside(target.data)
+        self._recopy_outside(target._array)
 
     def setitem(self, target: Tensor, index: Any, value: Any) -> None:
         """``target[index] = value`` without recording: the replay assigns the same entries."""
+        target = self._source(target)
         t = self._array_expr(target)
         self.lines.append(f"assign({t}, {self._array_expr(index)}, {self._array_expr(value)})")
         self._bump_line(target)
-        self._recopy_outside(target.data)
+        self._recopy_outside(target._array)
 
     def _bump_line(self, target: Tensor) -> None:
         if id(target) in self.outside:   # eager graphs built outside see the change, as after an eager step
@@ -423,8 +440,8 @@ class Tracer(Events):
         if isinstance(result, Tensor):
             name = f"v{next(self.counter)}"
             self.lines.append(f"{name} = {line}")
-            self._bind(result, f"{name}.data")
-            self._bind(result.data, f"{name}.data")
+            self._bind(result, f"{name}._array")
+            self._bind(result._array, f"{name}._array")
         else:
             self.lines.append(line)
         return result
@@ -515,7 +532,7 @@ class Tracer(Events):
 
     def _output_expr(self, tensor: Tensor) -> str:
         key = id(tensor)
-        expr = self.names.get(key) or self.names.get(id(tensor.data)) or self._alias(tensor.data)
+        expr = self.names.get(key) or self.names.get(id(tensor._array)) or self._alias(tensor._array)
         if expr is None:
             raise CompileError("the compiled function returns a tensor it did not compute from its arguments "
                                "or weights with tensor ops; return only results of tensor ops")

@@ -41,7 +41,7 @@ def _float_dtype(dtype: Any) -> np.dtype:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (Python floats become the default float dtype)."""
     array = _as_array(data, dtype)
-    if isinstance(data, (np.ndarray, Tensor)) and array is (data.data if isinstance(data, Tensor) else data):
+    if isinstance(data, (np.ndarray, Tensor)) and array is (data._array if isinstance(data, Tensor) else data):
         array = array.copy()
     return _finish(array, requires_grad, device, data)
 
@@ -190,5 +190,5 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *, gene
     once per row. int64, of shape (num_samples,) or (N, num_samples)."""
     if out is not None:
         raise TypeError("multinomial: out= is not supported; use the returned tensor")
-    weights = np.asarray(input.data if isinstance(input, Tensor) else input)
+    weights = np.asarray(input._array if isinstance(input, Tensor) else input)
     return _finish(sample_multinomial(weights, num_samples, replacement, generator), False, None)

@@ -305,11 +305,11 @@ def is_floating_point(input: Any) -> bool:
 
 def isfinite(input: Any) -> Tensor:
     """Which entries are finite (not inf or nan): a bool tensor."""
-    return Tensor._make(np.isfinite(_t(input).data), None)
+    return Tensor._make(np.isfinite(_t(input)._array), None)
 
 def isnan(input: Any) -> Tensor:
     """Which entries are nan: a bool tensor."""
-    return Tensor._make(np.isnan(_t(input).data), None)
+    return Tensor._make(np.isnan(_t(input)._array), None)
 
 
 def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
@@ -321,7 +321,7 @@ def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equ
 def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
     """Counts of the entries in `bins` equal-width bins over [min, max] (the data's range when
     min = max = 0); entries outside are left out. In the input's dtype, no gradient (PyTorch's histc)."""
-    data = _t(input).data
+    data = _t(input)._array
     if data.dtype.kind != "f":
         raise RuntimeError(f"histc: expected a floating point input; got dtype {data.dtype}. Convert it with .double()")
     if bins <= 0:
@@ -344,11 +344,11 @@ def histogram(input: Any, bins: Any = 100, *, range: Any = None, weight: Any = N
               density: bool = False) -> Any:
     """(hist, bin_edges): counts (or weighted sums, or a density) in `bins` bins, an int number of
     equal bins over `range` (the data's range by default) or a tensor of edges (PyTorch's histogram)."""
-    data = _t(input).data
+    data = _t(input)._array
     if data.dtype.kind != "f":
         raise RuntimeError(f"histogram: expected a floating point input; got dtype {data.dtype}")
-    edges = bins.data if isinstance(bins, Tensor) else bins
-    weights = None if weight is None else _t(weight).data
+    edges = bins._array if isinstance(bins, Tensor) else bins
+    weights = None if weight is None else _t(weight)._array
     hist, bin_edges = np.histogram(data.reshape(-1), bins=edges, range=range,
                                    weights=None if weights is None else weights.reshape(-1), density=density)
     return HistogramResult(Tensor(hist.astype(data.dtype)), Tensor(bin_edges.astype(data.dtype)))

@@ -124,12 +124,12 @@ class _TensorSide:
     def _outputs_flat(self) -> np.ndarray:
         with no_grad():
             outs = _as_tuple(self.fn(*self.inputs))
-        return np.concatenate([np.asarray(o.data, dtype=np.float64).ravel() for o in outs]) if outs else np.zeros(0)
+        return np.concatenate([np.asarray(o._array, dtype=np.float64).ravel() for o in outs]) if outs else np.zeros(0)
 
     def numeric_jacobian(self, eps: float) -> list[np.ndarray]:
         jacobians = []
         for i in self.checked:
-            x = self.inputs[i].data
+            x = self.inputs[i]._array
             flat = x.reshape(-1)   # a view: perturbing it perturbs the input
             if x.size and not np.shares_memory(flat, x):
                 raise ValueError(f"gradcheck: input {i} is not contiguous; pass x.clone()")
@@ -148,17 +148,17 @@ class _TensorSide:
     def analytic_jacobian(self) -> list[np.ndarray]:
         outs = _as_tuple(self.fn(*self.inputs))
         xs = [self.inputs[i] for i in self.checked]
-        jacobians = [np.zeros((sum(self.out_sizes), x.data.size)) for x in xs]
+        jacobians = [np.zeros((sum(self.out_sizes), x._array.size)) for x in xs]
         row = 0
         for o in outs:
-            for k in range(o.data.size):
+            for k in range(o._array.size):
                 if o.requires_grad:
                     seed = np.zeros(o.shape)
                     seed.reshape(-1)[k] = 1.0
                     grads = autograd.grad(o, xs, grad_outputs=Tensor(seed), retain_graph=True, allow_unused=True)
                     for J, g in zip(jacobians, grads):
                         if g is not None:
-                            J[row] = g.data.reshape(-1)
+                            J[row] = g._array.reshape(-1)
                 row += 1
         return jacobians
 

@@ -176,7 +176,7 @@ class _Arrays(dict[str, np.ndarray]):
 def _encode(obj: Any, path: list[str], arrays: _Arrays) -> Any:
     """The manifest entry for `obj`; arrays go into `arrays` under their path's name."""
     if isinstance(obj, Tensor):
-        return {"tensor": _store(obj.data, path, arrays), "requires_grad": obj.requires_grad}
+        return {"tensor": _store(obj._array, path, arrays), "requires_grad": obj.requires_grad}
     if isinstance(obj, np.ndarray):
         return {"ndarray": _store(obj, path, arrays)}
     if isinstance(obj, np.generic):

@@ -62,45 +62,45 @@ class Tensor(InPlaceMethods, makes_results=True):
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         self._read_out("item()")
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise RuntimeError(f"item() needs a tensor with one element; this one has shape {tuple(self.shape)} "
-                             f"({self.data.size} elements). Index it or reduce it (.sum(), .mean()) first.")
-        return self.data.item()
+                             f"({self._array.size} elements). Index it or reduce it (.sum(), .mean()) first.")
+        return self._array.item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array itself (no copy), also for tensors that require grad."""
         self._read_out("numpy()")
-        return self.data
+        return self._array
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists of numbers."""
         self._read_out("tolist()")
-        return self.data.tolist()
+        return self._array.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """The data for NumPy (``np.asarray(t)``), converted to `dtype` if given."""
         self._read_out("np.asarray()")
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return self._array if dtype is None else self._array.astype(dtype, copy=False)
 
     def __len__(self) -> int:
         """The size of the first dimension."""
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._array.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
         """The slices t[0], t[1], ... along the first dimension."""
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._array.shape[0]))
 
     def __bool__(self) -> builtins.bool:
         """The truth of a one-element tensor (``if t:``)."""
         self._read_out("bool()")
-        if self.data.size != 1:
-            raise RuntimeError(f"The truth value of a tensor with {self.data.size} elements is "
+        if self._array.size != 1:
+            raise RuntimeError(f"The truth value of a tensor with {self._array.size} elements is "
                                "ambiguous; use .any() or .all()")
-        return builtins.bool(self.data)
+        return builtins.bool(self._array)
 
     def __float__(self) -> builtins.float:
         """The value of a one-element tensor as a float."""
@@ -112,21 +112,21 @@ class Tensor(InPlaceMethods, makes_results=True):
 
     def __index__(self) -> builtins.int:
         """The value of a one-element integer tensor, for use as an index."""
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._array.dtype.kind not in "iub" or self._array.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index; "
                             f"got dtype {self.dtype} and shape {tuple(self.shape)}")
-        return builtins.int(self.data)
+        return builtins.int(self._array)
 
     def __repr__(self) -> str:
         """PyTorch's look: ``tensor([1., 2.], requires_grad=True)``."""
-        data = self.data
+        data = self._array
         whole = data.dtype.kind != "f" or bool(np.all(np.mod(data[np.isfinite(data)], 1) == 0))
         # PyTorch's look: whole numbers as "2.", others with 4 decimals ("0.4200")
         body = np.array2string(data, separator=", ", prefix="tensor(", precision=4, max_line_width=80,
                                floatmode="maxprec_equal" if whole else "fixed")   # PyTorch wraps at 80
         extras = []
-        if self.data.dtype not in (dtypes.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._array.dtype not in (dtypes.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
+            extras.append(f"dtype={self._array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:
@@ -136,8 +136,8 @@ class Tensor(InPlaceMethods, makes_results=True):
     def __format__(self, spec: str) -> str:
         """A 0-d tensor formats its number, as PyTorch does (f"{loss}" prints the float's digits,
         f"{loss:.4f}" four decimals); any other tensor formats its repr."""
-        if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+        if self._array.ndim == 0:
+            return format(self._array.item(), spec)
         return format(repr(self), spec)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -209,7 +209,7 @@ class Tensor(InPlaceMethods, makes_results=True):
 
     def is_floating_point(self) -> builtins.bool:
         """Is the dtype a float one (the only kind that can require grad)?"""
-        return self.data.dtype.kind == "f"
+        return self._array.dtype.kind == "f"
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         """The p-norm (‖x‖_p = (Σ|x|ᵖ)^(1/p)) over dim, all entries by default; "fro" is p = 2
@@ -223,7 +223,7 @@ class Tensor(InPlaceMethods, makes_results=True):
     def multinomial(self, num_samples: builtins.int, replacement: builtins.bool = False, *,
                     generator: Any = None) -> Tensor:
         """Indices drawn from this tensor's rows of weights (see tinygrad_la.multinomial); int64."""
-        drawn: Tensor = TensorBase._make(sample_multinomial(self.data, num_samples, replacement, generator), None)
+        drawn: Tensor = TensorBase._make(sample_multinomial(self._array, num_samples, replacement, generator), None)
         return drawn
 
     def draw(self, **kwargs: Any) -> Any:

@@ -202,8 +202,8 @@ class _Drawing:
         else:
             head = None
         rows = [head, str(dtype)] if head else [f"{_shape(shape)} {dtype}"]
-        if t is not None and self.wants_data(t.data.size):
-            rows.append(_data_row("data", t.data))
+        if t is not None and self.wants_data(t._array.size):
+            rows.append(_data_row("data", t._array))
         if self.show_grad and t is not None and (is_leaf and t.requires_grad or not is_leaf and t.retains_grad):
             rows.append(_grad_row(t.grad))
         if is_leaf and not node.requires_grad:
@@ -223,7 +223,7 @@ class _Drawing:
             return
         for value, source in zip(fn._saved, getattr(fn, "_saved_from", ())):
             if source == i:
-                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                array = value._array if isinstance(value, Tensor) else np.asarray(value)
                 rows = [f"<B>input</B> {_shape(array.shape)}", str(array.dtype)]
                 if self.wants_data(array.size):
                     rows.append(_data_row("data", array))
@@ -475,10 +475,10 @@ def _nested(x: Any) -> str:
 def _grad_row(grad: Tensor | None) -> str:
     if grad is None:
         text = _escape("grad: not computed yet")
-    elif grad.data.size <= SMALL:
-        text = _data_row("grad", grad.data)
+    elif grad._array.size <= SMALL:
+        text = _data_row("grad", grad._array)
     else:
-        text = _escape(f"grad norm {_num(float(np.linalg.norm(grad.data)))}")
+        text = _escape(f"grad norm {_num(float(np.linalg.norm(grad._array)))}")
     return f'<FONT COLOR="{GRAD_COLOR}">{text}</FONT>'
 
 

@@ -364,7 +364,7 @@ def _chain_with_saved_exp():
     x = leaf(np.linspace(0.1, 1.0, 1000))
     h = x * 2
     e = h.exp()
-    saved = weakref.ref(e.data)
+    saved = weakref.ref(e.numpy())
     pred = e * 3
     loss = pred.sum()
     return x, pred, loss, saved
@@ -400,7 +400,7 @@ def test_backward_frees_the_arrays_saved_for_it():
 def test_an_intermediate_nobody_saved_is_freed_before_backward():
     x = leaf(np.linspace(0.1, 1.0, 1000))
     h = x * 2                                    # Mul by a constant: saves x and 2, not h
-    kept = weakref.ref(h.data)
+    kept = weakref.ref(h.numpy())
     e = h.exp()                                  # Exp saves its output e, not its input h
     del h
     gc.collect()

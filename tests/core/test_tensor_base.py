@@ -282,7 +282,7 @@ def test_zero_d_gradients_accumulate_through_every_op(name: str) -> None:
     w = tg.tensor(0.8, dtype=tg.float32, requires_grad=True)
     y = fn(w)
     (y + y).backward()
-    assert isinstance(w.grad.data, np.ndarray) and w.grad.shape == () and w.grad.dtype == np.float32
+    assert isinstance(w.grad.numpy(), np.ndarray) and w.grad.shape == () and w.grad.dtype == np.float32
     assert w.grad.item() == pytest.approx(2 * slope, rel=1e-6)
     w.grad = None
     g, = tg.autograd.grad(fn(w) * fn(w), w, create_graph=True)   # and under create_graph
@@ -300,3 +300,74 @@ def test_integer_tensors_cannot_require_grad():
         tg.tensor([True]).requires_grad = True
     converted = tg.tensor([1, 2]).double().requires_grad_()   # the fix the message suggests
     assert converted.requires_grad and converted.dtype == np.float64
+
+
+# =================================================================================================
+# .data: PyTorch's, a tensor on the same memory outside the graph
+# =================================================================================================
+
+def test_data_is_a_tensor_on_the_same_memory_that_does_not_require_grad():
+    w = leaf([1.0, 2.0])
+    y = w * 3
+    for t in (w, y):
+        d = t.data
+        assert type(d) is Tensor and d is not t
+        assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+        assert np.shares_memory(d.numpy(), t.numpy()) and d.shape == t.shape and d.dtype == t.dtype
+    assert y.data.tolist() == [3.0, 6.0] and y.data.norm().item() == pytest.approx(np.sqrt(45.0))
+
+
+def test_hand_written_sgd_step_through_data_updates_the_parameter_in_place_unrecorded():
+    w = leaf([1.0, -2.0])
+    array = w.numpy()
+    (w * w).sum().backward()
+    w.data += -0.1 * w.grad                   # the lecture's step: w -= lr * dL/dw = 2w
+    assert w.numpy() is array                 # the same array: written in place, not replaced
+    assert w.tolist() == pytest.approx([0.8, -1.6])
+    assert w.is_leaf and w.grad_fn is None and w.requires_grad   # nothing recorded
+    w.data.zero_()
+    w.data[1] = 5.0
+    assert w.tolist() == [0.0, 5.0] and w.numpy() is array
+
+
+def test_changing_saved_values_through_data_makes_backward_raise():
+    # PyTorch would differentiate with the changed values silently; here the version check sees it
+    w = leaf([1.0, 2.0])
+    loss = (w * w).sum()                      # saves w
+    w.data.mul_(10)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    assert w.grad is None
+
+
+def test_setting_data_replaces_the_memory_of_any_shape_and_keeps_grad():
+    w = leaf([1.0, 2.0])
+    (w * 2).sum().backward()
+    new = tg.tensor([[7.0, 8.0, 9.0]])
+    w.data = new
+    assert w.shape == (1, 3) and np.shares_memory(w.numpy(), new.numpy())
+    assert w.requires_grad and w.is_leaf and w.grad.tolist() == [2.0, 2.0]
+
+
+def test_setting_data_to_something_else_raises_and_changes_nothing():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"\.data must be set to a Tensor.*got ndarray"):
+        w.data = np.zeros(2)
+    with pytest.raises(RuntimeError, match="requires grad.*int64"):
+        w.data = tg.tensor([1, 2])
+    assert w.tolist() == [1.0, 2.0] and w.dtype == np.float64
+
+
+@pytest.mark.torch
+def test_data_behaves_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    facts = []
+    for lib in (tg, torch):
+        w = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        y = w * 3
+        (w * w).sum().backward()
+        w.data += -0.1 * w.grad
+        d = y.data
+        facts.append((w.tolist(), w.is_leaf, w.grad_fn is None, d.requires_grad, d.grad_fn is None,
+                      d.is_leaf, d.tolist(), y.data.norm().item(), str(d.dtype).split(".")[-1]))
+    assert facts[0] == facts[1]

@@ -35,7 +35,7 @@ def run_ours(cls: type, kwargs: dict, steps: int = 6, seed: int = 0) -> list[np.
         opt.zero_grad()
         loss_of(params).backward()
         opt.step()
-    return [p.data for p in params]
+    return [p.numpy() for p in params]
 
 
 def _network_start(seed=0):

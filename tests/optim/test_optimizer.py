@@ -29,11 +29,11 @@ def test_one_sgd_and_adam_step_on_any_values(theta, grad, lr):
     p = tg.tensor(theta, requires_grad=True)
     p.grad = grad.copy()
     optim.SGD([p], lr=lr).step()
-    np.testing.assert_allclose(p.data, theta - lr * grad, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(p.numpy(), theta - lr * grad, rtol=1e-12, atol=1e-12)
     q = tg.tensor(theta, requires_grad=True)
     q.grad = grad.copy()
     optim.Adam([q], lr=lr).step()
-    np.testing.assert_allclose(q.data, theta - lr * grad / (np.abs(grad) + 1e-8), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(q.numpy(), theta - lr * grad / (np.abs(grad) + 1e-8), rtol=1e-9, atol=1e-12)
 
 
 # --- how step() changes parameters -----------------------------------------------------------------
@@ -41,10 +41,10 @@ def test_one_sgd_and_adam_step_on_any_values(theta, grad, lr):
 def test_step_writes_into_the_parameter_arrays():
     for cls in (optim.SGD, optim.Adam, optim.RMSprop, optim.Adagrad):
         p = tg.tensor([1.0, -2.0], requires_grad=True)
-        array = p.data
+        array = p.numpy()
         p.grad = np.array([0.5, 0.25])
         cls([p], lr=0.1, **({"momentum": 0.9} if cls is optim.SGD else {})).step()
-        assert p.data is array and not np.array_equal(array, [1.0, -2.0])
+        assert p.numpy() is array and not np.array_equal(array, [1.0, -2.0])
         assert p.is_leaf and p.requires_grad and p.grad_fn is None
 
 
@@ -62,7 +62,7 @@ def test_parameters_without_grad_are_skipped():
     opt = optim.Adam([a, b], lr=0.1)
     (a * 3).sum().backward()
     opt.step()
-    assert b.data.tolist() == [2.0] and b not in opt.state
+    assert b.numpy().tolist() == [2.0] and b not in opt.state
     assert a.data[0] != 1.0 and opt.state[a]["step"] == 1
 
 
@@ -73,7 +73,7 @@ def test_frozen_parameters_are_accepted_and_left_alone():
     opt = optim.SGD([frozen, live], lr=0.5)
     (live * 2).sum().backward()
     opt.step()
-    assert frozen.data.tolist() == [1.0] and live.data.tolist() == [0.0]
+    assert frozen.numpy().tolist() == [1.0] and live.numpy().tolist() == [0.0]
 
 
 def test_a_graph_saved_before_the_step_refuses_to_backward():
@@ -98,7 +98,7 @@ def test_closure_is_evaluated_with_grad_on_and_its_loss_returned():
 
     with tg.no_grad():
         loss = opt.step(closure)
-    assert loss.item() == 9.0 and w.data.tolist() == pytest.approx([3.0 - 0.1 * 6.0])
+    assert loss.item() == 9.0 and w.numpy().tolist() == pytest.approx([3.0 - 0.1 * 6.0])
 
 
 def test_param_groups_have_their_own_learning_rates():
@@ -109,7 +109,7 @@ def test_param_groups_have_their_own_learning_rates():
     assert opt.param_groups[1]["momentum"] == 0.0   # missing options come from the defaults
     (a.sum() + b.sum()).backward()
     opt.step()
-    assert a.data.tolist() == [0.9, 0.9] and b.data.tolist() == [0.99]
+    assert a.numpy().tolist() == [0.9, 0.9] and b.numpy().tolist() == [0.99]
 
 
 def test_add_param_group_later():
@@ -129,9 +129,9 @@ def test_zero_grad_both_ways():
     w = tg.tensor([1.0, 2.0], requires_grad=True)
     opt = optim.SGD([w], lr=0.1)
     (w * w).sum().backward()
-    buffer = w.grad.data
+    buffer = w.grad.numpy()
     opt.zero_grad(set_to_none=False)
-    assert w.grad is not None and w.grad.data is buffer and buffer.tolist() == [0.0, 0.0]
+    assert w.grad is not None and w.grad.numpy() is buffer and buffer.tolist() == [0.0, 0.0]
     (w * w).sum().backward()
     assert w.grad.tolist() == [2.0, 4.0]
     opt.zero_grad()
@@ -220,23 +220,23 @@ def test_a_failing_step_changes_nothing():
     opt = optim.Adam([{"params": [a]}, {"params": [b]}], lr=0.1)
     (a.sum() + b.sum()).backward()
     opt.step()
-    before = (a.data.copy(), b.data.copy(), {k: v.data.copy() for k, v in opt.state[a].items() if k != "step"})
+    before = (a.numpy().copy(), b.numpy().copy(), {k: v.numpy().copy() for k, v in opt.state[a].items() if k != "step"})
     opt.param_groups[1]["lr"] = float("nan")          # e.g. a schedule gone wrong, in the last group
     with pytest.raises(ValueError, match="lr=nan"):
         opt.step()
-    assert np.array_equal(a.data, before[0]) and np.array_equal(b.data, before[1])
-    assert opt.state[a]["step"] == 1 and all(np.array_equal(opt.state[a][k].data, v) for k, v in before[2].items())
+    assert np.array_equal(a.numpy(), before[0]) and np.array_equal(b.numpy(), before[1])
+    assert opt.state[a]["step"] == 1 and all(np.array_equal(opt.state[a][k].numpy(), v) for k, v in before[2].items())
     opt.param_groups[1]["lr"] = 0.1
-    b.data = np.zeros(2)                               # the parameter changed shape under its state
+    b.data = tg.zeros(2)                               # the parameter changed shape under its state
     b.grad = np.ones(2)
     with pytest.raises(RuntimeError, match="state 'exp_avg' of parameter 1 has shape"):
         opt.step()
-    assert np.array_equal(a.data, before[0]) and opt.state[a]["step"] == 1
-    b.data = np.broadcast_to(np.zeros(1), (2,))       # a read-only array (a broadcast view)
+    assert np.array_equal(a.numpy(), before[0]) and opt.state[a]["step"] == 1
+    b.data = tg.as_tensor(np.broadcast_to(np.zeros(1), (2,)))     # a read-only array (a broadcast view)
     opt.state.pop(b)
     with pytest.raises(RuntimeError, match="read-only"):
         opt.step()
-    assert np.array_equal(a.data, before[0]) and opt.state[a]["step"] == 1
+    assert np.array_equal(a.numpy(), before[0]) and opt.state[a]["step"] == 1
 
 
 # --- state_dict ------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def test_state_dict_resumes_training_exactly(cls, kwargs):
     opt = cls(first, **kwargs)
     _train(opt, first, 4)
     saved = opt.state_dict()
-    weights = [p.data.copy() for p in first]
+    weights = [p.numpy().copy() for p in first]
     _train(opt, first, 3)    # later steps must not change the snapshot
 
     resumed = [tg.tensor(w, requires_grad=True) for w in weights]
@@ -275,7 +275,7 @@ def test_state_dict_resumes_training_exactly(cls, kwargs):
     assert opt2.param_groups[0]["lr"] == kwargs["lr"]
     _train(opt2, resumed, 4)
     for p, q in zip(straight, resumed):
-        assert np.array_equal(p.data, q.data)
+        assert np.array_equal(p.numpy(), q.numpy())
 
 
 def test_state_dict_layout_is_pytorchs():
@@ -418,9 +418,9 @@ def _four_params_after_one_step(cls=optim.Adam, **kwargs):
 
 def _snapshot(params, opt):
     """Everything a step may change: the parameters, every state entry, the step counter."""
-    state = [{k: (v.data.copy() if isinstance(v, tg.Tensor) else v) for k, v in opt.state[p].items()}
+    state = [{k: (v.numpy().copy() if isinstance(v, tg.Tensor) else v) for k, v in opt.state[p].items()}
              if isinstance(opt.state.get(p), dict) else opt.state.get(p) for p in params]
-    return [p.data.copy() for p in params], state, opt._step_count, [dict(g) for g in opt.param_groups]
+    return [p.numpy().copy() for p in params], state, opt._step_count, [dict(g) for g in opt.param_groups]
 
 
 def _assert_unchanged(before, params, opt):
@@ -546,7 +546,7 @@ def test_step_under_numpy_raise_mode_updates_every_parameter_as_pytorch():
     with np.errstate(all="raise"):
         opt.step()
         assert np.geterr()["over"] == "raise"   # the caller's setting is back
-    assert a.data.tolist() == [-9.0] and b.data.tolist() == [-math.inf] and c.data.tolist() == [-7.0]
+    assert a.numpy().tolist() == [-9.0] and b.numpy().tolist() == [-math.inf] and c.numpy().tolist() == [-7.0]
 
 
 @pytest.mark.parametrize("damage, error, words", [
@@ -586,7 +586,7 @@ def test_a_custom_update_rule_may_keep_any_values_in_its_state():
     for _ in range(2):
         w.grad = np.ones(2)
         opt.step()
-    assert w.data.tolist() == [0.75, 1.75]
+    assert w.numpy().tolist() == [0.75, 1.75]
     opt.load_state_dict(opt.state_dict())
     opt.state[w]["seen"] = tg.tensor(np.zeros(3))   # its Tensors must still fit the parameter
     with pytest.raises(RuntimeError, match="state 'seen' of parameter 0 has shape"):

@@ -66,7 +66,7 @@ def test_batch_size_none_gives_single_samples():
 
 def test_shuffle_covers_every_sample_once_and_changes_each_epoch():
     loader = DataLoader(make_dataset(20), batch_size=6, shuffle=True)
-    epochs = [np.concatenate([yb.data for _, yb in loader]) for _ in range(2)]
+    epochs = [np.concatenate([yb.numpy() for _, yb in loader]) for _ in range(2)]
     for order in epochs:
         assert sorted(order.tolist()) == list(range(20))
     assert not np.array_equal(epochs[0], epochs[1])
@@ -74,7 +74,7 @@ def test_shuffle_covers_every_sample_once_and_changes_each_epoch():
 
 def test_shuffle_is_reproducible_with_manual_seed():
     def epoch():
-        return np.concatenate([yb.data for _, yb in DataLoader(make_dataset(20), batch_size=3, shuffle=True)])
+        return np.concatenate([yb.numpy() for _, yb in DataLoader(make_dataset(20), batch_size=3, shuffle=True)])
 
     tg.manual_seed(7)
     first = epoch()
@@ -85,7 +85,7 @@ def test_shuffle_is_reproducible_with_manual_seed():
 def test_shuffle_with_its_own_seed_or_generator_ignores_the_global_one():
     def epochs(**kwargs):
         loader = DataLoader(make_dataset(12), batch_size=5, shuffle=True, **kwargs)
-        return [np.concatenate([yb.data for _, yb in loader]) for _ in range(2)]
+        return [np.concatenate([yb.numpy() for _, yb in loader]) for _ in range(2)]
 
     tg.manual_seed(1)
     a = epochs(seed=3)
@@ -103,7 +103,7 @@ def test_fast_path_matches_sample_by_sample_collation():
     fast = DataLoader(ds, batch_size=4, shuffle=True, seed=5)
     slow = DataLoader(ds, batch_size=4, shuffle=True, seed=5, collate_fn=default_collate)
     for (xf, yf), (xs, ys) in zip(fast, slow):
-        assert np.array_equal(xf.data, xs.data) and np.array_equal(yf.data, ys.data)
+        assert np.array_equal(xf.numpy(), xs.numpy()) and np.array_equal(yf.numpy(), ys.numpy())
         assert xf.dtype == xs.dtype and yf.dtype == ys.dtype
 
 

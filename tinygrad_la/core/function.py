@@ -165,7 +165,7 @@ class Function:
         # came from, so the backward formula that uses it is itself differentiable.
         if not isinstance(value, (np.ndarray, np.generic, TensorBase)):
             return value   # a Python number (an exponent, a bound) stays a number
-        array = value.data if isinstance(value, TensorBase) else np.asarray(value)
+        array = value._array if isinstance(value, TensorBase) else np.asarray(value)
         if not self._create_graph:
             return TensorBase._make(array, None)
         if source == -1:
@@ -212,7 +212,7 @@ class Function:
             return None
         if not self._create_graph:
             if isinstance(grad, TensorBase):
-                grad = grad.data
+                grad = grad._array
             elif type(grad) is not np.ndarray:
                 grad = np.asarray(grad)
         elif not isinstance(grad, TensorBase):
@@ -231,7 +231,7 @@ class Function:
         for i, grad in enumerate(grads):
             if grad is None:
                 continue
-            data = grad.data if isinstance(grad, TensorBase) else np.asarray(grad)
+            data = grad._array if isinstance(grad, TensorBase) else np.asarray(grad)
             if not np.all(np.isfinite(data)):
                 where = (self._extra or {}).get("trace") or (
                     "(not traced: the forward ran before anomaly detection was switched on)\n")
@@ -333,7 +333,7 @@ def _unwrap(ctx: Function, args: tuple[Any, ...]) -> tuple[list[Any], bool]:
         if isinstance(arg, TensorBase):
             if arg._base is not None and arg._base.grad_fn is not arg._view_of:
                 arg._refresh_view()   # its base was changed in place: it reads the new graph
-            inputs.append(arg.data)
+            inputs.append(arg._array)
             if grad_mode and arg._requires_grad:
                 parents.append(arg.grad_fn or arg)
                 needs.append(True)
@@ -392,7 +392,7 @@ def _forward_on_tensors(cls: type[Function], ctx: Function, args: tuple[Any, ...
     if not isinstance(returned, TensorBase):
         raise TypeError(f"{cls.__name__}.forward must return a Tensor; it returned "
                         f"{type(returned).__name__}. Wrap the result: Tensor(result).")
-    return returned, returned.data
+    return returned, returned._array
 
 
 # NumPy's words for "these shapes do not fit": only these errors are said as shape errors
@@ -403,7 +403,7 @@ def _forward_error(cls: type[Function], args: tuple[Any, ...], error: ValueError
     """A NumPy ValueError from a built-in forward, said with the op's name (and the shapes, when
     the shapes are what is wrong)."""
     tensors = [a for a in args if isinstance(a, (TensorBase, np.ndarray))]
-    shapes = ", ".join(str(tuple(np.shape(a.data if isinstance(a, TensorBase) else a))) for a in tensors)
+    shapes = ", ".join(str(tuple(np.shape(a._array if isinstance(a, TensorBase) else a))) for a in tensors)
     if any(word in str(error) for word in _SHAPE_WORDS):
         return RuntimeError(f"{cls.__name__}: inputs of shapes {shapes} do not fit together ({error}). "
                             "Shapes broadcast when, from the right, each pair of sizes is equal or one "
@@ -425,7 +425,7 @@ def _link_view(result: TensorBase, args: tuple[Any, ...], out: np.ndarray) -> No
     tensor's base. Views share the base's version counter, and an in-place change of a view
     rewrites the base's graph (see ops/inplace.py)."""
     for arg in args:
-        if isinstance(arg, TensorBase) and np.may_share_memory(out, arg.data):
+        if isinstance(arg, TensorBase) and np.may_share_memory(out, arg._array):
             base = arg if arg._base is None else arg._base
             result._base = base
             result._view_of = base.grad_fn

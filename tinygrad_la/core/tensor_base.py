@@ -1,6 +1,7 @@
 """What a tensor is to the engine: an array, its gradient, and its place in the graph.
 
-`data` is the NumPy array itself (no copy); `grad_fn` is the Function node that made the tensor
+`_array` is the NumPy array itself (no copy; `.data` is PyTorch's: the same memory as a tensor
+outside the graph); `grad_fn` is the Function node that made the tensor
 (None for a leaf: data you created); `grad` receives d(loss)/d(this tensor) when `backward()`
 runs. `backward()` seeds d(loss)/d(loss) = 1 and hands the graph to engine.py, the one backward
 algorithm; a leaf tensor is the graph's end, where its gradient is added into `.grad`
@@ -91,7 +92,7 @@ class Size(tuple[int, ...]):
 class TensorBase:
     """A NumPy array with a gradient and a graph node: the part of Tensor the engine needs."""
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_version", "_hooks", "_base", "_view_of",
+    __slots__ = ("_array", "_grad", "_requires_grad", "grad_fn", "_version", "_hooks", "_base", "_view_of",
                  "__weakref__")
 
     __array_priority__ = 1000   # NumPy defers to us in mixed expressions: array * tensor -> Tensor
@@ -109,7 +110,7 @@ class TensorBase:
             TensorBase._results = cls
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: builtins.bool = False) -> None:
-        self.data = _as_array(data, dtype)
+        self._array = _as_array(data, dtype)
         self._grad: Any = None                  # a Tensor holding d(loss)/d(self), or None
         self._requires_grad = False
         self.grad_fn: Any = None
@@ -123,7 +124,7 @@ class TensorBase:
     def _make(data: np.ndarray, grad_fn: Any) -> Any:
         """Fast internal constructor of a result (a Tensor): `data` is already an array."""
         t = object.__new__(TensorBase._results)
-        t.data = data
+        t._array = data
         t._grad = None
         t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
@@ -146,22 +147,22 @@ class TensorBase:
     @property
     def shape(self) -> Size:
         """The size of each dimension, a `Size` (PyTorch's ``torch.Size``): a tuple that prints as one."""
-        return tuple.__new__(Size, self.data.shape)
+        return tuple.__new__(Size, self._array.shape)
 
     @property
     def _shape(self) -> Shape:
         # the engine's node protocol reads the plain tuple, on the hot path
-        return self.data.shape
+        return self._array.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions (0 for a scalar)."""
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the entries (a NumPy dtype, named as PyTorch's: float32, int64, ...)."""
-        return self.data.dtype
+        return self._array.dtype
 
     _dtype = dtype   # as a graph node, like Function._dtype
 
@@ -180,10 +181,10 @@ class TensorBase:
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
         flag = builtins.bool(flag)
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._array.dtype.kind != "f":
             raise RuntimeError(
                 f"Only floating point tensors can require gradients; this tensor has dtype "
-                f"{self.data.dtype}. Convert it first, e.g. x.float() or x.double(), or create it "
+                f"{self._array.dtype}. Convert it first, e.g. x.float() or x.double(), or create it "
                 "with dtype=float64.")
         if not flag and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be switched off on leaf tensors; this one was "
@@ -207,7 +208,7 @@ class TensorBase:
             if value.shape != self.shape:
                 raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, but the tensor has shape "
                                    f"{tuple(self.shape)}; a gradient must have its tensor's shape")
-            if value.dtype.kind != self.data.dtype.kind:
+            if value.dtype.kind != self._array.dtype.kind:
                 raise RuntimeError(f"assigned grad has dtype {value.dtype}, but the tensor has dtype "
                                    f"{self.dtype}; a gradient must be of its tensor's kind (floating point)")
         self._grad = value
@@ -220,21 +221,21 @@ class TensorBase:
     def size(self, dim: int | None = None) -> Size | int:
         """The shape (PyTorch's ``size()``, a Size), or the length of one dimension."""
         if dim is None:
-            return tuple.__new__(Size, self.data.shape)
-        length: int = self.data.shape[_dim(dim, self.ndim)]
+            return tuple.__new__(Size, self._array.shape)
+        length: int = self._array.shape[_dim(dim, self.ndim)]
         return length
 
     def numel(self) -> int:
         """The number of entries: the product of the shape."""
-        return self.data.size
+        return self._array.size
 
     def nelement(self) -> int:
         """The number of entries (PyTorch's other name for ``numel()``)."""
-        return self.data.size
+        return self._array.size
 
     def dim(self) -> int:
         """The number of dimensions (``ndim``)."""
-        return self.data.ndim
+        return self._array.ndim
 
     __hash__ = object.__hash__   # == is elementwise, so hash by identity, as PyTorch does
 
@@ -288,8 +289,8 @@ class TensorBase:
             current = self._grad           # a Tensor (Any here: + is ops/'s, above this layer)
             self._grad = grad if current is None else current + grad
             return
-        if grad.dtype != self.data.dtype:
-            grad = grad.astype(self.data.dtype)
+        if grad.dtype != self._array.dtype:
+            grad = grad.astype(self._array.dtype)
         current = self._grad
         if current is None:
             if (type(grad) is not np.ndarray or not grad.flags.owndata or not grad.flags.writeable
@@ -297,10 +298,10 @@ class TensorBase:
                 grad = np.array(grad, copy=True)
             sweep.claimed.add(id(grad))
             self._grad = TensorBase._make(grad, None)
-        elif current._requires_grad or not current.data.flags.writeable or current.shape != grad.shape:
-            self._grad = TensorBase._make(current.data + grad, None)
+        elif current._requires_grad or not current._array.flags.writeable or current.shape != grad.shape:
+            self._grad = TensorBase._make(current._array + grad, None)
         else:
-            current.data += grad
+            current._array += grad
             bump(current)
 
     def retain_grad(self) -> None:
@@ -324,12 +325,41 @@ class TensorBase:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
+    @property
+    def data(self) -> Self:
+        """PyTorch's ``.data``: the same memory as a tensor that does not require grad, whose
+        in-place changes (``p.data += -lr * p.grad``) are not recorded in the graph."""
+        # like detach(): a new array object over the same memory, and the same version counter, so
+        # a backward that saved these values raises if they were changed through .data (PyTorch
+        # does not check, and would differentiate the changed values silently)
+        t: Self = TensorBase._make(self._array.view(), None)
+        t._version = counter(self)
+        if _mode.tracer is not None:
+            _mode.tracer.shared(t, self)
+        return t
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        # PyTorch's `p.data = t`: p now holds t's memory (any shape), keeps its grad and its graph
+        if not isinstance(value, TensorBase):
+            raise TypeError(f"Tensor.data must be set to a Tensor; got {type(value).__name__}. Wrap it "
+                            "first: t.data = tinygrad_la.tensor(array)")
+        array = value._array
+        if self._requires_grad and array.dtype.kind != "f":
+            raise RuntimeError(f"cannot set .data of a tensor that requires grad to a tensor of dtype "
+                               f"{array.dtype}: only floating point tensors can require gradients")
+        if not _same_view(array, self._array):   # `p.data += ...` sets back the memory p holds
+            self._array = array
+            self._base = None          # its own memory now, no longer a view of another tensor
+
     def detach(self) -> Self:
         """The same data, cut from the graph (shares memory and version counter)."""
         # a new array object over the same memory: shared values, but never mistaken for self's
         # array when an op matches what it saved to its inputs
-        t: Self = TensorBase._make(self.data.view(), None)
+        t: Self = TensorBase._make(self._array.view(), None)
         t._version = counter(self)
+        if _mode.tracer is not None:
+            _mode.tracer.shared(t, self)
         return t
 
     def detach_(self) -> Self:
@@ -357,18 +387,25 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
+def _same_view(a: np.ndarray, b: np.ndarray) -> builtins.bool:
+    """Are a and b the same entries of the same memory (b, or b.view())?"""
+    return a is b or (a.base is not None and a.shape == b.shape and a.strides == b.strides
+                      and a.dtype == b.dtype
+                      and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
 def _seed_gradient(output: TensorBase, gradient: Any, create_graph: builtins.bool) -> Any:
     if gradient is None:
-        if output.data.size != 1:
+        if output._array.size != 1:
             raise RuntimeError(
                 f"backward() can create the gradient implicitly only for one-element outputs; this "
                 f"tensor has shape {tuple(output.shape)}. Reduce it first (.sum() or .mean()) or pass "
                 "backward(gradient=...) with a tensor of the same shape.")
-        data = output.data   # one element: a 1 of its dtype (np.array is much cheaper than ones_like for 0-d)
+        data = output._array   # one element: a 1 of its dtype (np.array is much cheaper than ones_like for 0-d)
         seed = np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
     else:
         seed_tensor = gradient if isinstance(gradient, TensorBase) else None
-        seed = np.array(gradient.data if seed_tensor is not None else gradient, dtype=output.dtype)
+        seed = np.array(gradient._array if seed_tensor is not None else gradient, dtype=output.dtype)
         if seed.shape != output.shape:
             raise RuntimeError(f"backward(gradient=...) needs a gradient of the output's shape "
                                f"{tuple(output.shape)}; got shape {tuple(seed.shape)}")
@@ -388,8 +425,8 @@ def _run_hooks(hooks: list[Callable[..., Any]], grad: Any, sweep: engine.Sweep |
         return value
     if sweep is not None:   # a hook may keep what it saw: .grad must never become that array
         sweep.claimed.add(id(grad))
-        sweep.claimed.add(id(value.data))
-    return value.data
+        sweep.claimed.add(id(value._array))
+    return value._array
 
 
 # --- turning user data into arrays ---------------------------------------------------------------
@@ -397,7 +434,7 @@ def _run_hooks(hooks: list[Callable[..., Any]], grad: Any, sweep: engine.Sweep |
 def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Turn user data into an array: Python floats take the default dtype, arrays keep theirs."""
     if isinstance(data, TensorBase):
-        data = data.data
+        data = data._array
     if isinstance(data, np.ndarray):
         if dtype is not None and data.dtype != np.dtype(dtype):
             return data.astype(dtype)
@@ -405,7 +442,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
             raise TypeError("cannot make a tensor from an array of Python objects; give numbers")
         return data
     if isinstance(data, (list, tuple)) and any(isinstance(item, TensorBase) for item in data):
-        data = [item.data if isinstance(item, TensorBase) else item for item in data]
+        data = [item._array if isinstance(item, TensorBase) else item for item in data]
     try:
         array, problem = np.array(data, dtype=dtype), None
     except (ValueError, TypeError) as error:

@@ -26,6 +26,9 @@ class Tracer:
     def created(self, tensor: Any, source: Any = None) -> None:
         """A creation function made `tensor`, from Python data or from an array or tensor `source`."""
 
+    def shared(self, tensor: Any, source: Any) -> None:
+        """`tensor` is `source`'s memory as it is, cut from the graph (``detach()``, ``.data``)."""
+
     # --- in-place changes (ops/inplace.py) --------------------------------------------------------
 
     def copied(self, copy: Any, source: Any) -> None:

@@ -113,7 +113,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of `weight` (num_embeddings, embedding_dim) picked by integer indices: (*) -> (*, embedding_dim)."""
-    indices = np.asarray(input.data if isinstance(input, Tensor) else input)
+    indices = np.asarray(input._array if isinstance(input, Tensor) else input)
     n = weight.shape[0]
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers (int64); got dtype {indices.dtype}. Use x.long().")
@@ -129,7 +129,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """Class indices (*) -> (*, num_classes) rows of zeros with a 1 at each index (int64)."""
-    labels = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    labels = np.asarray(tensor._array if isinstance(tensor, Tensor) else tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot is only applicable to index tensors (integers); got dtype {labels.dtype}")
     if labels.size and labels.min() < 0:
@@ -178,10 +178,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if count > 1:   # an empty batch leaves the running stats alone
             with no_grad():
                 if running_mean is not None:
-                    running_mean.copy_(momentum * mean.data.reshape(c) + (1 - momentum) * running_mean.data)
+                    running_mean.copy_(momentum * mean._array.reshape(c) + (1 - momentum) * running_mean._array)
                 if running_var is not None:
-                    unbiased = var.data.reshape(c) * (count / (count - 1))
-                    running_var.copy_(momentum * unbiased + (1 - momentum) * running_var.data)
+                    unbiased = var._array.reshape(c) * (count / (count - 1))
+                    running_var.copy_(momentum * unbiased + (1 - momentum) * running_var._array)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given in evaluation mode "
@@ -266,7 +266,7 @@ def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any =
         target = Tensor(target)
     if not isinstance(input, Tensor):
         input = Tensor(input)
-    x, y = input.data, target.data      # checks on the arrays: this runs on every training step
+    x, y = input._array, target._array      # checks on the arrays: this runs on every training step
     if x.shape != y.shape:
         _same_shape("mse_loss", input, target)
     if x.dtype.kind != "f" or y.dtype.kind != "f":
@@ -321,12 +321,12 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, size_av
     _same_shape("binary_cross_entropy", input, target)
     _float_target("binary_cross_entropy", input, target)
     reduction = _reduction(reduction, size_average, reduce)
-    data = input.data
+    data = input._array
     if data.size and not (data.min() >= 0 and data.max() <= 1):   # nan fails too, as in PyTorch
         raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1 (they are "
                          f"probabilities); got {_range_of(data)}. Apply sigmoid first, or use "
                          "binary_cross_entropy_with_logits on the raw scores.")
-    labels = target.data
+    labels = target._array
     if labels.size and not (labels.min() >= 0 and labels.max() <= 1):
         raise ValueError(f"binary_cross_entropy: all elements of target should be between 0 and 1 (a label, or "
                          f"the probability of class 1); got {_range_of(labels)}")
@@ -404,7 +404,7 @@ def _rows(input: Tensor, target: np.ndarray, c: int) -> tuple[Tensor, np.ndarray
 def _class_weight(name: str, weight: Any, c: int) -> np.ndarray | None:
     if weight is None:
         return None
-    array = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    array = np.asarray(weight._array if isinstance(weight, Tensor) else weight)
     if array.shape != (c,):
         raise ValueError(f"{name}: weight must have one entry per class, shape ({c},); got shape {tuple(array.shape)}")
     return array
@@ -418,7 +418,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     reduction = _reduction(reduction, size_average, reduce)
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0 and 1; got {label_smoothing}")
-    target_data = np.asarray(target.data if isinstance(target, Tensor) else target)
+    target_data = np.asarray(target._array if isinstance(target, Tensor) else target)
     input = _scores("cross_entropy", input)
     if input.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, shape (C,) or (N, C, ...); got a scalar")
@@ -451,7 +451,7 @@ def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: s
         terms = terms * weight.reshape((c,) + (1,) * (input.ndim - class_dim - 1))
     loss = -terms.sum(class_dim)
     if reduction == "mean":
-        rows = input.data.size // c if c else 1
+        rows = input._array.size // c if c else 1
         return loss.sum() / rows if rows else loss.sum() + math.nan   # the mean of no rows is nan
     return _reduce(loss, reduction)
 
@@ -466,7 +466,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
     input = _scores("nll_loss", input)
     if input.ndim == 0:
         raise ValueError("nll_loss: input must have a class dimension, shape (C,) or (N, C, ...); got a scalar")
-    target_data = np.asarray(target.data if isinstance(target, Tensor) else target)
+    target_data = np.asarray(target._array if isinstance(target, Tensor) else target)
     if target_data.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold class indices (int64); got dtype {target_data.dtype}")
     target_data, c = _class_target("nll_loss", input, target_data, ignore_index)

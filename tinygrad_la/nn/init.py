@@ -28,7 +28,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     """Write values into the tensor's own array (so optimizers and views holding it see them)."""
     with no_grad():
-        np.copyto(tensor.data, values, casting="unsafe")
+        np.copyto(tensor._array, values, casting="unsafe")
         _bump(tensor)
     return tensor
 
@@ -73,7 +73,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def _no_elements(tensor: Tensor) -> bool:
-    if tensor.data.size == 0:
+    if tensor._array.size == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return True
     return False
@@ -119,7 +119,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
     if _no_elements(tensor):
         return tensor
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._array.size // rows
     flat = _generator(generator).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T

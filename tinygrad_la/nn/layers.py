@@ -260,7 +260,7 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None) -> Embedding:
         """An Embedding holding given vectors (num_embeddings, embedding_dim); frozen unless freeze=False."""
-        table = np.array(embeddings.data if hasattr(embeddings, "data") else embeddings)
+        table = np.array(embeddings._array if isinstance(embeddings, Tensor) else embeddings)
         if table.ndim != 2:
             raise ValueError(f"Embeddings parameter is expected to be 2-dimensional; got shape {tuple(table.shape)}")
         layer = cls(table.shape[0], table.shape[1], padding_idx=padding_idx, _weight=table)
@@ -271,7 +271,7 @@ class Embedding(Module):
         """Draw the table again from N(0, 1), with the padding_idx row zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._array[self.padding_idx] = 0
 
     def forward(self, input: Any) -> Any:
         """input: integer indices (*) -> their rows of weight, (*, embedding_dim)."""

@@ -409,10 +409,10 @@ class Module:
                 p.grad = None
             elif p.grad is not None:
                 grad = p.grad
-                if grad.grad_fn is not None or not grad.data.flags.writeable:
-                    p.grad = Tensor(np.zeros_like(grad.data))
+                if grad.grad_fn is not None or not grad._array.flags.writeable:
+                    p.grad = Tensor(np.zeros_like(grad._array))
                 else:
-                    grad.data.fill(0)
+                    grad._array.fill(0)
                     _bump(grad)
 
     # --- dtype -----------------------------------------------------------------------------------
@@ -456,9 +456,9 @@ class Module:
                 if t is None or id(t) in seen:
                     continue
                 seen.add(id(t))
-                t.data = convert(t.data)
+                t._array = convert(t._array)
                 if t.grad is not None:
-                    t.grad = Tensor(convert(t.grad.data))
+                    t.grad = Tensor(convert(t.grad._array))
         return self
 
     # --- saving and loading ----------------------------------------------------------------------
@@ -523,7 +523,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with no_grad():
             for target, array in arrays:
-                np.copyto(target.data, array, casting="unsafe")
+                np.copyto(target._array, array, casting="unsafe")
                 _bump(target)   # a graph that saved the old value now refuses to backward
         return _IncompatibleKeys(missing, unexpected)
 
@@ -564,7 +564,7 @@ class Module:
 def _as_array(value: Any) -> np.ndarray | None:
     """A state_dict value as an array, or None when NumPy cannot make one (a ragged list)."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._array
     try:
         return np.asarray(value)
     except (ValueError, TypeError, RuntimeError):   # RuntimeError: e.g. a PyTorch tensor that requires grad

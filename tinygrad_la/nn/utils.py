@@ -84,7 +84,7 @@ def summary(model: Module, input_shape: Any = None, *, input: Any = None, dtype:
         shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else (int(input_shape),)
         first = next(model.parameters(), None)
         input = zeros(*shape, dtype=dtype or (first.dtype if first is not None else None))
-    report = Summary(type(model).__name__, tuple(np.shape(input.data if isinstance(input, Tensor) else input)))
+    report = Summary(type(model).__name__, tuple(np.shape(input._array if isinstance(input, Tensor) else input)))
 
     def record(name: str) -> Any:
         def hook(module: Module, inputs: tuple[Any, ...], output: Any) -> None:
@@ -111,7 +111,7 @@ def summary(model: Module, input_shape: Any = None, *, input: Any = None, dtype:
 def _shape_of(output: Any) -> Any:
     if isinstance(output, (tuple, list)):
         return [_shape_of(o) for o in output]
-    return tuple(np.shape(output.data if isinstance(output, Tensor) else output))
+    return tuple(np.shape(output._array if isinstance(output, Tensor) else output))
 
 
 # --- gradient clipping ----------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def get_total_norm(tensors: Any, norm_type: float = 2.0, error_if_nonfinite: boo
     if not tensors:
         return Tensor(0.0)
     norm_type = float(norm_type)
-    arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+    arrays = [t._array if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
     dtype = np.result_type(*arrays)
     total = _vector_norm(np.array([_vector_norm(a, norm_type) for a in arrays]), norm_type)
     if error_if_nonfinite and not math.isfinite(total):
@@ -186,15 +186,15 @@ def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Any, for
     grads = _grads(_parameter_list(parameters))
     if not grads:
         return
-    norm = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm, dtype=np.float64)
+    norm = total_norm._array if isinstance(total_norm, Tensor) else np.asarray(total_norm, dtype=np.float64)
     coef = np.minimum(float(max_norm) / (norm + 1e-6), 1.0)   # in the norm's dtype, as PyTorch
     with no_grad(), np.errstate(invalid="ignore"):   # inf·0 = nan for a non-finite norm: PyTorch's answer
         for g in grads:
-            if g.data.flags.writeable:
-                np.multiply(g.data, coef, out=g.data, casting="unsafe")
+            if g._array.flags.writeable:
+                np.multiply(g._array, coef, out=g._array, casting="unsafe")
                 _bump(g)
             else:   # a read-only (e.g. broadcast) gradient array: give the parameter a new one
-                g.data = (g.data * coef).astype(g.data.dtype)
+                g._array = (g._array * coef).astype(g._array.dtype)
 
 
 def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
@@ -226,11 +226,11 @@ def clip_grad_value_(parameters: Any, clip_value: float, foreach: bool | None = 
     clip_value = float(clip_value)
     with no_grad():
         for g in _grads(_parameter_list(parameters)):
-            if g.data.flags.writeable:
-                np.clip(g.data, -clip_value, clip_value, out=g.data)
+            if g._array.flags.writeable:
+                np.clip(g._array, -clip_value, clip_value, out=g._array)
                 _bump(g)
             else:
-                g.data = np.clip(g.data, -clip_value, clip_value)
+                g._array = np.clip(g._array, -clip_value, clip_value)
 
 
 def _check_bound(name: str, value: Any) -> None:
@@ -256,7 +256,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     The vector's length is checked against the parameters' total size first, so a wrong vector
     changes no parameter (PyTorch's would fill the first ones, then fail)."""
     parameters = list(parameters)
-    data = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    data = vec._array if isinstance(vec, Tensor) else np.asarray(vec)
     total = sum(p.numel() for p in parameters)
     if data.ndim != 1 or data.size != total:
         raise ValueError(f"vector_to_parameters: the parameters hold {total} numbers in all, so vec must have "
@@ -265,6 +265,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in parameters:
             n = p.numel()
-            np.copyto(p.data, data[start:start + n].reshape(p.shape))
+            np.copyto(p._array, data[start:start + n].reshape(p.shape))
             _bump(p)
             start += n

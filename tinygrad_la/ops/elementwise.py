@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import numbers
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -176,7 +177,7 @@ def _integer_power(x: Any, y: Any) -> np.ndarray:
 
 def _data(v: Any) -> Any:
     """The array inside a Tensor (under create_graph), for masks that take no gradient."""
-    return v.data if isinstance(v, TensorBase) else v
+    return v._array if isinstance(v, TensorBase) else v
 
 
 def _select(condition: Any, a: Any, b: Any) -> Any:
@@ -634,10 +635,14 @@ class ElementwiseMethods(TensorBase):
     # comparisons give bool tensors that never require grad
     def __eq__(self, other: Any) -> Self:  # type: ignore[override]  # elementwise: a bool tensor, as PyTorch
         """x == y elementwise: a bool tensor (PyTorch's ``eq``), never requiring grad."""
+        if not _comparable(other):   # e.g. pytest.approx: let the other side decide, as PyTorch
+            return NotImplemented
         return _constant(np.equal, self, other)
 
     def __ne__(self, other: Any) -> Self:  # type: ignore[override]  # elementwise: a bool tensor, as PyTorch
         """x != y elementwise: a bool tensor."""
+        if not _comparable(other):
+            return NotImplemented
         return _constant(np.not_equal, self, other)
 
     def __lt__(self, other: Any) -> Self:
@@ -798,14 +803,14 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     bool tensor meeting a float tensor takes the float tensor's dtype."""
     if isinstance(a, TensorBase):
         if isinstance(b, TensorBase):
-            if a.data.dtype is b.data.dtype:
+            if a._array.dtype is b._array.dtype:
                 return a, b
-            ka, kb = a.data.dtype.kind, b.data.dtype.kind
+            ka, kb = a._array.dtype.kind, b._array.dtype.kind
             if ka != kb and "f" in (ka, kb) and ka != "c" and kb != "c":
                 if ka == "f":
-                    b = Cast.apply(b, a.data.dtype)
+                    b = Cast.apply(b, a._array.dtype)
                 else:
-                    a = Cast.apply(a, b.data.dtype)
+                    a = Cast.apply(a, b._array.dtype)
             return a, b
     elif type(a) not in _NUMBERS:
         a = _operand(a)
@@ -814,9 +819,16 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
+def _comparable(other: Any) -> builtins.bool:
+    """Does == compare with `other` elementwise? Other objects get Python's answer (identity), as in
+    PyTorch; a Value still raises, saying what to do instead."""
+    return (isinstance(other, (TensorBase, np.ndarray, np.generic, list, tuple, numbers.Number))
+            or hasattr(other, "_mixed_with_tensor"))
+
+
 def _constant(fn: Callable[..., Any], *args: Any) -> Any:
     """A result with no gradient (comparisons, sign, floor division)."""
-    arrays = [a.data if isinstance(a, TensorBase) else a if type(a) in _NUMBERS else _operand(a) for a in args]
+    arrays = [a._array if isinstance(a, TensorBase) else a if type(a) in _NUMBERS else _operand(a) for a in args]
     result = TensorBase._make(np.asarray(fn(*arrays)), None)
     if _mode.tracer is not None:
         _mode.tracer.constant(fn, args, result)

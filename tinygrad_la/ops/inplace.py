@@ -109,7 +109,7 @@ class InPlaceMethods(ReductionMethods):
         assert base is not None   # only a view has a base to refresh from
         self._view_of = base.grad_fn
         if base._requires_grad and _mode.enabled:
-            fresh = AsStrided.apply(base, _positions(base.data, self.data))
+            fresh = AsStrided.apply(base, _positions(base._array, self._array))
             self.grad_fn = fresh.grad_fn
             self._requires_grad = True
 
@@ -133,13 +133,13 @@ def _inplace(self: _T, ufunc: Any, op: Callable[..., Any], other: Any, reads_sel
         return _recorded_inplace(self, op, other, reads_self)
     if _mode.tracer is not None:
         _mode.tracer.inplace(self, ufunc, op, other)
-    value = other.data if isinstance(other, TensorBase) else other
+    value = other._array if isinstance(other, TensorBase) else other
     try:
         if ufunc is None:
-            result = op(TensorBase._make(self.data, None), other)
-            np.copyto(self.data, result.data, casting="same_kind")
+            result = op(TensorBase._make(self._array, None), other)
+            np.copyto(self._array, result._array, casting="same_kind")
         else:
-            ufunc(self.data, value, out=self.data, casting="same_kind")
+            ufunc(self._array, value, out=self._array, casting="same_kind")
     except (TypeError, ValueError) as error:
         raise _write_error(self, value, error) from None
     bump(self)
@@ -159,11 +159,11 @@ def _recorded_inplace(self: _T, op: Callable[..., Any], other: Any, reads_self: 
         raise RuntimeError(
             "a view of a leaf tensor that requires grad is being changed by an in-place operation. "
             "Change the leaf under `with tinygrad_la.no_grad():`, or clone it first (x = w.clone()).")
-    if not self.data.flags.writeable:
+    if not self._array.flags.writeable:
         raise _write_error(self, other, ValueError("assignment destination is read-only"))
     old = self
     if reads_self:   # op's backward may read the old values, which are about to be overwritten
-        old = TensorBase._make(self.data.copy(), self.grad_fn)
+        old = TensorBase._make(self._array.copy(), self.grad_fn)
         old._requires_grad = self._requires_grad
         if _mode.tracer is not None: _mode.tracer.copied(old, self)
     result = op(old, other)   # x.mul_(x): other is x itself, overwritten below, so backward raises as in PyTorch
@@ -176,7 +176,7 @@ def _recorded_inplace(self: _T, op: Callable[..., Any], other: Any, reads_self: 
                                f"{self.dtype} of this in-place operation; convert the tensor first "
                                "(x = x.float()) or use an out-of-place op")
         result = result.to(self.dtype)
-    np.copyto(self.data, result.data)
+    np.copyto(self._array, result._array)
     bump(self)
     node = result.grad_fn
     if _mode.tracer is not None:
@@ -195,8 +195,8 @@ def _recorded_inplace(self: _T, op: Callable[..., Any], other: Any, reads_self: 
 def _rebase(view: Any, base: Any, value: Any) -> None:
     """A view was changed in place to `value`: the base becomes "old base with value written at the
     view's positions" (CopySlices), and the view reads the new base (AsStrided)."""
-    positions = _positions(base.data, view.data)
-    old_base = TensorBase._make(base.data, base.grad_fn)   # values unused: CopySlices saves nothing
+    positions = _positions(base._array, view._array)
+    old_base = TensorBase._make(base._array, base.grad_fn)   # values unused: CopySlices saves nothing
     old_base._requires_grad = base._requires_grad
     new_base = CopySlices.apply(old_base, value, positions)
     base.grad_fn = new_base.grad_fn
@@ -260,8 +260,8 @@ def setitem(x: Any, idx: Any, value: Any) -> None:
         if recorded:
             _inplace(x, None, lambda t, v: SetItem.apply(t, v, idx), value, False)
         else:
-            region, at = _region(x.data, idx)
-            region[at] = _fitted(value.data if isinstance(value, TensorBase) else value, region, at)
+            region, at = _region(x._array, idx)
+            region[at] = _fitted(value._array if isinstance(value, TensorBase) else value, region, at)
             bump(x)
             if _mode.tracer is not None: _mode.tracer.setitem(x, idx, value)
     except (IndexError, ValueError) as error:

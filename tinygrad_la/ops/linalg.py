@@ -78,7 +78,7 @@ def matmul(a: Any, b: Any) -> Any:
 def _dtype_of(x: Any) -> np.dtype[Any] | None:
     """The dtype of a tensor or array operand (None for a list of Python numbers, which adapts)."""
     if isinstance(x, TensorBase):
-        return x.data.dtype
+        return x._array.dtype
     return x.dtype if isinstance(x, np.ndarray) else None
 
 

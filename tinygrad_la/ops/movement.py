@@ -144,7 +144,7 @@ def _plain_index(index: Any) -> Any:
 def _plain_item(item: Any) -> Any:
     """Tensors and lists inside an index become arrays."""
     if isinstance(item, TensorBase):
-        return item.data
+        return item._array
     if isinstance(item, list):
         array = np.asarray(item)
         return array.astype(np.intp) if array.size == 0 else array   # x[[]]: no entries (NumPy reads [] as floats)
@@ -269,7 +269,7 @@ class MovementMethods(ElementwiseMethods):
         """Same data, new shape (one dimension may be -1)."""
         shape = _shape_arg(shape)
         try:
-            new_shape = _infer_shape(self.data.shape, shape)
+            new_shape = _infer_shape(self._array.shape, shape)
         except ValueError as error:
             raise RuntimeError(str(error)) from None
         return Reshape.apply(self, new_shape)
@@ -277,7 +277,7 @@ class MovementMethods(ElementwiseMethods):
     def view(self, *shape: Any) -> Self:
         """Same memory, new shape (one dimension may be -1); raises where only a copy could do it."""
         out = self.reshape(*shape)
-        if out.data.size and not np.may_share_memory(out.data, self.data):
+        if out._array.size and not np.may_share_memory(out._array, self._array):
             raise RuntimeError(
                 f"view size is not compatible with input tensor's size and stride (a tensor of shape "
                 f"{tuple(self.shape)} whose memory is not laid out in order, e.g. after transpose, cannot be "

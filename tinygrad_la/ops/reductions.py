@@ -243,7 +243,7 @@ class ReductionMethods(LinalgMethods):
         """Σ x / N over `dim` (an int, a tuple, or None or () for all), computed in `dtype` if given."""
         if dtype is not None:
             return self.to(dtype).mean(dim, keepdim, axis=axis, keepdims=keepdims)
-        if self.data.dtype.kind not in "fc":
+        if self._array.dtype.kind not in "fc":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
                                f"point or complex dtype. Got: {self.dtype}; convert it first, e.g. x.double(), "
                                "or pass dtype=")
@@ -326,12 +326,12 @@ class ReductionMethods(LinalgMethods):
     def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Self:
         """Do all entries over `dim` hold? (dim=() reduces nothing here, as PyTorch's all)"""
         dims, keep = _reduction_args(self, dim, None, keepdim, None, empty_is_all=False)
-        return TensorBase._make(np.asarray(self.data.all(axis=dims, keepdims=keep)), None)
+        return TensorBase._make(np.asarray(self._array.all(axis=dims, keepdims=keep)), None)
 
     def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Self:
         """Does any entry over `dim` hold? (dim=() reduces nothing here, as PyTorch's any)"""
         dims, keep = _reduction_args(self, dim, None, keepdim, None, empty_is_all=False)
-        return TensorBase._make(np.asarray(self.data.any(axis=dims, keepdims=keep)), None)
+        return TensorBase._make(np.asarray(self._array.any(axis=dims, keepdims=keep)), None)
 
     # --- softmax (chapter 23.13) ---------------------------------------------------------------
 
@@ -340,7 +340,7 @@ class ReductionMethods(LinalgMethods):
         in `dtype` if given."""
         if dtype is not None:
             return self.to(dtype).softmax(dim)
-        if self.data.dtype.kind != "f":
+        if self._array.dtype.kind != "f":
             _needs_float(self, "softmax")
         return Softmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
 
@@ -348,7 +348,7 @@ class ReductionMethods(LinalgMethods):
         """log p_i = s_i - logsumexp(s): stable where log(softmax) would give -inf; in `dtype` if given."""
         if dtype is not None:
             return self.to(dtype).log_softmax(dim)
-        if self.data.dtype.kind != "f":
+        if self._array.dtype.kind != "f":
             _needs_float(self, "log_softmax")
         return LogSoftmax.apply(self, _dim(dim, self.ndim) if self.ndim else None)
 
@@ -407,7 +407,7 @@ def _reduced_shape(shape: Shape, dims: Any) -> Shape:
 
 
 def _nonempty(t: Any, dims: Any, name: str) -> None:
-    if t.data.size == 0 and (dims is None or builtins.any(t.shape[d] == 0 for d in dims)):
+    if t._array.size == 0 and (dims is None or builtins.any(t.shape[d] == 0 for d in dims)):
         raise RuntimeError(f"{name}(): cannot reduce an empty dimension of a tensor of shape {tuple(t.shape)} "
                            "(a maximum over nothing is undefined); give dim= over a non-empty dimension")
 
@@ -431,7 +431,7 @@ def _selected(t: Any, arg_reduce: Any, dim: Any, keepdim: builtins.bool) -> Any:
                          "nothing to pick")
     where = _arg_reduce(arg_reduce, t, d, True)   # a tensor the compile tracer records
     grid = list(np.indices(where.shape, sparse=True))
-    grid[d] = where.data
+    grid[d] = where._array
     values = t[tuple(grid)]
     if not keepdim:
         values, where = values.squeeze(d), where.squeeze(d)

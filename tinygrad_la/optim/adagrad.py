@@ -38,7 +38,7 @@ class Adagrad(Optimizer):
             check_number(name, group[name], index)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "sum": Tensor._make(np.full_like(p.data, group["initial_accumulator_value"]), None)}
+        return {"step": 0, "sum": Tensor._make(np.full_like(p._array, group["initial_accumulator_value"]), None)}
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
@@ -48,7 +48,7 @@ class Adagrad(Optimizer):
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param
         lr_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])
-        s = state["sum"].data
+        s = state["sum"]._array
         scratch = np.multiply(grad, grad)
         s += scratch                                               # s ← s + g²
         np.sqrt(s, out=scratch)

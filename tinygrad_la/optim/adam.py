@@ -46,17 +46,17 @@ class Adam(Optimizer):
         check_number("betas[1]", betas[1], index, high=1.0, high_open=True)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"step": 0, "exp_avg": zeros_state(p.data),
-                 "exp_avg_sq": zeros_state(p.data)}
+        state = {"step": 0, "exp_avg": zeros_state(p._array),
+                 "exp_avg_sq": zeros_state(p._array)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = zeros_state(p.data)
+            state["max_exp_avg_sq"] = zeros_state(p._array)
         return state
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         lr, weight_decay, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._array, state["exp_avg_sq"]._array
         state["step"] = t = state["step"] + 1
         if group["maximize"]:
             grad = np.negative(grad)
@@ -76,7 +76,7 @@ class Adam(Optimizer):
             v_max = state.get("max_exp_avg_sq")
             if v_max is None:   # amsgrad switched on after the first step
                 v_max = state["max_exp_avg_sq"] = zeros_state(param)
-            v = np.maximum(v_max.data, v, out=v_max.data)
+            v = np.maximum(v_max._array, v, out=v_max._array)
         step_size = lr / (1 - beta1 ** t)
         np.sqrt(v, out=scratch)
         scratch /= (1 - beta2 ** t) ** 0.5

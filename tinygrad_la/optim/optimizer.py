@@ -11,7 +11,7 @@ and resume. A subclass writes two small methods, `_init_state` and `_update`; th
 `step()` checks everything first and only then changes parameters, so a step that fails leaves
 every parameter as it was.
 
-Updates write into `param.data` (the NumPy array itself) with `out=`, never recording a graph.
+Updates write into `param._array` (the NumPy array itself) with `out=`, never recording a graph.
 """
 from __future__ import annotations
 
@@ -140,10 +140,10 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p._grad = None   # what the .grad setter does with None (no tracer is listening here)
-                elif grad.grad_fn is not None or grad.requires_grad or not grad.data.flags.writeable:
-                    p.grad = Tensor._make(np.zeros_like(p.data), None)   # a gradient of a gradient: cut it
+                elif grad.grad_fn is not None or grad.requires_grad or not grad._array.flags.writeable:
+                    p.grad = Tensor._make(np.zeros_like(p._array), None)   # a gradient of a gradient: cut it
                 else:
-                    grad.data.fill(0)
+                    grad._array.fill(0)
                     _bump(grad)
 
     # --- the step --------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ class Optimizer:
         work: _Work = []
         for g, group in enumerate(self.param_groups):
             self._check_options(group, g)
-            work.append((group, [(p, p._grad.data) for p in group["params"] if p._grad is not None]))
+            work.append((group, [(p, p._grad._array) for p in group["params"] if p._grad is not None]))
         self._apply(work)
 
     def _apply(self, work: _Work) -> None:
@@ -188,7 +188,7 @@ class Optimizer:
                         p_state = state.get(p)
                         if p_state is None or (not p_state and self._required_state):
                             p_state = state[p] = self._init_state(p, group)
-                        self._update(p.data, grad, p_state, group)
+                        self._update(p._array, grad, p_state, group)
                         _bump(p)   # graphs that saved the old value now refuse to backward through it
         finally:
             _mode.enabled = previous
@@ -204,8 +204,8 @@ class Optimizer:
                 grad = p._grad
                 if grad is None:
                     continue
-                grad = grad.data
-                data = p.data
+                grad = grad._array
+                data = p._array
                 if grad.shape != data.shape or grad.dtype.kind != "f" or data.dtype.kind != "f":
                     raise RuntimeError(
                         f"{type(self).__name__}.step(): parameter {self._index(p)} has shape {tuple(data.shape)} "
@@ -214,7 +214,7 @@ class Optimizer:
                 if not data.flags.writeable:
                     raise RuntimeError(f"{type(self).__name__}.step(): parameter {self._index(p)}'s array is "
                                        "read-only, so it cannot be updated in place; give it its own copy "
-                                       "(p.data = p.data.copy())")
+                                       "(p._array = p._array.copy())")
                 p_state = self.state.get(p)
                 if p_state is not None:
                     self._check_state(p, p_state)
@@ -235,10 +235,10 @@ class Optimizer:
             if key not in p_state:
                 missing = [k for k in required if k not in p_state]
                 self._state_error(p, error, f"lacks {missing} (was it loaded from another optimizer's state_dict?)")
-        shape = p.data.shape
+        shape = p._array.shape
         for key, value in p_state.items():
             if type(value) is Tensor:   # the common cases first, each one cheap look
-                data = value.data
+                data = value._array
                 if data.shape == shape and data.dtype.kind == "f" and data.flags.writeable:
                     if known is None or key in required or key in known:
                         continue
@@ -263,10 +263,10 @@ class Optimizer:
         elif not isinstance(value, Tensor):
             self._state_error(p, error, f"is a {type(value).__name__}; it must be a Tensor of the parameter's "
                                         f"shape {tuple(p.shape)}", key)
-        elif value.data.shape != p.data.shape:
+        elif value._array.shape != p._array.shape:
             self._state_error(p, error, f"has shape {tuple(value.shape)} but the parameter has shape {tuple(p.shape)}", key)
-        elif value.data.dtype.kind != "f" or not value.data.flags.writeable:
-            read_only = "" if value.data.flags.writeable else " and is read-only"
+        elif value._array.dtype.kind != "f" or not value._array.flags.writeable:
+            read_only = "" if value._array.flags.writeable else " and is read-only"
             self._state_error(p, error, f"has dtype {value.dtype}{read_only}; it must be a writable floating "
                                         "point Tensor", key)
 
@@ -406,7 +406,7 @@ def check_number(name: str, value: Any, group: int, *, low: float = 0.0, high: f
 
 def _snapshot(value: Any) -> Any:
     if isinstance(value, Tensor):
-        return Tensor._make(value.data.copy(), None)
+        return Tensor._make(value._array.copy(), None)
     if isinstance(value, np.ndarray):
         return value.copy()
     return value
@@ -420,7 +420,7 @@ def _restore(key: Any, value: Any, p: Tensor, index: Any, name: str, strict: boo
         raise ValueError(f"{name}: the state of parameter {index!r} has a key {key!r} ({type(key).__name__}); "
                          "state keys are strings such as 'step' or 'exp_avg'")
     if key == "step":
-        step = value.data if isinstance(value, Tensor) else value
+        step = value._array if isinstance(value, Tensor) else value
         if hasattr(step, "__array__") and not isinstance(step, Real):   # a 0-d array, also PyTorch's tensor
             array = np.asarray(step)
             step = array[()] if array.shape == () and array.dtype.kind in "iuf" else step
@@ -435,7 +435,7 @@ def _restore(key: Any, value: Any, p: Tensor, index: Any, name: str, strict: boo
     if not isinstance(value, (Tensor, np.ndarray)) and not hasattr(value, "__array__"):
         raise ValueError(f"{name}: {where} is {_brief(value)}; it must be a Tensor or array of the parameter's "
                          f"shape {tuple(p.shape)}")
-    array = value.data if isinstance(value, Tensor) else np.asarray(value)   # also PyTorch's tensors
+    array = value._array if isinstance(value, Tensor) else np.asarray(value)   # also PyTorch's tensors
     if array.dtype.kind not in "iuf":
         raise ValueError(f"{name}: {where} has dtype {array.dtype}; it must hold real numbers")
     if array.shape != p.shape:

@@ -37,11 +37,11 @@ class RMSprop(Optimizer):
             check_number(name, group[name], index)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state: dict[str, Any] = {"step": 0, "square_avg": zeros_state(p.data)}
+        state: dict[str, Any] = {"step": 0, "square_avg": zeros_state(p._array)}
         if group["momentum"] > 0:
-            state["momentum_buffer"] = zeros_state(p.data)
+            state["momentum_buffer"] = zeros_state(p._array)
         if group["centered"]:
-            state["grad_avg"] = zeros_state(p.data)
+            state["grad_avg"] = zeros_state(p._array)
         return state
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
@@ -52,13 +52,13 @@ class RMSprop(Optimizer):
             grad = np.negative(grad)
         if weight_decay != 0:
             grad = grad + weight_decay * param
-        v = state["square_avg"].data
+        v = state["square_avg"]._array
         v *= alpha
         scratch = np.multiply(grad, grad)
         scratch *= 1 - alpha
         v += scratch                                               # v ← α v + (1 − α) g²
         if group["centered"]:
-            g_avg = _buffer(state, "grad_avg", param).data
+            g_avg = _buffer(state, "grad_avg", param)._array
             np.subtract(grad, g_avg, out=scratch)
             scratch *= 1 - alpha
             g_avg += scratch                                       # ḡ ← ḡ + (1 − α)(g − ḡ)
@@ -70,7 +70,7 @@ class RMSprop(Optimizer):
         scratch += group["eps"]                                    # d
         np.divide(grad, scratch, out=scratch)                      # g / d
         if momentum > 0:
-            b = _buffer(state, "momentum_buffer", param).data
+            b = _buffer(state, "momentum_buffer", param)._array
             b *= momentum
             b += scratch                                           # b ← μ b + g / d
             np.multiply(b, group["lr"], out=scratch)

@@ -60,16 +60,16 @@ class SGD(Optimizer):
             if buf is None:                                             # first step: b = g
                 buf = state["momentum_buffer"] = Tensor._make(d_p.astype(param.dtype, copy=True), None)
             else:                                                       # b = μ b + (1 − τ) g
-                b = buf.data
+                b = buf._array
                 b *= momentum
                 dampening = group["dampening"]
                 b += d_p if dampening == 0 else (1 - dampening) * d_p
             if group["nesterov"]:                                       # g = g + μ b
-                step = np.multiply(buf.data, momentum)
+                step = np.multiply(buf._array, momentum)
                 np.add(d_p, step, out=step)
                 d_p = step
             else:                                                       # g = b
-                d_p, owned = buf.data, False
+                d_p, owned = buf._array, False
         if owned:
             np.multiply(d_p, group["lr"], out=d_p)
             np.subtract(param, d_p, out=param)                          # θ = θ − η g

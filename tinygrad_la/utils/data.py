@@ -124,7 +124,7 @@ def default_collate(samples: list[Any]) -> Any:
     if isinstance(first, Tensor):
         if any(s.requires_grad for s in samples):
             return stack(samples)
-        return Tensor._make(np.stack([s.data for s in samples]), None)
+        return Tensor._make(np.stack([s._array for s in samples]), None)
     if isinstance(first, (np.ndarray, np.generic)):
         return Tensor._make(np.stack(samples), None)
     if isinstance(first, bool):
@@ -234,4 +234,4 @@ def _tensor_arrays(dataset: Any) -> _Arrays | None:
         dataset = dataset.dataset
     if type(dataset) is not TensorDataset or any(t.requires_grad for t in dataset.tensors):
         return None
-    return tuple(t.data for t in dataset.tensors), mapping
+    return tuple(t._array for t in dataset.tensors), mapping
