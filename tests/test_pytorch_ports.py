@@ -536,7 +536,7 @@ def plain(x: Any) -> Any:
     if hasattr(x, "detach") and hasattr(x, "numpy"):
         return x.detach().numpy()
     if isinstance(x, np.dtype) or type(x).__name__ == "dtype":
-        return str(x).replace("torch.", "")
+        return str(x).replace("torch.", "tinygrad_la.")
     return x
 
 

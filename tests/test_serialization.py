@@ -447,7 +447,7 @@ model.load_state_dict(checkpoint["model"])
 opt.load_state_dict(checkpoint["optimizer"])
 scheduler.load_state_dict(checkpoint["scheduler"])
 print(json.dumps({"losses": run(model, opt, scheduler, X, y, checkpoint["steps_left"]),
-                  "dtype": str(model[0].weight.dtype)}))
+                  "dtype": model[0].weight.numpy().dtype.name}))
 """
 
 

@@ -23,7 +23,7 @@ from .core.dtypes import bool as bool
 from .core.dtypes import double, float16, float32, float64, get_default_dtype, half, int8, int16, int32, int64, long
 from .core.dtypes import float as float
 from .core.dtypes import int as int
-from .core.dtypes import set_default_dtype, short, uint8
+from .core.dtypes import dtype, set_default_dtype, short, uint8
 from .core.engine import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .core.function import Function
 from .core.random import Generator, initial_seed, manual_seed, seed
@@ -61,7 +61,7 @@ __all__ = [
     # submodules
     "autograd", "nn", "optim", "utils",
     # device and dtypes
-    "device", "double", "float16", "float32", "float64", "half", "int8", "int16", "int32", "int64", "long",
+    "device", "double", "dtype", "float16", "float32", "float64", "half", "int8", "int16", "int32", "int64", "long",
     "short", "uint8", "get_default_dtype", "set_default_dtype",
     # grad mode and randomness
     "enable_grad", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled", "manual_seed",

@@ -35,7 +35,7 @@ def _finish(array: np.ndarray, requires_grad: bool, device: Any, source: Any = N
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
-    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+    return dtypes.default_float() if dtype is None else np.dtype(dtype)
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -126,7 +126,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     if dtype is not None:
         array = array.astype(dtype)
     elif array.dtype.kind == "f":
-        array = array.astype(dtypes.get_default_dtype())
+        array = array.astype(dtypes.default_float())
     return _finish(array, requires_grad, device)
 
 

@@ -159,8 +159,9 @@ class Tensor(InPlaceMethods, makes_results=True):
         return Cast.apply(self, np.dtype(dtype))
 
     def type(self, dtype: Any = None) -> Any:
-        """The dtype's name with no argument; with a dtype, the tensor converted to it."""
-        return str(self.dtype) if dtype is None else self.to(dtype)
+        """The legacy type name with no argument (``tinygrad_la.FloatTensor``); with a dtype, the tensor
+        converted to it."""
+        return dtypes.tensor_type_name(self._array.dtype) if dtype is None else self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
         """Converted to `other`'s dtype."""

@@ -193,7 +193,7 @@ class _Drawing:
     def tensor(self, node: Any, tid: str, t: Tensor | None) -> None:
         """A tensor's box. `node` is the graph node (an op for computed tensors, the leaf itself)."""
         is_leaf = isinstance(node, Tensor)
-        shape, dtype = node._shape, (node.dtype if is_leaf else node._dtype)
+        shape, dtype = node._shape, node._dtype
         name = self.names.get(id(node)) if is_leaf else None
         if name is not None:
             head = f"<B>{_escape(name)}</B> {_shape(shape)}"

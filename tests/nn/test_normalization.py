@@ -398,7 +398,7 @@ def test_identity_accepts_and_ignores_any_arguments() -> None:
 # =================================================================================================
 
 def _torch_dtype_name(dtype: Any) -> str:
-    return str(dtype).removeprefix("torch.")
+    return str(dtype).replace("torch.", "tinygrad_la.")
 
 
 BN_CASES = [

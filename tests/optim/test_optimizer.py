@@ -498,7 +498,7 @@ def test_load_state_dict_names_what_is_malformed_and_changes_nothing(damage, err
 
 @pytest.mark.parametrize("damage, words", [
     (lambda st: st.__setitem__("exp_avg", np.zeros(3)), ["'exp_avg' of parameter 3 is a ndarray"]),
-    (lambda st: st.__setitem__("exp_avg", tg.zeros(3, dtype=tg.int64)), ["'exp_avg' of parameter 3 has dtype int64"]),
+    (lambda st: st.__setitem__("exp_avg", tg.zeros(3, dtype=tg.int64)), ["'exp_avg' of parameter 3 has dtype tinygrad_la.int64"]),
     (lambda st: st.__setitem__("exp_avg_sq", tg.zeros(5)), ["'exp_avg_sq' of parameter 3 has shape (5,)"]),
     (lambda st: st.__setitem__("step", "1"), ["'step' of parameter 3 is '1'"]),
     (lambda st: st.pop("exp_avg_sq"), ["parameter 3 lacks ['exp_avg_sq']"]),

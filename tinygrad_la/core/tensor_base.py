@@ -160,11 +160,14 @@ class TensorBase:
         return self._array.ndim
 
     @property
-    def dtype(self) -> np.dtype:
-        """The dtype of the entries (a NumPy dtype, named as PyTorch's: float32, int64, ...)."""
-        return self._array.dtype
+    def dtype(self) -> dtypes.dtype:
+        """The dtype of the entries: ``tinygrad_la.float32``, ... (NumPy takes it as its own dtype)."""
+        return dtypes.public(self._array.dtype)
 
-    _dtype = dtype   # as a graph node, like Function._dtype
+    @property
+    def _dtype(self) -> np.dtype:
+        """The NumPy dtype of the entries, as a graph node reports it (like Function._dtype)."""
+        return self._array.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -461,7 +464,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
                         f"{array.dtype.kind == 'O' and 'ragged lists or objects' or 'strings'}; "
                         "give (nested lists of) numbers of equal lengths")
     if dtype is None and array.dtype == np.float64 and not isinstance(data, np.generic):
-        array = array.astype(dtypes.get_default_dtype(), copy=False)
+        array = array.astype(dtypes.default_float(), copy=False)
     return array
 
 

@@ -63,7 +63,7 @@ class _ConvNd(Module):
         else:
             self.padding = _tuple(padding, d, "padding", name)
         self.padding_mode = padding_mode
-        dtype = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = dtypes.default_float() if dtype is None else np.dtype(dtype)
         self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(out_channels, dtype=dtype))

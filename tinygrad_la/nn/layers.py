@@ -37,7 +37,7 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a whole number >= 0; got {name}={value!r}")
         self.in_features = in_features
         self.out_features = out_features
-        dtype = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = dtypes.default_float() if dtype is None else np.dtype(dtype)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(out_features, dtype=dtype))
@@ -250,7 +250,7 @@ class Embedding(Module):
                 raise ValueError(f"padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})")
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
-        dtype = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = dtypes.default_float() if dtype is None else np.dtype(dtype)
         if _weight is None:
             self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
             self.reset_parameters()

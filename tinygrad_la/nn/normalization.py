@@ -41,7 +41,7 @@ class _BatchNorm(Module):
                              f"channels C); got {num_features!r}")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = dtypes.default_float() if dtype is None else np.dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
             if bias:
@@ -148,7 +148,7 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = dtypes.default_float() if dtype is None else np.dtype(dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
             if bias:
