@@ -35,6 +35,7 @@ import re
 import sys
 import tempfile
 import traceback
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator, Sequence
@@ -43,15 +44,18 @@ import numpy as np
 
 FOLDER = Path(__file__).resolve().parent
 PROGRAMS = (
+    "micrograd_check",
     "sgd_by_hand",
     "bigram",
     "mlp_language_model",
+    "layernorm_and_manual_batchnorm",
+    "backprop_ninja",
+    "torchified_wavenet",
     "cnn",
     "batchnorm_adam",
-    "layernorm_and_manual_batchnorm",
     "blitz_autograd",
-    "learn_the_basics",
     "tensors_basics",
+    "learn_the_basics",
 )
 
 # float64 results must agree to this; float32 ones (a lecture's .float()) to float32's precision
@@ -143,8 +147,11 @@ def run(name: str, library: str) -> dict[str, Any]:
     aliasing = torch_is_tinygrad_la() if library == "tinygrad_la" else contextlib.nullcontext()
     engine = importlib.import_module(library)
     dtype, grad_enabled = engine.get_default_dtype(), engine.is_grad_enabled()
+    # warnings (PyTorch's "converting a tensor with requires_grad=True to a scalar", which the
+    # lectures trigger) are not part of what is compared
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder), aliasing, \
-            contextlib.redirect_stdout(stdout):
+            contextlib.redirect_stdout(stdout), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
             exec(code, namespace)
         except Exception as exc:
