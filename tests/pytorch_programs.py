@@ -298,7 +298,7 @@ def _array(x: Any) -> np.ndarray:
 
 
 def _dtype(x: Any) -> str:
-    return str(x.dtype).replace("torch.", "")
+    return str(x.dtype).rsplit(".", 1)[-1]
 
 
 def run(seed: int, T: Any) -> dict:
