@@ -103,10 +103,12 @@ soak: $(VENV)/.stamp-dev graphviz
 fuzz: $(VENV)/.stamp-dev graphviz
 	$(PY) -m pytest -q -m fuzz $(PYTEST_ARGS)
 
-# PyTorch's recorded answers to the differential programs (tests/fixtures/pytorch_programs.npz),
-# which the suite compares against where PyTorch is not installed.
+# PyTorch's recorded answers (tests/fixtures/): the differential programs, the teaching programs
+# and the graphs' node names, which the suite compares against where PyTorch is not installed.
 fixtures: $(VENV)/.stamp-dev
 	$(PY) tests/record_pytorch_programs.py
+	$(PY) tests/record_teaching_programs.py
+	$(PY) tests/record_pytorch_graphs.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis build dist *.egg-info

@@ -197,7 +197,7 @@ def test_mlp_step_svg_names_shapes_grads_and_modules(dot):
                                                  f"grad [{g4(b2.grad.item())}]")
     assert find(nodes, "2.weight (1, 12)")
     ops = sorted(text for nid, text in nodes.items() if nid.endswith("_op"))
-    assert ops == ["Addmm", "Addmm", "MseLoss", "ReLU"]
+    assert ops == ["Addmm", "Addmm", "MseLoss", "Relu"]
     labels = [label for _, _, label in edges]
     for shape in ("(8, 1)", "(12, 1)", "(12,)", "(8, 12)", "(1, 12)", "(1,)"):
         assert shape in labels
@@ -209,7 +209,7 @@ def test_mlp_step_svg_names_shapes_grads_and_modules(dot):
     assert sorted(t for t in nodes.values() if t.startswith("input")) == ["input (8, 1) float64"] * 2
     # one cluster per module, each op in the innermost module that made it
     owner = clusters(graph.source)
-    relu = next(nid for nid, text in nodes.items() if text == "ReLU")
+    relu = next(nid for nid, text in nodes.items() if text == "Relu")
     assert owner[relu] == "cluster_1"
     assert owner[w0] == "cluster_0"
     assert find(nodes, "MseLoss") not in owner

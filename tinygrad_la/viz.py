@@ -26,6 +26,7 @@ import functools
 import html
 import importlib
 import importlib.util
+import re
 import sys
 import weakref
 from collections import deque
@@ -174,7 +175,7 @@ class _Drawing:
         self.freed |= freed
         attrs = {"shape": "ellipse", "style": "filled,dashed" if freed else "filled", "fillcolor": OP_FILL,
                  "tooltip": fn.name() + (" (saved values freed by backward)" if freed else "")}
-        self.nodes[fid + "_op"] = (fn, _escape(fn.name().removesuffix("Backward0")), attrs)
+        self.nodes[fid + "_op"] = (fn, _escape(re.sub(r"Backward\d*$", "", fn.name())), attrs)
         self.edges.append((fid + "_op", fid, ""))
         self.tensor(fn, fid, self.output_of(fn))
         for i, parent in enumerate(fn._parents):

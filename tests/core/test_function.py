@@ -6,6 +6,8 @@ gets, and the graph nodes (grad_fn names and next_functions) as PyTorch shows th
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -24,7 +26,7 @@ def test_grad_fn_names_and_next_functions_reach_the_leaf():
     y = x * 2
     out = y.exp().sum()
     assert y.grad_fn.name() == "MulBackward0"
-    assert repr(y.grad_fn) == "<MulBackward0>"
+    assert re.fullmatch(r"<MulBackward0 object at 0x[0-9a-f]+>", repr(y.grad_fn))   # as PyTorch prints it
     assert out.grad_fn.name() == "SumBackward0"
     assert x.grad_fn is None
 
@@ -189,7 +191,7 @@ def test_function_backward_of_the_wrong_shape_raises_naming_the_shapes():
         def backward(ctx, g):
             return tg.ones(5)
 
-    with pytest.raises(RuntimeError, match=r"BadShapeBackward0.*\(5,\).*\(2,\)"):
+    with pytest.raises(RuntimeError, match=r"BadShapeBackward .*\(5,\).*\(2,\)"):
         BadShape.apply(leaf([1.0, 2.0])).sum().backward()
 
 

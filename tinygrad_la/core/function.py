@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import traceback
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -31,7 +32,7 @@ from .engine import Sweep, _mode
 from .tensor_base import TensorBase, _run_hooks
 from .version import clock, counter
 
-__all__ = ["Function", "Op", "unbroadcast"]
+__all__ = ["Function", "Op", "AccumulateGrad", "unbroadcast"]
 
 
 class _Freed(tuple[Any, ...]):
@@ -267,16 +268,32 @@ class Function:
     # --- for people and pictures ---------------------------------------------------------------
 
     node_name: str | None = None   # PyTorch's name for the node where it is not the class's (fused ops)
+    # Which of forward's arguments PyTorch lists in next_functions: its tensor inputs, not the
+    # parameters (a shape, a dim, an index). All of them by default: for `x * 2` PyTorch lists the 2
+    # too, as (None, 0), having made it a tensor.
+    graph_inputs = slice(None)
 
     @classmethod
     def name(cls) -> str:
-        """PyTorch-style node name, e.g. ``MulBackward0``."""
-        return cls.node_name or f"{cls.__name__}Backward0"
+        """PyTorch's node name: ``MulBackward0`` for a built-in op, ``MyFnBackward`` for a user Function."""
+        return cls.node_name or f"{cls.__name__}Backward{'0' if cls.on_arrays else ''}"
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        """The nodes the inputs came from (leaf tensors stand for themselves), as in PyTorch."""
-        return tuple((parent, 0) for parent in self._parents)
+        """PyTorch's view of the graph below this node: for each tensor input, (the node that made
+        it, 0), (an AccumulateGrad holding it, 0) for a leaf that requires grad, or (None, 0) for
+        one that needs no gradient. The 0 is the input's output number in its node: every node
+        here has one output."""
+        shown = _next_functions.get(self)
+        if shown is None:   # made once per node, so the same leaf shows the same AccumulateGrad
+            shown = _next_functions[self] = tuple((graph_node(parent), 0) for parent in self._graph_parents())
+        return shown
+
+    def _graph_parents(self) -> tuple[Any, ...]:
+        """The parents of the tensor inputs, in PyTorch's order (a fused op may reorder them)."""
+        if self._extra is not None and "tensor_inputs" in self._extra:   # a user Function: as it was called
+            return tuple(self._parents[i] for i in self._extra["tensor_inputs"])
+        return self._parents[type(self).graph_inputs]
 
     def register_hook(self, hook: Callable[[Any], Any]) -> list[Callable[..., Any]]:
         """Call ``hook(grad)`` with the gradient of this node's output; a returned value replaces it."""
@@ -285,8 +302,59 @@ class Function:
         return hooks
 
     def __repr__(self) -> str:
-        """``<MulBackward0>``: the node's PyTorch name."""
-        return f"<{self.name()}>"
+        """``<MulBackward0 object at 0x7f...>``, as PyTorch prints a node."""
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad:
+    """PyTorch's node under a leaf that requires grad, which adds the gradient arriving there into
+    ``variable.grad``. Here the engine accumulates into the leaf itself, so this object only shows
+    the graph as PyTorch does: next_functions makes it when asked (one per leaf while it is held)."""
+
+    __slots__ = ("variable", "__weakref__")
+
+    def __init__(self, variable: TensorBase) -> None:
+        self.variable = variable
+
+    @staticmethod
+    def name() -> str:
+        """PyTorch's name for it: ``torch::autograd::AccumulateGrad``."""
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """A leaf's node is where the walk ends: ()."""
+        return ()
+
+    def __eq__(self, other: object) -> bool:
+        """The same node when it holds the same leaf."""
+        return type(other) is AccumulateGrad and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        """By the leaf it holds (so a set of nodes meets each leaf once)."""
+        return id(self.variable)
+
+    def __repr__(self) -> str:
+        """``<AccumulateGrad object at 0x7f...>``, as PyTorch prints it."""
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+# What next_functions showed, kept off the hot path and out of the nodes: per node (while it
+# lives), and the AccumulateGrad of each leaf (while something holds it, e.g. a node's entry), so
+# every node over a leaf shows the same object, as in PyTorch. The leaves are keyed by id: an entry
+# lives only while its AccumulateGrad does, which keeps its leaf, and so the id, alive.
+_next_functions: weakref.WeakKeyDictionary[Function, tuple[tuple[Any, int], ...]] = weakref.WeakKeyDictionary()
+_accumulators: weakref.WeakValueDictionary[int, AccumulateGrad] = weakref.WeakValueDictionary()
+
+
+def graph_node(parent: Any) -> Any:
+    """What next_functions shows for a parent: the node itself, an AccumulateGrad for a leaf, or None."""
+    if not isinstance(parent, TensorBase):
+        return parent
+    node = _accumulators.get(id(parent))
+    if node is None:
+        node = _accumulators[id(parent)] = AccumulateGrad(parent)
+    return node
 
 
 class Op(Function):
@@ -392,6 +460,9 @@ def _forward_on_tensors(cls: type[Function], ctx: Function, args: tuple[Any, ...
     if not isinstance(returned, TensorBase):
         raise TypeError(f"{cls.__name__}.forward must return a Tensor; it returned "
                         f"{type(returned).__name__}. Wrap the result: Tensor(result).")
+    if ctx._parents and not all(isinstance(arg, TensorBase) for arg in args):
+        # PyTorch's next_functions of a user Function lists its tensor arguments only
+        ctx._extras()["tensor_inputs"] = tuple(i for i, arg in enumerate(args) if isinstance(arg, TensorBase))
     return returned, returned._array
 
 

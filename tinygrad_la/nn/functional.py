@@ -1,9 +1,10 @@
 """nn.functional: layers and losses as functions (PyTorch's ``torch.nn.functional``, usually ``F``).
 
 Most functions are compositions of Tensor's methods. The few that are one fused op with its own
-backward (linear, cross_entropy, nll_loss, mse_loss, binary_cross_entropy, softplus, gelu,
+backward (linear, nll_loss, mse_loss, binary_cross_entropy(_with_logits), softplus, gelu,
 leaky_relu, embedding) call the op classes in ops/fused.py, where their formulas are; here are
-PyTorch's signatures and the checks of what the user passed.
+PyTorch's signatures and the checks of what the user passed. Each records the graph PyTorch
+records (cross_entropy is log_softmax, then nll_loss), so printed grad_fns and next_functions match.
 """
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import numpy as np
 from ..core.engine import no_grad
 from ..core.random import generator
 from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
-from ..ops.fused import (Addmm, BinaryCrossEntropy, CrossEntropy, Embedding, Erf, LeakyRelu, NegativeLogLikelihood,
-                         Softplus, SquaredError)
+from ..ops.fused import (Addmm, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Embedding, Erf, LeakyRelu,
+                         LinearNoBias, NegativeLogLikelihood, Softplus, SquaredError)
+from ..ops.movement import Reshape, SqueezeRow, UnsafeView
 from ..tensor import Tensor
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "logsigmoid", "softmax",
@@ -30,8 +32,13 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus"
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Z = X Wᵀ + 1 bᵀ on a batch (N, in) or any (..., in), or z = W x + b on one vector (in,)."""
-    out: Tensor = Addmm.apply(input, weight, bias)
-    return out
+    out: Tensor = (Addmm if bias is not None else LinearNoBias).apply(input, weight, bias)
+    if out.grad_fn is None or np.ndim(input) == 2:
+        return out
+    # any other input PyTorch views as a batch of rows, and the result back: its graph shows that view
+    view = Reshape if bias is not None else SqueezeRow if np.ndim(input) == 1 else UnsafeView
+    viewed: Tensor = view.apply(out, out.shape)
+    return viewed
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -330,10 +337,20 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, size_av
     if labels.size and not (labels.min() >= 0 and labels.max() <= 1):
         raise ValueError(f"binary_cross_entropy: all elements of target should be between 0 and 1 (a label, or "
                          f"the probability of class 1); got {_range_of(labels)}")
-    loss: Tensor = BinaryCrossEntropy.apply(input, target)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    loss: Tensor = BinaryCrossEntropy.apply(input, target, _fixed("binary_cross_entropy", "weight", weight), reduction)
+    return loss
+
+
+def _fixed(name: str, argument: str, value: Any) -> np.ndarray | None:
+    """A loss's weight as an array: a constant, as PyTorch (which refuses one that requires grad)."""
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            raise RuntimeError(f"The function '{name}' is not differentiable with respect to argument "
+                               f"'{argument}'. This input cannot have requires_grad True (pass {argument}.detach()).")
+        return value._array
+    return np.asarray(value)
 
 
 def _range_of(data: np.ndarray) -> str:
@@ -353,13 +370,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     _same_shape("binary_cross_entropy_with_logits", input, target)
     _float_target("binary_cross_entropy_with_logits", input, target)
     reduction = _reduction(reduction, size_average, reduce)
-    softplus_neg: Tensor = Softplus.apply(-input, 1.0, np.inf)
-    if pos_weight is not None:
-        softplus_neg = (1 + (pos_weight - 1) * target) * softplus_neg
-    loss = (1 - target) * input + softplus_neg
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    name = "binary_cross_entropy_with_logits"
+    loss: Tensor = BinaryCrossEntropyWithLogits.apply(input, target, _fixed(name, "weight", weight),
+                                                      _fixed(name, "pos_weight", pos_weight), reduction)
+    return loss
 
 
 # --- classification: cross-entropy and NLL --------------------------------------------------------
@@ -427,7 +441,10 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     if target_data.dtype.kind in "iu":
         target_data, c = _class_target("cross_entropy", input, target_data, ignore_index)
         logits, classes = _rows(input, target_data, c)
-        loss: Tensor = CrossEntropy.apply(logits, classes, weight, ignore_index, reduction, label_smoothing)
+        log_p = logits.log_softmax(1)
+        loss: Tensor = NegativeLogLikelihood.apply(log_p, classes, weight, ignore_index, reduction)
+        if label_smoothing:
+            loss = _smoothed(loss, log_p, classes, weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(target_data.shape) if reduction == "none" and input.ndim != 2 else loss
     if target_data.dtype.kind != "f":
         raise TypeError(f"cross_entropy: target must hold class indices (int64) or class probabilities (float); "
@@ -441,7 +458,31 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     return _soft_cross_entropy(input, _as_tensor(target), weight, reduction, label_smoothing, c)
 
 
+def _smoothed(nll: Tensor, log_p: Tensor, classes: np.ndarray, weight: np.ndarray | None, ignore_index: int,
+              reduction: str, eps: float) -> Tensor:
+    """Label smoothing as PyTorch composes it: (1 - ε)·nll + ε/C·smooth, where smooth is the loss
+    against the uniform target, -Σ_c w_c log p_c per row (0 on ignored rows), reduced as nll is
+    (the mean divides by the same Σ w[tᵢ] over kept rows)."""
+    c = log_p.shape[1]
+    terms = log_p if weight is None else log_p * weight.astype(log_p.dtype, copy=False)
+    smooth = -terms.sum(1)
+    kept = classes != ignore_index
+    if reduction == "none":
+        if not kept.all():
+            smooth = smooth.where(kept, 0.0)
+        return (1 - eps) * nll + smooth * (eps / c)
+    if not kept.all():   # the kept rows picked out: an ignored row's gradient is 0 even from a nan mean
+        smooth = smooth[np.flatnonzero(kept)]
+    smooth = smooth.sum()
+    if reduction == "mean":
+        kept_weight = kept.sum() if weight is None else weight[classes[kept]].sum()
+        smooth = smooth / kept_weight if kept_weight else smooth * math.nan   # 0/0 over no weight
+    return (1 - eps) * nll + smooth * (eps / c)
+
+
 def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: str, eps: float, c: int) -> Tensor:
+    """-Σ_c y_c log p_c against class probabilities y, composed as PyTorch does (the sum over all
+    entries, then the division by the number of rows, for the mean)."""
     class_dim = 0 if input.ndim == 1 else 1
     if eps:
         target = target * (1 - eps) + eps / c
@@ -449,11 +490,13 @@ def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: s
     terms = log_p * target
     if weight is not None:
         terms = terms * weight.reshape((c,) + (1,) * (input.ndim - class_dim - 1))
-    loss = -terms.sum(class_dim)
-    if reduction == "mean":
-        rows = input._array.size // c if c else 1
-        return loss.sum() / rows if rows else loss.sum() + math.nan   # the mean of no rows is nan
-    return _reduce(loss, reduction)
+    if reduction == "none":
+        return -terms.sum(class_dim)
+    total = -terms.sum()
+    if reduction == "sum":
+        return total
+    rows = input._array.size // c if c else 1
+    return total / rows if rows else total + math.nan   # the mean of no rows is nan
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any = None, ignore_index: int = -100,

@@ -59,6 +59,13 @@ class Sub(Op):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
+class Rsub(Sub):
+    """c - x for a number c: the same op, which PyTorch records as RsubBackward1 over x alone"""
+    __slots__ = ()
+    node_name = "RsubBackward1"
+    graph_inputs = slice(1, 2)
+
+
 class Mul(Op):
     """x * y;  dx = g·y,  dy = g·x"""
     __slots__ = ()
@@ -131,6 +138,7 @@ class Pow(Op):
     0^y is the constant 0 for y > 0 (d/dy 0^y is 0, not 0·log 0 = nan).
     """
     __slots__ = ()
+    node_name = "PowBackward1"
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> np.ndarray:
@@ -155,6 +163,20 @@ class Pow(Op):
                 constant = np.logical_and(_data(x) == 0, _data(y) >= 0)
                 dy = g * _select(constant, 0, out * np.log(x))
         return dx, dy
+
+
+class PowByNumber(Pow):
+    """x ** c for a number c: PyTorch's PowBackward0, over x alone"""
+    __slots__ = ()
+    node_name = "PowBackward0"
+    graph_inputs = slice(0, 1)
+
+
+class NumberToPow(Pow):
+    """c ** x for a number c: PyTorch's PowBackward2, over x alone"""
+    __slots__ = ()
+    node_name = "PowBackward2"
+    graph_inputs = slice(1, 2)
 
 
 def _is_integer(v: Any) -> bool:
@@ -242,6 +264,7 @@ class Minimum(Op):
 class Where(Op):
     """cond ? x : y;  dx = g where cond,  dy = g elsewhere"""
     __slots__ = ()
+    graph_inputs = slice(1, 3)   # the condition is a parameter (it has no gradient)
 
     @staticmethod
     def forward(ctx: Any, cond: Any, x: Any, y: Any) -> np.ndarray:
@@ -429,6 +452,7 @@ class Sigmoid(Op):
 class ReLU(Op):
     """max(0, x);  dx = g where max(0, x) > 0, else 0  (nan in, nan out, and g passes, as PyTorch)"""
     __slots__ = ()
+    node_name = "ReluBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
@@ -497,6 +521,13 @@ class Clamp(Op):
         inside, to_lo, to_hi = ctx.saved_tensors
         return (g * inside if ctx.needs_input_grad[0] else None,
                 None if to_lo is None else g * to_lo, None if to_hi is None else g * to_hi)
+
+
+class ClampByNumbers(Clamp):
+    """x.clamp(lo, hi) with numbers for bounds: PyTorch's ClampBackward1, over x alone"""
+    __slots__ = ()
+    node_name = "ClampBackward1"
+    graph_inputs = slice(0, 1)
 
 
 class Cast(Op):
@@ -574,7 +605,7 @@ class ElementwiseMethods(TensorBase):
 
     def __radd__(self, other: Any) -> Self:
         """y + x, for a number or array on the left."""
-        return Add.apply(*_operands(other, self))
+        return Add.apply(*_operands(self, other))   # x + y: the same sum, the tensor first as in PyTorch's graph
 
     def __sub__(self, other: Any) -> Self:
         """x - y elementwise;  dx = g, dy = -g."""
@@ -582,7 +613,7 @@ class ElementwiseMethods(TensorBase):
 
     def __rsub__(self, other: Any) -> Self:
         """y - x, for a number or array on the left."""
-        return Sub.apply(*_operands(other, self))
+        return (Rsub if type(other) in _NUMBERS else Sub).apply(*_operands(other, self))
 
     def __mul__(self, other: Any) -> Self:
         """x * y elementwise (the Hadamard product ⊙);  dx = g·y, dy = g·x."""
@@ -590,7 +621,7 @@ class ElementwiseMethods(TensorBase):
 
     def __rmul__(self, other: Any) -> Self:
         """y * x, for a number or array on the left."""
-        return Mul.apply(*_operands(other, self))
+        return Mul.apply(*_operands(self, other))   # x * y: the same product, the tensor first as in PyTorch's graph
 
     def __truediv__(self, other: Any) -> Self:
         """x / y elementwise (true division: integers give floats);  dx = g/y, dy = -g·x/y²."""
@@ -602,11 +633,11 @@ class ElementwiseMethods(TensorBase):
 
     def __pow__(self, other: Any) -> Self:
         """x ** y elementwise;  dx = g·y·x^(y-1), dy = g·x^y·log x."""
-        return Pow.apply(*_operands(self, other))
+        return (PowByNumber if type(other) in _NUMBERS else Pow).apply(*_operands(self, other))
 
     def __rpow__(self, other: Any) -> Self:
         """y ** x, for a number or array as the base."""
-        return Pow.apply(*_operands(other, self))
+        return (NumberToPow if type(other) in _NUMBERS else Pow).apply(*_operands(other, self))
 
     def __neg__(self) -> Self:
         """-x;  dx = -g."""
@@ -778,7 +809,8 @@ class ElementwiseMethods(TensorBase):
             min = _operands(self, min)[1]
         if max is not None:
             max = _operands(self, max)[1]
-        return Clamp.apply(self, min, max)
+        bounds_are_numbers = not (isinstance(min, TensorBase) or isinstance(max, TensorBase))
+        return (ClampByNumbers if bounds_are_numbers else Clamp).apply(self, min, max)
 
     clip = clamp
 

@@ -5,12 +5,13 @@ own backward, because they sit on every training step (one node instead of five 
 of a small step's time) or because the composed form loses precision:
 
     Addmm           Z = X Wᵀ + 1 bᵀ            dX = dZ W,  dW = dZᵀ X,  db = 1ᵀ dZ   (F.linear)
-    CrossEntropy    ℓᵢ = logsumexp(xᵢ) - xᵢ[tᵢ]  dxᵢ = gᵢ·(pᵢ - yᵢ)    (p = softmax x, y = one-hot t)
     SquaredError    ℓ = mean((x - y)²)         dx = g·2(x - y)/N,  dy = -dx           (F.mse_loss)
-    BinaryCrossEntropy, NegativeLogLikelihood, Softplus, Erf, LeakyRelu, Embedding (below)
+    NegativeLogLikelihood  ℓᵢ = -x[i, tᵢ]      dx[i, tᵢ] = -gᵢ   (F.cross_entropy is log_softmax, then this)
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Softplus, Erf, LeakyRelu, Embedding (below)
 
 The op classes are named for what they compute, apart from the nn modules (`Addmm` the op,
-`nn.Linear` the module); their graph nodes keep PyTorch's names (AddmmBackward0, MseLossBackward0).
+`nn.Linear` the module); their graph nodes keep PyTorch's names (AddmmBackward0, MseLossBackward0),
+and a loss is one node with its reduction inside, as PyTorch's.
 Each fused op is tested against the composition it replaces (values and gradients), and all of
 them pass gradcheck and gradgradcheck: their backward formulas use operators that NumPy arrays
 and Tensors share, as in elementwise.py, so they can be differentiated again under create_graph.
@@ -23,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from ..core.function import Op
+from ..core.function import Op, graph_node
 from ..core.random import generator
 from ..core.tensor_base import TensorBase, _as_array
 from .elementwise import ElementwiseMethods, _data, sigmoid_pair
 from .movement import index_add
 
-__all__ = ["Addmm", "CrossEntropy", "SquaredError", "BinaryCrossEntropy", "NegativeLogLikelihood", "Softplus",
-           "Erf", "LeakyRelu", "Embedding"]
+__all__ = ["Addmm", "LinearNoBias", "SquaredError", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+           "NegativeLogLikelihood", "Softplus", "Erf", "LeakyRelu", "Embedding"]
 
 
 class Addmm(Op):
@@ -62,6 +63,45 @@ class Addmm(Op):
         db = dZ.sum(axis=0) if db_needed else None
         return dX, dW, db
 
+    def _graph_parents(self) -> tuple[Any, ...]:
+        # PyTorch's F.linear is addmm(b, X, Wᵀ): its inputs in that order, W under a TBackward0
+        x, weight, bias = self._parents
+        return bias, x, None if weight is None else WeightTransposed(weight)
+
+
+class LinearNoBias(Addmm):
+    """Z = X Wᵀ: F.linear without a bias, PyTorch's mm(X, Wᵀ)"""
+    __slots__ = ()
+    node_name = "MmBackward0"
+
+    def _graph_parents(self) -> tuple[Any, ...]:
+        x, weight, _ = self._parents
+        return x, None if weight is None else WeightTransposed(weight)
+
+
+class WeightTransposed:
+    """The TBackward0 node over the weight in PyTorch's graph of F.linear, which multiplies by W.t();
+    Addmm uses W itself, so this node exists only to be shown (by next_functions)."""
+
+    __slots__ = ("weight", "__weakref__")
+
+    def __init__(self, weight: Any) -> None:
+        self.weight = weight   # the weight's graph parent: a leaf tensor, or the node that made it
+
+    @staticmethod
+    def name() -> str:
+        """PyTorch's name for it."""
+        return "TBackward0"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The weight's node (its AccumulateGrad for a parameter)."""
+        return ((graph_node(self.weight), 0),)
+
+    def __repr__(self) -> str:
+        """``<TBackward0 object at 0x7f...>``, as PyTorch prints it."""
+        return f"<TBackward0 object at {id(self):#x}>"
+
 
 def _linear_shape_error(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> str:
     if len(w_shape) != 2:
@@ -91,6 +131,7 @@ def _linear_dtype_error(x_dtype: np.dtype, w_shape: tuple[int, ...], w_dtype: np
 class LeakyRelu(Op):
     """x if x > 0 else a·x;  dx = g·(1 if x > 0 else a)"""
     __slots__ = ()
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, negative_slope: float) -> np.ndarray:
@@ -107,6 +148,7 @@ class LeakyRelu(Op):
 class Softplus(Op):
     """log(1 + e^(βx))/β = (max(βx, 0) + log1p(e^-|βx|))/β, x itself where βx > threshold;  dx = g·σ(βx)"""
     __slots__ = ("beta", "threshold")
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
@@ -214,6 +256,7 @@ def _exp_minus_square(t: np.ndarray) -> np.ndarray:
 class Embedding(Op):
     """E[i] for each index i (23.19: a token becomes a vector);  dE = g added back into the rows it read"""
     __slots__ = ("indices", "shape", "padding_idx")
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, weight: np.ndarray, indices: np.ndarray, padding_idx: int | None) -> np.ndarray:
@@ -231,6 +274,7 @@ class SquaredError(Op):
     """ℓ = mean((x - y)²) (23.14);  dx = g·2(x - y)/N,  dy = -dx"""
     __slots__ = ("reduction", "count")
     node_name = "MseLossBackward0"
+    graph_inputs = slice(0, 2)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, y: np.ndarray, reduction: str) -> np.ndarray:
@@ -256,25 +300,89 @@ class SquaredError(Op):
 
 
 class BinaryCrossEntropy(Op):
-    """ℓ = -[y log x + (1 - y) log(1 - x)], each log clamped at -100 (as PyTorch);
-    dx = g·(x - y) / max(x(1 - x), 1e-12),  dy = g·(log(1 - x) - log x)"""
-    __slots__ = ()
+    """ℓ = w·-[y log x + (1 - y) log(1 - x)], each log clamped at -100 (as PyTorch), then reduced;
+    dx = g·w·(x - y) / max(x(1 - x), 1e-12),  dy = g·w·(log(1 - x) - log x)  (g / N for the mean)"""
+    __slots__ = ("weight", "reduction", "count")
+    graph_inputs = slice(0, 2)
 
     @staticmethod
-    def forward(ctx: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def forward(ctx: Any, x: np.ndarray, y: np.ndarray, weight: np.ndarray | None, reduction: str) -> np.ndarray:
         ctx.save_for_backward(x, y)
         log_x, log_1mx = _clamped_logs(x)
-        return -(y * log_x + (1 - y) * log_1mx)
+        loss = -(y * log_x + (1 - y) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        ctx.weight, ctx.reduction, ctx.count = weight, reduction, loss.size
+        return _reduce_entries(loss, reduction)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
         x, y = ctx.saved_tensors
+        g = _entry_scale(ctx, g)
         dx = g * (x - y) / np.maximum(x * (1 - x), 1e-12)
         dy = None
         if ctx.needs_input_grad[1]:
             log_x, log_1mx = _clamped_logs(x)
             dy = g * (log_1mx - log_x)
-        return dx, dy
+        return dx, dy, None, None
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """ℓ = w·[(1 - y)·x + L·softplus(-x)] with L = 1 + (p - 1)·y (p the pos_weight; L = 1 without),
+    the BCE of σ(x) without computing σ, then reduced;  dx = g·w·((1 - y) - L·σ(-x)),
+    dy = g·w·(-x + (p - 1)·softplus(-x))  (g / N for the mean)"""
+    __slots__ = ("weight", "pos_weight", "reduction", "count")
+    graph_inputs = slice(0, 2)
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, y: np.ndarray, weight: np.ndarray | None, pos_weight: np.ndarray | None,
+                reduction: str) -> np.ndarray:
+        ctx.save_for_backward(x, y)
+        softplus_neg = _softplus_neg(x)
+        if pos_weight is not None:
+            softplus_neg = (1 + (pos_weight - 1) * y) * softplus_neg
+        loss = (1 - y) * x + softplus_neg
+        if weight is not None:
+            loss = loss * weight
+        ctx.weight, ctx.pos_weight, ctx.reduction, ctx.count = weight, pos_weight, reduction, loss.size
+        return _reduce_entries(loss, reduction)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, y = ctx.saved_tensors
+        g = _entry_scale(ctx, g)
+        # σ(-x), not 1 - σ(x): at x = 80 the gradient -σ(-80) survives in float32, 1 - σ(80) rounds to 0
+        s = (-x).sigmoid() if isinstance(x, ElementwiseMethods) else sigmoid_pair(-x)[0]   # a Tensor: create_graph
+        p = ctx.pos_weight
+        dx = g * ((1 - y) - (s if p is None else (1 + (p - 1) * y) * s))
+        dy = None
+        if ctx.needs_input_grad[1]:
+            dy = g * (-x if p is None else (p - 1) * _softplus_neg(x) - x)
+        return dx, dy, None, None, None
+
+
+def _softplus_neg(x: Any) -> Any:
+    """softplus(-x) = log(1 + e^-x) = max(-x, 0) + log1p(e^-|x|), never overflowing (a Tensor: recorded)."""
+    if isinstance(x, ElementwiseMethods):
+        return Softplus.apply(-x, 1.0, np.inf)
+    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _reduce_entries(loss: np.ndarray, reduction: str) -> np.ndarray:
+    """An entrywise loss reduced: 'none' keeps it, 'sum' adds it up, 'mean' averages (nan when empty)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    return total / loss.size if loss.size else np.full((), np.nan, dtype=loss.dtype)
+
+
+def _entry_scale(ctx: Any, g: Any) -> Any:
+    """d(reduced loss)/d(each entry's loss), times the entry's weight: g, g / N for the mean."""
+    if ctx.reduction == "mean":
+        g = g / (ctx.count or 1)   # an empty batch has an empty gradient, whatever the scale
+    return g if ctx.weight is None else g * ctx.weight
 
 
 def _clamped_logs(x: Any) -> tuple[Any, Any]:
@@ -294,98 +402,25 @@ def _reduce_rows(loss: np.ndarray, reduction: str, denominator: Any) -> np.ndarr
     return loss.sum() / denominator
 
 
-class CrossEntropy(Op):
-    """ℓᵢ = -log softmax(xᵢ)[tᵢ] = logsumexp(xᵢ) - xᵢ[tᵢ] (23.13-23.14);  dxᵢ = gᵢ·(aᵢ pᵢ - yᵢ)
-
-    x: (N, C) logits, t: (N,) classes. y is the target distribution: one-hot t, times the class
-    weight w[t], mixed with ε/C·w by label smoothing, zero on ignored rows; aᵢ = Σ_c yᵢc (1 when
-    plain). 'mean' divides by Σᵢ w[tᵢ] over kept rows (N when plain), as PyTorch.
-    """
-    __slots__ = ("target", "kept", "row_weight", "weight", "smoothing", "reduction", "denominator")
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int, reduction: str, label_smoothing: float) -> np.ndarray:
-        n, c = x.shape
-        rows = np.arange(n)
-        kept = target != ignore_index
-        row_weight = None                  # w[tᵢ], 0 on ignored rows; None: all 1
-        if kept.all():
-            kept = None
-        else:
-            target = np.where(kept, target, 0)
-            kept = row_weight = kept.astype(x.dtype)
-        if weight is not None:
-            weight = weight.astype(x.dtype, copy=False)
-            row_weight = weight[target] if row_weight is None else weight[target] * row_weight
-        shifted = x - x.max(axis=1, keepdims=True)      # logits of ±1e30 stay finite
-        exp = np.exp(shifted)
-        sum_exp = exp.sum(axis=1, keepdims=True)
-        log_sum = np.log(sum_exp)
-        loss = log_sum[:, 0] - shifted[rows, target]   # -log p[t]
-        if row_weight is not None:
-            loss = loss * row_weight
-        if label_smoothing:
-            log_p = shifted - log_sum
-            smooth = -(log_p.sum(axis=1) if weight is None else log_p @ weight)
-            if kept is not None:
-                smooth = smooth * kept
-            loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth
-        ctx.save_for_backward(x, exp / sum_exp)
-        ctx.target, ctx.kept, ctx.row_weight, ctx.weight = target, kept, row_weight, weight
-        ctx.smoothing, ctx.reduction = label_smoothing, reduction
-        ctx.denominator = n if row_weight is None else row_weight.sum()
-        return _reduce_rows(loss, reduction, ctx.denominator)
-
-    @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        x, p = ctx.saved_tensors
-        if isinstance(g, TensorBase):      # create_graph: p must be a function of x
-            p = x.softmax(-1)
-        y, a = CrossEntropy._target_distribution(ctx, p.shape, p.dtype)
-        d = p - y if a is None else p * a - y
-        if ctx.reduction == "none":
-            scale = g.reshape(-1, 1)
-        elif ctx.reduction == "sum":
-            scale = g
-        elif ctx.denominator != 0:
-            scale = g / ctx.denominator
-        else:   # the mean over no weight: 0/0 (nan) on the kept rows, and an ignored row has gradient 0
-            scale = g * (np.nan if ctx.kept is None else np.where(ctx.kept[:, None] > 0, np.nan, 0.0))
-        return d * scale, None, None, None, None, None
-
-    @staticmethod
-    def _target_distribution(ctx: Any, shape: tuple[int, ...], dtype: Any) -> tuple[np.ndarray, Any]:
-        """y (N, C) and its row sums a (N, 1) (None when all 1): constants of the backward formula."""
-        n, c = shape
-        eps, weight, row_weight = ctx.smoothing, ctx.weight, ctx.row_weight
-        y = np.zeros(shape, dtype=dtype)
-        y[np.arange(n), ctx.target] = (1 - eps) * (1 if row_weight is None else row_weight)
-        a = None if row_weight is None else row_weight[:, None]
-        if eps:
-            kept = 1 if ctx.kept is None else ctx.kept[:, None]
-            if weight is None:             # then row_weight is the kept mask, and a = kept
-                y += (eps / c) * kept
-            else:
-                y += (eps / c) * weight * kept
-                a = (1 - eps) * row_weight[:, None] + (eps / c) * weight.sum() * kept
-        return y, a
-
-
 class NegativeLogLikelihood(Op):
     """ℓᵢ = -wᵢ·x[i, tᵢ] on log-probabilities x (N, C), wᵢ = weight[tᵢ] (1 without weights, 0 on ignored
     rows);  dx[i, tᵢ] = -gᵢ·wᵢ, 0 elsewhere. 'mean' divides by Σᵢ wᵢ, as PyTorch."""
-    __slots__ = ("target", "kept", "row_weight", "classes", "reduction", "denominator")
+    __slots__ = ("target", "kept", "row_weight", "classes", "dtype", "reduction", "denominator")
     node_name = "NllLossBackward0"
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int, reduction: str) -> np.ndarray:
+        ctx.classes, ctx.dtype, ctx.reduction = x.shape[1], x.dtype, reduction
         kept = target != ignore_index
+        if weight is None and kept.all():   # every row counts once (wᵢ = 1): the training step's case
+            ctx.target, ctx.kept, ctx.row_weight, ctx.denominator = target, None, None, len(target)
+            return _reduce_rows(-x[np.arange(len(target)), target], reduction, ctx.denominator)
         target = np.where(kept, target, 0)
         row_weight = kept.astype(x.dtype) if weight is None else weight.astype(x.dtype)[target] * kept
         # an ignored row's loss is +0 (not -0 or -x·0): PyTorch skips it rather than weighting it by 0
         loss = np.where(kept, -(x[np.arange(len(target)), target] * row_weight), 0.0).astype(x.dtype, copy=False)
-        ctx.target, ctx.kept, ctx.row_weight, ctx.classes = target, kept, row_weight, x.shape[1]
-        ctx.reduction = reduction
+        ctx.target, ctx.kept, ctx.row_weight = target, kept, row_weight
         ctx.denominator = row_weight.sum()
         return _reduce_rows(loss, reduction, ctx.denominator)
 
@@ -393,14 +428,17 @@ class NegativeLogLikelihood(Op):
     def backward(ctx: Any, g: Any) -> Any:
         n = len(ctx.target)
         rows = np.arange(n)
-        dloss = np.zeros((n, ctx.classes), dtype=ctx.row_weight.dtype)
+        dloss = np.zeros((n, ctx.classes), dtype=ctx.dtype)
         kept = ctx.kept
-        dloss[rows[kept], ctx.target[kept]] = -ctx.row_weight[kept]   # dℓᵢ/dx[i, tᵢ] = -wᵢ
+        if kept is None:
+            dloss[rows, ctx.target] = -1                              # dℓᵢ/dx[i, tᵢ] = -1
+        else:
+            dloss[rows[kept], ctx.target[kept]] = -ctx.row_weight[kept]   # dℓᵢ/dx[i, tᵢ] = -wᵢ
         if ctx.reduction == "none":
             return dloss * g.reshape(-1, 1), None, None, None, None
         if ctx.reduction == "mean":
             if ctx.denominator == 0:   # 0/0 on the kept targets; an ignored row has gradient 0
-                dloss[rows, ctx.target] = np.where(ctx.kept, np.nan, 0.0)
+                dloss[rows, ctx.target] = np.nan if kept is None else np.where(kept, np.nan, 0.0)
             else:
                 g = g / ctx.denominator
         return dloss * g, None, None, None, None

@@ -14,7 +14,7 @@ import numpy as np
 from ..core.function import Op
 from ..core.tensor_base import TensorBase
 from .elementwise import _operands
-from .movement import MovementMethods
+from .movement import MovementMethods, SqueezeRow, UnsafeView
 
 if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
     from typing_extensions import Self
@@ -54,8 +54,43 @@ class MatMul(Op):
         return da, db
 
 
+# PyTorch's matmul picks a kernel by the operands' dimensions, and its node is named after it
+class Mm(MatMul):
+    """A @ B of two matrices"""
+    __slots__ = ()
+
+
+class Mv(MatMul):
+    """A @ x of a matrix and a vector"""
+    __slots__ = ()
+
+
+class Dot(MatMul):
+    """x · y of two vectors"""
+    __slots__ = ()
+
+
+class Bmm(MatMul):
+    """A @ B of two batches of matrices"""
+    __slots__ = ()
+
+
 def matmul(a: Any, b: Any) -> Any:
     """A @ B, with an error that names both shapes when they do not fit."""
+    ndim_a, ndim_b = _check_matmul(a, b)
+    if ndim_a <= 2 and ndim_b <= 2:
+        out = (Dot if ndim_a == ndim_b == 1 else Mv if ndim_b == 1 else Mm).apply(a, b)
+        view: type[Op] | None = SqueezeRow if ndim_a == 1 and ndim_b == 2 else None   # PyTorch: (1, k) @ B, then squeezed
+    else:   # PyTorch folds the batch into the rows where it can, multiplies, and views the result back
+        out = (Mv if ndim_a == 1 or ndim_b == 1 else Mm if ndim_b == 2 else Bmm).apply(a, b)
+        view = UnsafeView
+    if view is None or out.grad_fn is None:
+        return out
+    return view.apply(out, out.shape)   # the view PyTorch's graph shows on top (no copy, no change)
+
+
+def _check_matmul(a: Any, b: Any) -> tuple[int, int]:
+    """The operands' numbers of dimensions, once their shapes and dtypes are known to fit."""
     a_shape, b_shape = tuple(np.shape(a)), tuple(np.shape(b))
     if len(a_shape) == 0 or len(b_shape) == 0:
         raise RuntimeError(f"matmul needs tensors with at least 1 dimension; got shapes {a_shape} and "
@@ -72,7 +107,7 @@ def matmul(a: Any, b: Any) -> Any:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a_dtype} != {b_dtype} "
                            f"(matmul of shapes {a_shape} and {b_shape}). Convert one of them, e.g. "
                            f"a.to(b.dtype), or make the model and the data agree (model.double(), x.float()).")
-    return MatMul.apply(a, b)
+    return len(a_shape), len(b_shape)
 
 
 def _dtype_of(x: Any) -> np.dtype[Any] | None:
@@ -229,7 +264,9 @@ class LinalgMethods(MovementMethods):
         if self.shape[0] != np.shape(other)[0]:
             raise RuntimeError(f"bmm expects two batches of the same size; got shapes {tuple(self.shape)} and "
                                f"{tuple(np.shape(other))}. Use matmul (or @) to broadcast batch dimensions.")
-        return self @ other
+        a, b = _operands(self, other)
+        _check_matmul(a, b)
+        return Bmm.apply(a, b)   # one node, as PyTorch's bmm (matmul views its result back)
 
     def dot(self, other: Any) -> Self:
         """Σᵢ xᵢ yᵢ of two 1-D tensors of the same length."""

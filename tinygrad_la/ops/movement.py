@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.function import Op
 from ..core.tensor_base import Shape, TensorBase, _dim
-from .elementwise import ElementwiseMethods
+from .elementwise import Clone, ElementwiseMethods
 
 if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
     from typing_extensions import Self
@@ -29,6 +29,8 @@ _T = TypeVar("_T", bound="MovementMethods")   # joined tensors give a tensor of 
 class Reshape(Op):
     """x viewed with a new shape;  dx = g reshaped back"""
     __slots__ = ("in_shape",)
+    node_name = "ViewBackward0"
+    graph_inputs = slice(0, 1)   # the shape is a parameter, not an input (PyTorch's next_functions)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, shape: Shape) -> np.ndarray:
@@ -40,9 +42,47 @@ class Reshape(Op):
         return g.reshape(ctx.in_shape)
 
 
+# Reshapes PyTorch records under other names: the same op, named as PyTorch names its node
+class Squeeze(Reshape):
+    """x.squeeze(): dimensions of size 1 removed"""
+    __slots__ = ()
+    node_name = "SqueezeBackward0"
+
+
+class SqueezeDim(Reshape):
+    """x.squeeze(dim)"""
+    __slots__ = ()
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Reshape):
+    """x.squeeze((dim, ...))"""
+    __slots__ = ()
+    node_name = "SqueezeBackward2"
+
+
+class SqueezeRow(Reshape):
+    """the (1, n) row of a vector-matrix product made an (n,) vector again (PyTorch's matmul squeezes)"""
+    __slots__ = ()
+    node_name = "SqueezeBackward4"
+
+
+class Unsqueeze(Reshape):
+    """x.unsqueeze(dim): a dimension of size 1 inserted"""
+    __slots__ = ()
+    node_name = "UnsqueezeBackward0"
+
+
+class UnsafeView(Reshape):
+    """a fresh result viewed in its final shape: reshape of a copy, and batched matmul's result"""
+    __slots__ = ()
+    node_name = "UnsafeViewBackward0"
+
+
 class Permute(Op):
     """x with its axes reordered (xᵀ for a matrix);  dx = g with the inverse order"""
     __slots__ = ("inverse",)
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -56,9 +96,21 @@ class Permute(Op):
         return g.transpose(ctx.inverse)
 
 
+class Transpose(Permute):
+    """x.transpose(dim0, dim1): two dimensions swapped"""
+    __slots__ = ()
+
+
+class MatrixTranspose(Permute):
+    """x.t(): Xᵀ of a matrix"""
+    __slots__ = ()
+    node_name = "TBackward0"
+
+
 class Expand(Op):
     """x broadcast to a larger shape (no copy);  dx = g summed over the copies (by unbroadcast)"""
     __slots__ = ()
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, shape: Shape) -> np.ndarray:
@@ -79,6 +131,7 @@ def broadcast_to(g: Any, shape: Shape) -> Any:
 class Cat(Op):
     """[x₁, x₂, ...] joined along axis;  dxᵢ = the slice of g that xᵢ filled"""
     __slots__ = ("axis", "bounds")
+    graph_inputs = slice(1, None)
 
     @staticmethod
     def forward(ctx: Any, axis: int, *xs: np.ndarray) -> np.ndarray:
@@ -91,6 +144,22 @@ class Cat(Op):
         lead = (slice(None),) * ctx.axis
         b = ctx.bounds
         return (None,) + tuple(g[lead + (slice(b[i], b[i + 1]),)] for i in range(len(b) - 1))
+
+
+class Stack(Op):
+    """[x₁, x₂, ...] stacked along a new axis;  dxᵢ = g's entry i along that axis"""
+    __slots__ = ("axis",)
+    graph_inputs = slice(1, None)
+
+    @staticmethod
+    def forward(ctx: Any, axis: int, *xs: np.ndarray) -> np.ndarray:
+        ctx.axis = axis
+        return np.stack(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        lead = (slice(None),) * ctx.axis
+        return (None,) + tuple(g[lead + (i,)] for i in range(g.shape[ctx.axis]))
 
 
 def cat(tensors: Iterable[_T], dim: int = 0) -> _T:
@@ -119,8 +188,7 @@ def stack(tensors: Iterable[_T], dim: int = 0) -> _T:
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack(): tensor {i} has shape {tuple(t.shape)} but tensor 0 has shape "
                                f"{tuple(tensors[0].shape)}; stack needs tensors of equal shape")
-    axis = _dim(dim, tensors[0].ndim + 1)
-    return cat([t.unsqueeze(axis) for t in tensors], axis)
+    return Stack.apply(_dim(dim, tensors[0].ndim + 1), *tensors)
 
 
 # --- indexing -------------------------------------------------------------------------------------
@@ -193,6 +261,7 @@ def _is_basic(index: Any) -> bool:
 class Index(Op):
     """x[index];  dx = g scattered back to where it came from (repeats add up)"""
     __slots__ = ("index", "in_shape")
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, index: Any) -> np.ndarray:
@@ -205,9 +274,33 @@ class Index(Op):
         return index_add(g, ctx.index, ctx.in_shape)
 
 
+# A basic index is one Index op here; PyTorch applies its items one by one (an int selects, a slice
+# slices, None unsqueezes) and the result's node is named after the last of them (_basic_op).
+class Select(Index):
+    """x[i]: one entry along a dimension"""
+    __slots__ = ()
+
+
+class Slice(Index):
+    """x[a:b:c]: a range of entries along a dimension"""
+    __slots__ = ()
+
+
+class NewAxis(Index):
+    """x[None]: a new dimension of size 1"""
+    __slots__ = ()
+    node_name = "UnsqueezeBackward0"
+
+
+class Alias(Index):
+    """x[...] or x[:, :]: the whole tensor, a new view of it"""
+    __slots__ = ()
+
+
 class IndexAdd(Op):
     """zeros(shape) with v added at index (np.add.at);  dv = g[index]  (the adjoint of Index)"""
     __slots__ = ("index",)
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, v: np.ndarray, index: Any, shape: Shape) -> np.ndarray:
@@ -235,14 +328,50 @@ def index_add(g: Any, index: Any, shape: Shape) -> Any:
 def read_index(x: TensorBase, idx: Any) -> Any:
     """x[idx] with PyTorch's reading of the index (a basic index gives a view)."""
     idx = _plain_index(idx)
-    if _is_basic(idx):   # x[0, 1] of a matrix: a 0-d view, as PyTorch (NumPy would copy the number)
+    op: type[Index] = Index
+    if _is_basic(idx):
         items = idx if isinstance(idx, tuple) else (idx,)
-        if Ellipsis not in items:
+        op = _basic_op(items, isinstance(idx, tuple), x.shape)
+        if Ellipsis not in items:   # x[0, 1] of a matrix: a 0-d view, as PyTorch (NumPy would copy the number)
             idx = items + (Ellipsis,)
     try:
-        return Index.apply(x, idx)   # a basic index gives a view (see function._link_view)
+        return op.apply(x, idx)   # a basic index gives a view (see function._link_view)
     except IndexError as error:
         raise IndexError(f"index {idx!r} does not fit a tensor of shape {tuple(x.shape)}: {error}") from None
+
+
+def _basic_op(items: tuple[Any, ...], in_tuple: bool, shape: Shape) -> type[Index]:
+    """The node PyTorch leaves for a basic index: its last item that does something names it (an
+    int Select, a slice Slice, None NewAxis); a slice over a whole dimension does nothing, unless it
+    is the whole index (x[:] is a Slice), and an index that does nothing is an Alias (x[...])."""
+    if not in_tuple:
+        item = items[0]
+        if type(item) is slice:
+            return Slice
+        return NewAxis if item is None else Alias if item is Ellipsis else Select if _is_int(item) else Index
+    op: type[Index] = Alias
+    dim = 0
+    for item in items:
+        if item is None:
+            op = NewAxis
+        elif item is Ellipsis:   # stands for the dimensions the other items leave
+            dim = len(shape) - builtins.sum(1 for i in items if i is not None and i is not Ellipsis) + dim
+        elif type(item) is slice:
+            if not (dim < len(shape) and _whole(item, shape[dim])):
+                op = Slice
+            dim += 1
+        elif _is_int(item):
+            op = Select
+            dim += 1
+        else:            # a bool: PyTorch indexes with it as a mask
+            return Index
+    return op
+
+
+def _whole(item: slice, n: int) -> bool:
+    """Does the slice keep a dimension of size n as it is (PyTorch then records no slice)?"""
+    return ((item.start is None or item.start == 0) and (item.step is None or item.step == 1)
+            and (item.stop is None or item.stop >= n))
 
 
 def _fitted(value: Any, region: np.ndarray, at: Any) -> Any:
@@ -266,13 +395,24 @@ class MovementMethods(ElementwiseMethods):
     # --- shapes --------------------------------------------------------------------------------
 
     def reshape(self, *shape: Any) -> Self:
-        """Same data, new shape (one dimension may be -1)."""
+        """Same data, new shape (one dimension may be -1): a view where the memory allows one, else
+        a copy (PyTorch's clone, then a view of it)."""
         shape = _shape_arg(shape)
         try:
             new_shape = _infer_shape(self._array.shape, shape)
         except ValueError as error:
             raise RuntimeError(str(error)) from None
-        return Reshape.apply(self, new_shape)
+        return self._reshaped(Reshape, new_shape)
+
+    def _reshaped(self, op: type[Reshape], shape: Shape) -> Self:
+        """Reshape recorded as `op` (View, Squeeze, ...), or as a copy viewed where no view can do it."""
+        array = self._array
+        if not array.flags.c_contiguous:
+            try:
+                np.reshape(array, shape, copy=False)
+            except ValueError:   # the memory is out of order (after a transpose): copy, then view
+                return UnsafeView.apply(Clone.apply(self), shape)
+        return op.apply(self, shape)
 
     def view(self, *shape: Any) -> Self:
         """Same memory, new shape (one dimension may be -1); raises where only a copy could do it."""
@@ -289,24 +429,28 @@ class MovementMethods(ElementwiseMethods):
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Self:
-        """Dimensions start_dim..end_dim merged into one (all of them by default)."""
+        """Dimensions start_dim..end_dim merged into one (all of them by default); merging one
+        dimension gives the tensor itself, as PyTorch."""
         if self.ndim == 0:
             return self.reshape(1)
         start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
+        if start == end:
+            return self
         shape = self.shape
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
 
     def squeeze(self, dim: Any = None) -> Self:
         """Dimensions of size 1 removed (only `dim`, an int or tuple, if given)."""
         if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
+            return self._reshaped(Squeeze, tuple(n for n in self.shape if n != 1))
         dims = {_dim(d, self.ndim) for d in (dim if isinstance(dim, tuple) else (dim,))}
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
+        shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+        return self._reshaped(SqueezeDims if isinstance(dim, tuple) else SqueezeDim, shape)
 
     def unsqueeze(self, dim: int) -> Self:
         """A dimension of size 1 inserted at `dim`."""
         d = _dim(dim, self.ndim + 1)
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        return self._reshaped(Unsqueeze, self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims: Any) -> Self:
         """The dimensions reordered: result dimension i is input dimension dims[i];  dx = g permuted back."""
@@ -326,21 +470,21 @@ class MovementMethods(ElementwiseMethods):
         order = list(range(self.ndim))
         a, b = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
         order[a], order[b] = order[b], order[a]
-        return Permute.apply(self, tuple(order))
+        return Transpose.apply(self, tuple(order))
 
     swapaxes = transpose
 
     def t(self) -> Self:
-        """Xᵀ of a matrix (0-D and 1-D tensors come back as they are)."""
+        """Xᵀ of a matrix (a view of a 0-D or 1-D tensor as it is)."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions; got shape {tuple(self.shape)}. "
                                "Use .transpose(dim0, dim1) or .mT")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return MatrixTranspose.apply(self, (1, 0) if self.ndim == 2 else tuple(range(self.ndim)))
 
     @property
     def T(self) -> Self:
-        """Reversed dimensions: Wᵀ for a matrix."""
-        return self if self.ndim < 2 else Permute.apply(self, tuple(range(self.ndim))[::-1])
+        """Reversed dimensions: Wᵀ for a matrix (a view of a 0-D or 1-D tensor as it is)."""
+        return Permute.apply(self, tuple(range(self.ndim))[::-1])
 
     @property
     def mT(self) -> Self:
@@ -363,9 +507,7 @@ class MovementMethods(ElementwiseMethods):
             np.broadcast_shapes(self.shape, shape)
         except ValueError:
             raise RuntimeError(f"cannot broadcast a tensor of shape {tuple(self.shape)} to shape {shape}") from None
-        if shape == self.shape:
-            return self
-        return Expand.apply(self, shape)
+        return Expand.apply(self, shape)   # a new view even of the same shape, as PyTorch
 
     def expand_as(self, other: TensorBase) -> Self:
         """Broadcast to `other`'s shape."""

@@ -19,7 +19,7 @@ from ..core.function import Op
 from ..core.tensor_base import Shape, TensorBase, _dim
 from .elementwise import _constant, _data, _select
 from .linalg import LinalgMethods
-from .movement import broadcast_to, cat
+from .movement import broadcast_to, cat, index_add
 
 if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
     from typing_extensions import Self
@@ -38,6 +38,7 @@ def _keepdim_shape(shape: Shape, axes: Any) -> Shape:
 class Sum(Op):
     """Σ x over axes;  dx = g copied back along the summed axes  (db = 1ᵀ dZ is one of these)"""
     __slots__ = ("in_shape", "keep_shape")
+    graph_inputs = slice(0, 1)   # the axes are parameters, not inputs (PyTorch's next_functions)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
@@ -50,9 +51,16 @@ class Sum(Op):
         return broadcast_to(g.reshape(ctx.keep_shape), ctx.in_shape)
 
 
+class SumDims(Sum):
+    """x.sum(dim): PyTorch names the overload with dims apart from x.sum()"""
+    __slots__ = ()
+    node_name = "SumBackward1"
+
+
 class Mean(Op):
     """Σ x / N over axes (N entries each);  dx = g / N copied back along the reduced axes"""
     __slots__ = ("in_shape", "keep_shape", "count")
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
@@ -66,26 +74,36 @@ class Mean(Op):
         return broadcast_to(g.reshape(ctx.keep_shape) / ctx.count, ctx.in_shape)
 
 
-class Max(Op):
+class MeanDims(Mean):
+    """x.mean(dim) (PyTorch's MeanBackward1; x.mean() is MeanBackward0)"""
+    __slots__ = ()
+    node_name = "MeanBackward1"
+
+
+class Amax(Op):
     """max x over axes;  dx = g shared equally among the entries that attain the max
 
-    A group holding nan has max nan. Then amax's rule (`nan_wins` False: the entries equal to the
-    max share g) finds no entry equal to nan, and every gradient is nan, as PyTorch's amax; max()
-    of a whole tensor (`nan_wins` True) shares g among the nan entries instead, as PyTorch's max().
+    A group holding nan has max nan. Then amax's rule (the entries equal to the max share g) finds
+    no entry equal to nan, and every gradient is nan, as PyTorch's amax; max() of a whole tensor
+    (Max, `nan_wins`) shares g among the nan entries instead, as PyTorch's max(). Amin, Min: the same
+    with min.
     """
     __slots__ = ("keep_shape",)
+    graph_inputs = slice(0, 1)
+    extreme = staticmethod(np.max)
+    nan_wins = False
 
     @staticmethod
-    def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool, nan_wins: bool = False) -> np.ndarray:
-        out = x.max(axis=axes, keepdims=True)
+    def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+        out = ctx.extreme(x, axis=axes, keepdims=True)
         is_max = x == out
-        if nan_wins:
+        if ctx.nan_wins:
             is_max |= np.isnan(x)
         with np.errstate(invalid="ignore", divide="ignore"):   # a nan group of amax: 0/0, as PyTorch
             share = np.divide(is_max, is_max.sum(axis=axes, keepdims=True), dtype=x.dtype if x.dtype.kind == "f" else None)
         ctx.save_for_backward(share)
         ctx.keep_shape = out.shape
-        return out if keepdim else out.reshape(x.max(axis=axes).shape if axes is not None else ())
+        return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
@@ -93,10 +111,56 @@ class Max(Op):
         return g.reshape(ctx.keep_shape) * share
 
 
+class Amin(Amax):
+    """min x over axes;  dx = g shared equally among the entries that attain the min"""
+    __slots__ = ()
+    extreme = staticmethod(np.min)
+
+
+class Max(Amax):
+    """x.max() of the whole tensor: nan wins (PyTorch's MaxBackward1)"""
+    __slots__ = ()
+    node_name = "MaxBackward1"
+    nan_wins = True
+
+
+class Min(Amin):
+    """x.min() of the whole tensor: nan wins (PyTorch's MinBackward1)"""
+    __slots__ = ()
+    node_name = "MinBackward1"
+    nan_wins = True
+
+
+class MaxAlong(Op):
+    """the values of x.max(dim): x at the positions argmax chose;  dx = g put back at them (only
+    there: the entry returned gets the gradient, as PyTorch, not every tie)"""
+    __slots__ = ("index", "in_shape", "keep_shape")
+    graph_inputs = slice(0, 1)
+    node_name = "MaxBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, index: tuple[np.ndarray, ...], axis: int | None) -> np.ndarray:
+        ctx.index, ctx.in_shape = index, x.shape
+        out = x[index]                  # the kept dimension has size 1
+        ctx.keep_shape = out.shape
+        return out if axis is None else out.squeeze(axis)   # axis None: keepdim
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return index_add(g.reshape(ctx.keep_shape), ctx.index, ctx.in_shape)
+
+
+class MinAlong(MaxAlong):
+    """the values of x.min(dim), likewise"""
+    __slots__ = ()
+    node_name = "MinBackward0"
+
+
 class SqrtOfVariance(Op):
     """std = √var;  dvar = g / (2 std), and 0 where std = 0 (PyTorch's std: a constant group, or one
     whose variance underflows, has gradient 0, not g / 0)"""
     __slots__ = ()
+    node_name = "StdBackward0"   # the top of std's graph (PyTorch's std is one node; here var is below it)
 
     @staticmethod
     def forward(ctx: Any, v: np.ndarray) -> np.ndarray:
@@ -146,6 +210,7 @@ def _pairwise_product(x: Any, axis: int) -> Any:
 class Softmax(Op):
     """p = e^{s - max s} / Σ e^{s - max s};  ds = p·(g - Σ g·p)"""
     __slots__ = ("axis",)
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, s: np.ndarray, axis: int | None) -> np.ndarray:
@@ -165,6 +230,7 @@ class Softmax(Op):
 class LogSoftmax(Op):
     """log p = s - logsumexp(s);  ds = g - p·Σ g"""
     __slots__ = ("axis",)
+    graph_inputs = slice(0, 1)
 
     @staticmethod
     def forward(ctx: Any, s: np.ndarray, axis: int | None) -> np.ndarray:
@@ -189,6 +255,8 @@ class LogSumExp(Op):
     """
     __slots__ = ("axes", "keep_shape")
     float_inputs = True
+    graph_inputs = slice(0, 1)
+    node_name = "LogsumexpBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
@@ -236,7 +304,8 @@ class ReductionMethods(LinalgMethods):
         """Sum over `dim` (an int, a tuple, or None or () for all), computed in `dtype` if given;
         ``axis``/``keepdims`` are accepted too."""
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
-        return Sum.apply(self if dtype is None else self.to(dtype), dims, keep)
+        op = Sum if dim is None and axis is None else SumDims
+        return op.apply(self if dtype is None else self.to(dtype), dims, keep)
 
     def mean(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None, axis: Any = None,
              keepdims: Any = None) -> Self:
@@ -249,21 +318,22 @@ class ReductionMethods(LinalgMethods):
                                "or pass dtype=")
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
         count = _count(self.shape, dims)
-        return Mean.apply(self, dims, keep) if count else Sum.apply(self, dims, keep) * np.nan
+        op = Mean if dim is None and axis is None else MeanDims
+        return op.apply(self, dims, keep) if count else Sum.apply(self, dims, keep) * np.nan
 
     def amax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
              keepdims: Any = None) -> Self:
         """Largest value over `dim`; ties share the gradient equally."""
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
         _nonempty(self, dims, "amax")
-        return Max.apply(self, dims, keep)
+        return Amax.apply(self, dims, keep)
 
     def amin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
              keepdims: Any = None) -> Self:
         """Smallest value over `dim`; ties share the gradient equally."""
         dims, keep = _reduction_args(self, dim, axis, keepdim, keepdims)
         _nonempty(self, dims, "amin")
-        return -Max.apply(-self, dims, keep)
+        return Amin.apply(self, dims, keep)
 
     def max(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
             keepdims: Any = None) -> Any:
@@ -272,8 +342,9 @@ class ReductionMethods(LinalgMethods):
             return self.maximum(dim)
         if dim is None and axis is None:
             _nonempty(self, None, "max")
-            return Max.apply(self, None, False, True)   # nan wins, its entries share g
-        return _selected(self, np.argmax, dim if dim is not None else axis, keepdim or builtins.bool(keepdims))
+            return Max.apply(self, None, False)   # nan wins, its entries share g
+        return _selected(self, MaxAlong, np.argmax, dim if dim is not None else axis,
+                         keepdim or builtins.bool(keepdims))
 
     def min(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None,
             keepdims: Any = None) -> Any:
@@ -282,8 +353,9 @@ class ReductionMethods(LinalgMethods):
             return self.minimum(dim)
         if dim is None and axis is None:
             _nonempty(self, None, "min")
-            return -Max.apply(-self, None, False, True)
-        return _selected(self, np.argmin, dim if dim is not None else axis, keepdim or builtins.bool(keepdims))
+            return Min.apply(self, None, False)
+        return _selected(self, MinAlong, np.argmin, dim if dim is not None else axis,
+                         keepdim or builtins.bool(keepdims))
 
     def argmax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Self:
         """Index of the largest value (of the flattened tensor when dim is None); no gradient."""
@@ -418,21 +490,19 @@ def _arg_reduce(fn: Callable[..., Any], t: Any, dim: Any, keepdim: builtins.bool
     return _constant(fn, t)   # a result without gradient, which compile recomputes
 
 
-def _selected(t: Any, arg_reduce: Any, dim: Any, keepdim: builtins.bool) -> Any:
+def _selected(t: Any, op: type[MaxAlong], arg_reduce: Any, dim: Any, keepdim: builtins.bool) -> Any:
     """max(dim)/min(dim): the (values, indices) pair, with the values picked out of `t` at the
     indices, so the gradient goes to the entry returned (as PyTorch), not shared among ties."""
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"max/min with dim= take one int dimension; got {dim!r} (use amax/amin for several)")
     d = _dim(dim, t.ndim)
     if t.ndim == 0:
-        return MinMax(t * 1, TensorBase._make(np.asarray(0), None))
+        return MinMax(op.apply(t, (), None), TensorBase._make(np.asarray(0), None))
     if t.shape[d] == 0:
         raise IndexError(f"max/min(): dimension {d} of a tensor of shape {tuple(t.shape)} is empty; there is "
                          "nothing to pick")
     where = _arg_reduce(arg_reduce, t, d, True)   # a tensor the compile tracer records
     grid = list(np.indices(where.shape, sparse=True))
     grid[d] = where._array
-    values = t[tuple(grid)]
-    if not keepdim:
-        values, where = values.squeeze(d), where.squeeze(d)
-    return MinMax(values, where)
+    values = op.apply(t, tuple(grid), None if keepdim else d)
+    return MinMax(values, where if keepdim else where.squeeze(d))
