@@ -24,12 +24,7 @@ RECORDED = recording.load()
 
 # program -> how it fails under tinygrad_la today (the library is another engineer's to change)
 # (the text after "->" is the exception as raised; a program failing some other way fails the test)
-KNOWN_FAILURES = {
-    "learn_the_basics": "line 124: torch.equal(model2(...), model(...)) -> "
-                        "AttributeError: module 'tinygrad_la' has no attribute 'equal'",
-    "tensors_basics": "line 62: torch.matmul(tensor, tensor.T, out=y3) -> "
-                      "TypeError: matmul() got an unexpected keyword argument 'out'",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _programs() -> list:

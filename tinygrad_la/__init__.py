@@ -38,7 +38,7 @@ from .functions import max as max
 from .functions import min as min
 from .functions import pow as pow
 from .functions import sum as sum
-from .functions import (accelerator, add, allclose, amax, amin, argmax, argmin, backends, bmm, broadcast_to, chunk,
+from .functions import (accelerator, cat, equal, stack, where, add, allclose, amax, amin, argmax, argmin, backends, bmm, broadcast_to, chunk,
                         clamp, clip, clone, concat, concatenate, cos, cuda, detach, div, dot, einsum, eq, exp,
                         flatten, ge, gt, is_floating_point, is_tensor, isfinite, isnan, le, log, log_softmax,
                         logsumexp, lt, matmul, maximum, mean, minimum, mm, mul, ne, neg, numel, outer, permute,
@@ -46,8 +46,6 @@ from .functions import (accelerator, add, allclose, amax, amin, argmax, argmin, 
                         swapaxes, t, tanh, transpose, unsqueeze, var)
 from .functions import expm1, histc, histogram, linalg, log1p, log2, log10, norm, set_default_device
 from .gradcheck import gradcheck, gradgradcheck
-from .ops.elementwise import where
-from .ops.movement import cat, stack
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor
 from .value import Value
@@ -72,7 +70,7 @@ __all__ = [
     "zeros_like",
     # functions of tensors
     "accelerator", "add", "allclose", "amax", "amin", "argmax", "argmin", "backends", "bmm", "broadcast_to",
-    "cat", "chunk", "clamp", "clip", "clone", "concat", "concatenate", "cos", "cuda", "detach", "div", "dot",
+    "cat", "chunk", "equal", "clamp", "clip", "clone", "concat", "concatenate", "cos", "cuda", "detach", "div", "dot",
     "einsum", "eq", "exp", "flatten", "ge", "gt", "is_floating_point", "is_tensor", "isfinite", "isnan", "le",
     "log", "log_softmax", "logsumexp", "lt", "matmul", "maximum", "mean", "minimum", "mm", "mul", "ne", "neg",
     "numel", "outer", "permute", "prod", "relu", "reshape", "sigmoid", "sign", "sin", "softmax", "split", "sqrt",

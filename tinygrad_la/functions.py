@@ -1,20 +1,23 @@
 """Module-level versions of the tensor methods, so ``torch.exp(x)`` reads ``tinygrad_la.exp(x)``."""
 from __future__ import annotations
 
+import builtins
+import functools
+import math
+import warnings
 from collections import namedtuple
 from types import SimpleNamespace
-from typing import Any
-
-import math
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
+from .core import engine
 from .core.device import _check_device, device
+from .ops import elementwise, movement
 from .ops.linalg import einsum
-from .ops.movement import cat
 from .tensor import Tensor, vector_norm
 
-__all__ = ["abs", "all", "any", "broadcast_to", "concat", "concatenate", "eq", "ne", "lt", "le", "gt", "ge",
+__all__ = ["equal", "cat", "stack", "where", "abs", "all", "any", "broadcast_to", "concat", "concatenate", "eq", "ne", "lt", "le", "gt", "ge",
            "sign", "swapaxes", "allclose", "amax", "amin", "argmax", "argmin", "bmm", "chunk", "clamp", "clip",
            "clone", "cos", "cuda", "backends", "accelerator", "detach", "device", "dot", "einsum", "exp", "flatten", "is_floating_point", "is_tensor",
            "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mm",
@@ -24,51 +27,111 @@ __all__ = ["abs", "all", "any", "broadcast_to", "concat", "concatenate", "eq", "
            "norm", "linalg", "set_default_device", "histc", "histogram"]
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _takes_out(function: _F) -> _F:
+    """PyTorch's `out=` on a function: the result is written into the tensor given, which is returned."""
+    name = function.__name__
+
+    @functools.wraps(function)
+    def with_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return function(*args, **kwargs)
+        return _write_out(name, out, function, args, kwargs)
+
+    return with_out  # type: ignore[return-value]   # the same signature, plus the keyword out=
+
+
+def _write_out(name: str, out: Any, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
+    """Compute function(*args, **kwargs) and write it into out (resized if its shape differs, as PyTorch
+    does, with PyTorch's warning when out held values). Every check comes before out is touched."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    given = args + tuple(kwargs.values())
+    inputs = [a for a in given if isinstance(a, Tensor)] + [t for a in given if isinstance(a, (list, tuple))
+                                                            for t in a if isinstance(t, Tensor)]
+    if engine.is_grad_enabled() and (out.requires_grad or builtins.any(t.requires_grad for t in inputs)):
+        # a result written into existing memory has no place in the graph
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad. Call it under torch.no_grad(), or leave out "
+                           "out= and use the returned tensor.")
+    with engine.no_grad():
+        result = function(*args, **kwargs)
+    if not np.can_cast(result._array.dtype, out._array.dtype, casting="same_kind"):
+        raise RuntimeError(f"{name}(): result type {result.dtype} can't be cast to the desired output type "
+                           f"{out.dtype} (out=); pass an out of dtype {result.dtype}, or convert the inputs")
+    if out._shape != result._shape:
+        if out._base is not None:
+            raise RuntimeError(f"{name}(): out= is a view of shape {out._shape}, and the result has shape "
+                               f"{result._shape}; a view cannot be resized: pass a tensor of shape {result._shape}")
+        if out._array.size:
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out._shape)}, "
+                          f"which does not match the required output shape {list(result._shape)}. This behavior "
+                          "is deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                          "have zero elements.", UserWarning, stacklevel=3)
+        out._array = np.empty(result._shape, dtype=out._array.dtype)
+    with engine.no_grad():
+        out.copy_(result)   # in place: its version goes up, views of it see the values
+    return out
+
+
 def _t(x: Any) -> Tensor:
     """x itself if it is a Tensor, else a new tensor of it."""
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+@_takes_out
 def abs(input: Any) -> Tensor:  # noqa: A001
     """|x| elementwise."""
     return _t(input).abs()
 
+@_takes_out
 def exp(input: Any) -> Tensor:
     """eˣ elementwise."""
     return _t(input).exp()
 
+@_takes_out
 def log(input: Any) -> Tensor:
     """log x (natural) elementwise."""
     return _t(input).log()
 
+@_takes_out
 def log1p(input: Any) -> Tensor:
     """log(1 + x) elementwise, exact for small x."""
     return _t(input).log1p()
 
+@_takes_out
 def expm1(input: Any) -> Tensor:
     """eˣ - 1 elementwise, exact for small x."""
     return _t(input).expm1()
 
+@_takes_out
 def log2(input: Any) -> Tensor:
     """log₂ x elementwise."""
     return _t(input).log2()
 
+@_takes_out
 def log10(input: Any) -> Tensor:
     """log₁₀ x elementwise."""
     return _t(input).log10()
 
+@_takes_out
 def sin(input: Any) -> Tensor:
     """sin x elementwise."""
     return _t(input).sin()
 
+@_takes_out
 def cos(input: Any) -> Tensor:
     """cos x elementwise."""
     return _t(input).cos()
 
+@_takes_out
 def tanh(input: Any) -> Tensor:
     """tanh x elementwise."""
     return _t(input).tanh()
 
+@_takes_out
 def sigmoid(input: Any) -> Tensor:
     """σ(x) = 1 / (1 + e⁻ˣ) elementwise."""
     return _t(input).sigmoid()
@@ -77,14 +140,17 @@ def relu(input: Any) -> Tensor:
     """max(0, x) elementwise."""
     return _t(input).relu()
 
+@_takes_out
 def sqrt(input: Any) -> Tensor:
     """√x elementwise."""
     return _t(input).sqrt()
 
+@_takes_out
 def square(input: Any) -> Tensor:
     """x² elementwise."""
     return _t(input).square()
 
+@_takes_out
 def neg(input: Any) -> Tensor:
     """-x."""
     return -_t(input)
@@ -94,67 +160,83 @@ def _n(x: Any, y: Any) -> Any:
     return x if isinstance(y, Tensor) else _t(x)
 
 
+@_takes_out
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """x + alpha·y."""
     return _n(input, other) + (other if alpha == 1 else other * alpha)
 
+@_takes_out
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """x - alpha·y."""
     return _n(input, other) - (other if alpha == 1 else other * alpha)
 
+@_takes_out
 def mul(input: Any, other: Any) -> Tensor:
     """x * y elementwise."""
     return _n(input, other) * other
 
+@_takes_out
 def div(input: Any, other: Any, *, rounding_mode: Any = None) -> Tensor:
     """x / y, or the quotient rounded with rounding_mode 'floor' or 'trunc'."""
     return _t(input).div(other, rounding_mode=rounding_mode) if rounding_mode else _n(input, other) / other
 
+@_takes_out
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     """x ** exponent elementwise."""
     return _n(input, exponent) ** exponent
 
+@_takes_out
 def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """x limited to [min, max] elementwise."""
     return _t(input).clamp(min, max)
 clip = clamp
+@_takes_out
 def maximum(input: Any, other: Any) -> Tensor:
     """max(x, y) elementwise."""
     return _t(input).maximum(other)
 
+@_takes_out
 def minimum(input: Any, other: Any) -> Tensor:
     """min(x, y) elementwise."""
     return _t(input).minimum(other)
 
+@_takes_out
 def matmul(input: Any, other: Any) -> Tensor:
     """x @ y."""
     return _t(input) @ other
 
+@_takes_out
 def dot(input: Any, tensor: Any) -> Tensor:
     """Σᵢ xᵢ yᵢ of two vectors."""
     return _t(input).dot(tensor)
 
+@_takes_out
 def outer(input: Any, vec2: Any) -> Tensor:
     """x yᵀ of two vectors."""
     return _t(input).outer(vec2)
 
+@_takes_out
 def mm(input: Any, mat2: Any) -> Tensor:
     """The product of two matrices."""
     return _t(input).mm(mat2)
 
+@_takes_out
 def bmm(input: Any, mat2: Any) -> Tensor:
     """The product of two batches of matrices."""
     return _t(input).bmm(mat2)
 
 
+@_takes_out
 def sum(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A001
     """Σ x over dim (all entries by default); Tensor.sum's arguments."""
     return _t(input).sum(*args, **kwargs)
 
+@_takes_out
 def mean(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """Σ x / N over dim (all entries by default); Tensor.mean's arguments."""
     return _t(input).mean(*args, **kwargs)
 
+@_takes_out
 def prod(input: Any, *args: Any, **kwargs: Any) -> Tensor:
     """Π x over dim (all entries by default)."""
     return _t(input).prod(*args, **kwargs)
@@ -282,7 +364,19 @@ def gt(input: Any, other: Any) -> Tensor:
 def ge(input: Any, other: Any) -> Tensor:
     """x >= y elementwise."""
     return _t(input) >= other
+cat = _takes_out(movement.cat)
 concat = concatenate = cat
+stack = _takes_out(movement.stack)
+where = _takes_out(elementwise.where)
+
+
+def equal(input: Any, other: Any) -> bool:
+    """True when the two tensors have the same shape and the same values (nan equals nothing)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"equal(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return input.equal(other)
+
+
 def clone(input: Any) -> Tensor:
     """A copy with its own memory, still in the graph."""
     return _t(input).clone()

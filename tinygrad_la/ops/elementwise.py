@@ -704,6 +704,12 @@ class ElementwiseMethods(TensorBase):
         """~x: logical not for bool tensors, bitwise not for integers; no gradient."""
         return _constant(np.logical_not if self.dtype == np.bool_ else np.invert, self)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__   # PyTorch's method names
+
+    def equal(self, other: Any) -> builtins.bool:
+        """True when other has x's shape and x's values (PyTorch's torch.equal: nan equals nothing)."""
+        if not isinstance(other, TensorBase):
+            raise TypeError(f"equal(): argument 'other' must be Tensor, not {type(other).__name__}")
+        return self._array.shape == other._array.shape and builtins.bool(np.array_equal(self._array, other._array))
     __hash__ = TensorBase.__hash__   # defining == would otherwise make tensors unhashable
 
     def add(self, other: Any, *, alpha: Any = 1) -> Self:
