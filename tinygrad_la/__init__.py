@@ -46,6 +46,7 @@ from .functions import (accelerator, cat, equal, stack, where, add, allclose, am
                         swapaxes, t, tanh, transpose, unsqueeze, var)
 from .functions import expm1, histc, histogram, linalg, log1p, log2, log10, norm, set_default_device
 from .gradcheck import gradcheck, gradgradcheck
+from .printing import set_printoptions as set_printoptions   # as torch; get_printoptions, printoptions: in printing
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor
 from .value import Value

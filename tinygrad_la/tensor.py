@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from . import printing
 from .core import dtypes
 from .core import device as devices
 from .core.device import _check_device
@@ -118,27 +119,22 @@ class Tensor(InPlaceMethods, makes_results=True):
         return builtins.int(self._array)
 
     def __repr__(self) -> str:
-        """PyTorch's look: ``tensor([1., 2.], requires_grad=True)``."""
-        data = self._array
-        whole = data.dtype.kind != "f" or bool(np.all(np.mod(data[np.isfinite(data)], 1) == 0))
-        # PyTorch's look: whole numbers as "2.", others with 4 decimals ("0.4200")
-        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4, max_line_width=80,
-                               floatmode="maxprec_equal" if whole else "fixed")   # PyTorch wraps at 80
-        extras = []
-        if self._array.dtype not in (dtypes.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)):
-            extras.append(f"dtype={self._array.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        """PyTorch's look: ``tensor([1., 2.], requires_grad=True)`` (see printing.py)."""
+        grad_fn = self.grad_fn
+        return printing.tensor_repr(self._array, cls=type(self), requires_grad=self.requires_grad,
+                                    grad_fn=None if grad_fn is None else grad_fn.name())
 
     def __format__(self, spec: str) -> str:
         """A 0-d tensor formats its number, as PyTorch does (f"{loss}" prints the float's digits,
-        f"{loss:.4f}" four decimals); any other tensor formats its repr."""
-        if self._array.ndim == 0:
+        f"{loss:.4f}" four decimals); any other tensor, or a subclass's, formats as its str, spec-less."""
+        if self._array.ndim == 0 and type(self) is Tensor:
             return format(self._array.item(), spec)
-        return format(repr(self), spec)
+        if spec:   # PyTorch hands these to object.__format__, which takes no spec
+            name = type(self).__name__
+            raise TypeError(f"unsupported format string passed to {name}.__format__: a spec ({spec!r}) formats "
+                            f"the number of a 0-d Tensor, and this is a {name} of shape {tuple(self.shape)}; "
+                            "format x.item() or x.tolist() instead")
+        return str(self)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         # np.exp(t), array * t, ... run our differentiable ops (and give Tensors back)
