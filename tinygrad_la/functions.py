@@ -11,7 +11,7 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from .core import engine
+from .core import dtypes, engine
 from .core.device import _check_device, device
 from .ops import elementwise, movement
 from .ops.linalg import einsum
@@ -417,7 +417,8 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor
     min = max = 0); entries outside are left out. In the input's dtype, no gradient (PyTorch's histc)."""
     data = _t(input)._array
     if data.dtype.kind != "f":
-        raise RuntimeError(f"histc: expected a floating point input; got dtype {data.dtype}. Convert it with .double()")
+        raise RuntimeError(f"histc: expected a floating point input; got dtype {dtypes.public(data.dtype)}. "
+                           "Convert it with .double()")
     if bins <= 0:
         raise RuntimeError(f"histc: bins must be > 0; got {bins}")
     lo, hi = float(min), float(max)
@@ -440,7 +441,7 @@ def histogram(input: Any, bins: Any = 100, *, range: Any = None, weight: Any = N
     equal bins over `range` (the data's range by default) or a tensor of edges (PyTorch's histogram)."""
     data = _t(input)._array
     if data.dtype.kind != "f":
-        raise RuntimeError(f"histogram: expected a floating point input; got dtype {data.dtype}")
+        raise RuntimeError(f"histogram: expected a floating point input; got dtype {dtypes.public(data.dtype)}")
     edges = bins._array if isinstance(bins, Tensor) else bins
     weights = None if weight is None else _t(weight)._array
     hist, bin_edges = np.histogram(data.reshape(-1), bins=edges, range=range,

@@ -115,7 +115,7 @@ class _TensorSide:
         for i in self.checked:
             if inputs[i].dtype != np.float64:
                 raise TypeError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need "
-                                "float64 (x.double()), otherwise rounding swamps the differences")
+                                "tinygrad_la.float64 (x.double()), otherwise rounding swamps the differences")
         self.names = [f"{i} (shape {tuple(inputs[i].shape)})" for i in self.checked]
         with no_grad():
             self.out_shapes = [o.shape for o in _as_tuple(fn(*inputs))]

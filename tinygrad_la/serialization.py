@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .core import dtypes
 from .tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError"]
@@ -262,8 +263,8 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None, weights
     manifest = entries.pop(MANIFEST)
     try:
         if manifest.dtype.kind != "U" or manifest.shape != ():
-            raise ValueError(f"the manifest is an array of shape {tuple(manifest.shape)} and dtype {manifest.dtype}, "
-                             "not a JSON string")
+            raise ValueError(f"the manifest is an array of shape {tuple(manifest.shape)} and dtype "
+                             f"{dtypes.public(manifest.dtype)}, not a JSON string")
         manifest = json.loads(str(manifest[()]))
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise ValueError(f"unknown format {manifest.get('format') if isinstance(manifest, dict) else None!r}")
@@ -342,8 +343,8 @@ def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> n
         held = info.file_size - fp.tell()
         if count * dtype.itemsize != held:
             raise CheckpointError(f"load: {name} is corrupted or crafted: member {member!r} declares an array of "
-                                  f"shape {shape} and dtype {dtype} ({count * dtype.itemsize} bytes) but holds "
-                                  f"{held} bytes")
+                                  f"shape {shape} and dtype {dtypes.public(dtype)} ({count * dtype.itemsize} bytes) "
+                                  f"but holds {held} bytes")
         array = np.empty(count, dtype=dtype)
         if held:
             buffer = array.view(np.uint8)
@@ -371,7 +372,7 @@ def _decode(entry: Any, arrays: dict[str, np.ndarray], depth: int) -> Any:
         array = _array(entry["tensor"], arrays)
         if array.dtype.kind not in "biufc":
             raise ValueError(f"the manifest names {entry['tensor']!r} as a Tensor, but that member holds "
-                             f"dtype {array.dtype}, not numbers")
+                             f"dtype {dtypes.public(array.dtype)}, not numbers")
         t = Tensor._make(array, None)
         if entry.get("requires_grad") is True:
             t.requires_grad = True

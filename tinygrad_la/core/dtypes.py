@@ -155,5 +155,6 @@ def set_default_dtype(d: Any) -> None:
     global _default_float
     numpy_dtype = np.dtype(d)
     if numpy_dtype.kind != "f":
-        raise TypeError(f"set_default_dtype takes a floating point dtype (float32 or float64); got {public(numpy_dtype)}")
+        raise TypeError(f"set_default_dtype takes a floating point dtype (tinygrad_la.float32 or "
+                        f"tinygrad_la.float64); got {public(numpy_dtype)}")
     _default_float = numpy_dtype

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import get_default_dtype, public
 from .engine import Sweep, _mode
 from .tensor_base import TensorBase, _run_hooks
 from .version import clock, counter
@@ -479,7 +479,7 @@ def _forward_error(cls: type[Function], args: tuple[Any, ...], error: ValueError
         return RuntimeError(f"{cls.__name__}: inputs of shapes {shapes} do not fit together ({error}). "
                             "Shapes broadcast when, from the right, each pair of sizes is equal or one "
                             "of them is 1.")
-    dtypes = ", ".join(str(a.dtype) for a in tensors)
+    dtypes = ", ".join(str(public(a.dtype)) for a in tensors)
     return RuntimeError(f"{cls.__name__} cannot compute this for inputs of shapes {shapes} and dtypes "
                         f"{dtypes}: {error}")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import dtypes
 from .engine import _mode
 
 __all__ = ["Generator", "manual_seed", "initial_seed", "seed", "generator", "sample_multinomial"]
@@ -106,7 +107,7 @@ def sample_multinomial(weights: np.ndarray, num_samples: int, replacement: bool 
     wᵢ / Σ w, without replacement at most once per row (PyTorch's ``multinomial``)."""
     if weights.ndim not in (1, 2) or weights.dtype.kind not in "fiub":
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim of numbers; got shape {tuple(weights.shape)} "
-                           f"and dtype {weights.dtype}")
+                           f"and dtype {dtypes.public(weights.dtype)}")
     rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
     if rows.shape[1] == 0:
         raise RuntimeError("multinomial: cannot sample from an empty distribution (the last dimension is 0)")

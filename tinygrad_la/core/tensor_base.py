@@ -187,8 +187,8 @@ class TensorBase:
         if flag and self._array.dtype.kind != "f":
             raise RuntimeError(
                 f"Only floating point tensors can require gradients; this tensor has dtype "
-                f"{self._array.dtype}. Convert it first, e.g. x.float() or x.double(), or create it "
-                "with dtype=float64.")
+                f"{dtypes.public(self._array.dtype)}. Convert it first, e.g. x.float() or x.double(), or "
+                "create it with dtype=tinygrad_la.float64.")
         if not flag and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be switched off on leaf tensors; this one was "
                                f"computed by {self.grad_fn.name()}. Use .detach() to get a tensor "
@@ -350,7 +350,7 @@ class TensorBase:
         array = value._array
         if self._requires_grad and array.dtype.kind != "f":
             raise RuntimeError(f"cannot set .data of a tensor that requires grad to a tensor of dtype "
-                               f"{array.dtype}: only floating point tensors can require gradients")
+                               f"{dtypes.public(array.dtype)}: only floating point tensors can require gradients")
         if not _same_view(array, self._array):   # `p.data += ...` sets back the memory p holds
             self._array = array
             self._base = None          # its own memory now, no longer a view of another tensor
@@ -495,7 +495,7 @@ def _operand(x: Any) -> Any:
     raises, rather than making a tensor of objects."""
     if isinstance(x, (np.ndarray, np.generic)):
         if x.dtype.kind not in "biufc":
-            raise TypeError(f"cannot combine a Tensor with an array of dtype {x.dtype}; give numbers")
+            raise TypeError(f"cannot combine a Tensor with an array of dtype {dtypes.public(x.dtype)}; give numbers")
         return x.item() if x.ndim == 0 else x
     if isinstance(x, (list, tuple)):
         return _as_array(x)

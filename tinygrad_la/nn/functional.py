@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import dtypes
 from ..core.engine import no_grad
 from ..core.random import generator
 from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
@@ -123,7 +124,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     indices = np.asarray(input._array if isinstance(input, Tensor) else input)
     n = weight.shape[0]
     if indices.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers (int64); got dtype {indices.dtype}. Use x.long().")
+        raise TypeError(f"embedding: indices must be integers (tinygrad_la.int64); got dtype "
+                        f"{dtypes.public(indices.dtype)}. Use x.long().")
     if indices.size and (indices.min() < 0 or indices.max() >= n):
         bad = indices[(indices < 0) | (indices >= n)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range for an Embedding with {n} rows "
@@ -138,7 +140,8 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """Class indices (*) -> (*, num_classes) rows of zeros with a 1 at each index (int64)."""
     labels = np.asarray(tensor._array if isinstance(tensor, Tensor) else tensor)
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"one_hot is only applicable to index tensors (integers); got dtype {labels.dtype}")
+        raise TypeError(f"one_hot is only applicable to index tensors (integers); got dtype "
+                        f"{dtypes.public(labels.dtype)}")
     if labels.size and labels.min() < 0:
         raise ValueError(f"one_hot: class values must be non-negative; got {labels.min()}")
     if num_classes == -1:
@@ -447,8 +450,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
             loss = _smoothed(loss, log_p, classes, weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(target_data.shape) if reduction == "none" and input.ndim != 2 else loss
     if target_data.dtype.kind != "f":
-        raise TypeError(f"cross_entropy: target must hold class indices (int64) or class probabilities (float); "
-                        f"got dtype {target_data.dtype}")
+        raise TypeError(f"cross_entropy: target must hold class indices (tinygrad_la.int64) or class probabilities "
+                        f"(floating point); got dtype {dtypes.public(target_data.dtype)}")
     if target_data.shape != input.shape:
         raise ValueError(f"cross_entropy: float targets are class probabilities and need the input's shape "
                          f"{tuple(input.shape)}; got target of shape {tuple(target_data.shape)}. For class indices use an "
@@ -511,7 +514,8 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
         raise ValueError("nll_loss: input must have a class dimension, shape (C,) or (N, C, ...); got a scalar")
     target_data = np.asarray(target._array if isinstance(target, Tensor) else target)
     if target_data.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold class indices (int64); got dtype {target_data.dtype}")
+        raise TypeError(f"nll_loss: target must hold class indices (tinygrad_la.int64); got dtype "
+                        f"{dtypes.public(target_data.dtype)}")
     target_data, c = _class_target("nll_loss", input, target_data, ignore_index)
     weight = _class_weight("nll_loss", weight, c)
     log_p, classes = _rows(input, target_data, c)

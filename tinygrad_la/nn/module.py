@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
+from ..core import dtypes
 from ..core.device import _check_device
 from ..core.engine import no_grad
 from ..core.version import bump as _bump
@@ -424,7 +425,8 @@ class Module:
             return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype="
+                            f"{dtypes.public(dtype)}")
         return self._apply_to_tensors(lambda array: array.astype(dtype) if array.dtype.kind == "f" else array)
 
     def double(self) -> Module:
@@ -506,9 +508,9 @@ class Module:
                               "(nested lists of different lengths?); give a Tensor of shape "
                               f"{tuple(target.shape)}.")
             elif array.dtype == object or array.dtype.kind not in "biuf":
+                of_dtype = f" of dtype {dtypes.public(array.dtype)}" if isinstance(value, (np.ndarray, Tensor)) else ""
                 errors.append(f'While copying the parameter named "{key}", expected a Tensor or array of numbers '
-                              f"from the checkpoint but received {type(value).__name__}"
-                              f"{f' of dtype {array.dtype}' if isinstance(value, (np.ndarray, Tensor)) else ''}.")
+                              f"from the checkpoint but received {type(value).__name__}{of_dtype}.")
             elif array.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from checkpoint, "
                               f"the shape in current model is {tuple(target.shape)}.")

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import dtypes
 from ..core.function import Op, graph_node
 from ..core.random import generator
 from ..core.tensor_base import TensorBase, _as_array
@@ -119,11 +120,12 @@ def _linear_shape_error(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> s
 def _linear_dtype_error(x_dtype: np.dtype, w_shape: tuple[int, ...], w_dtype: np.dtype) -> str:
     out_features, in_features = w_shape
     convert = "float" if w_dtype == np.float32 else "double"
+    x_name, w_name = dtypes.public(x_dtype), dtypes.public(w_dtype)   # tinygrad_la.float32, as a Tensor's dtype prints
     if x_dtype.kind != "f":
         return (f"Linear({in_features} -> {out_features}) expects a floating point input like its weight "
-                f"({w_dtype}); got input of dtype {x_dtype}. Convert it with x.{convert}() "
-                "(tensor([[1, 2]]) of Python ints is int64).")
-    return (f"Linear({in_features} -> {out_features}) has {w_dtype} weights; got an input of dtype {x_dtype} "
+                f"({w_name}); got input of dtype {x_name}. Convert it with x.{convert}() "
+                "(tensor([[1, 2]]) of Python ints is tinygrad_la.int64).")
+    return (f"Linear({in_features} -> {out_features}) has {w_name} weights; got an input of dtype {x_name} "
             f"(mat1 and mat2 must have the same dtype, as in PyTorch). Convert the input with x.{convert}() "
             f"or the model with model.{'double' if x_dtype == np.float64 else 'float'}().")
 

@@ -10,11 +10,12 @@ Tensor inherits these methods from `InPlaceMethods`.
 from __future__ import annotations
 
 import builtins
+import re
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import numpy as np
 
-from ..core import engine
+from ..core import dtypes, engine
 from ..core.engine import _mode
 from ..core.function import Op
 from ..core.random import generator
@@ -213,10 +214,20 @@ def _write_error(self: Any, value: Any, error: Exception) -> RuntimeError:
             "unsupported operation: more than one element of the written-to tensor refers to a single "
             "memory location (it is an expand()ed or broadcast view). Please clone() the tensor "
             "before performing the operation.")
+    # NumPy names dtypes as dtype('float64'); say them as a Tensor's dtype prints (tinygrad_la.float64)
+    said = _NUMPY_DTYPE.findall(str(error))
+    if isinstance(error, TypeError) and str(error).startswith("Cannot cast") and len(said) == 2:
+        return RuntimeError(f"result type {dtypes.public(said[0])} can't be cast to the desired output type "
+                            f"{dtypes.public(said[1])} of this in-place operation; convert the tensor first "
+                            "(x = x.float()) or use an out-of-place op")
+    reason = _NUMPY_DTYPE.sub(lambda name: str(dtypes.public(name.group(1))), str(error))
     value_shape = getattr(value, "shape", ())
     return RuntimeError(f"in-place update of a tensor of shape {tuple(self.shape)} and dtype {self.dtype} "
-                        f"with a value of shape {tuple(value_shape)} failed: {error}. An in-place "
+                        f"with a value of shape {tuple(value_shape)} failed: {reason}. An in-place "
                         "result must keep the tensor's shape and dtype.")
+
+
+_NUMPY_DTYPE = re.compile(r"dtype\('([^']+)'\)")   # how NumPy's error messages name a dtype
 
 
 def _filled(x: Any, value: Any) -> Any:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core import dtypes
 from ..core.function import Op
 from ..core.tensor_base import TensorBase
 from .elementwise import _operands
@@ -104,9 +105,9 @@ def _check_matmul(a: Any, b: Any) -> tuple[int, int]:
     a_dtype, b_dtype = _dtype_of(a), _dtype_of(b)
     if a_dtype != b_dtype and a_dtype is not None and b_dtype is not None:
         # PyTorch multiplies matrices of one dtype only: a float32 @ float64 mix is a mistake to report
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a_dtype} != {b_dtype} "
-                           f"(matmul of shapes {a_shape} and {b_shape}). Convert one of them, e.g. "
-                           f"a.to(b.dtype), or make the model and the data agree (model.double(), x.float()).")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {dtypes.public(a_dtype)} != "
+                           f"{dtypes.public(b_dtype)} (matmul of shapes {a_shape} and {b_shape}). Convert one of them, "
+                           "e.g. a.to(b.dtype), or make the model and the data agree (model.double(), x.float()).")
     return len(a_shape), len(b_shape)
 
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from ..core import dtypes
 from ..core.engine import _mode, enable_grad
 from ..core.version import bump as _bump
 from ..tensor import Tensor
@@ -209,8 +210,9 @@ class Optimizer:
                 if grad.shape != data.shape or grad.dtype.kind != "f" or data.dtype.kind != "f":
                     raise RuntimeError(
                         f"{type(self).__name__}.step(): parameter {self._index(p)} has shape {tuple(data.shape)} "
-                        f"and dtype {data.dtype} but its grad has shape {tuple(grad.shape)} and dtype {grad.dtype}; "
-                        "a parameter and its gradient must be float arrays of the same shape")
+                        f"and dtype {dtypes.public(data.dtype)} but its grad has shape {tuple(grad.shape)} and dtype "
+                        f"{dtypes.public(grad.dtype)}; a parameter and its gradient must be float arrays of the same "
+                        "shape")
                 if not data.flags.writeable:
                     raise RuntimeError(f"{type(self).__name__}.step(): parameter {self._index(p)}'s array is "
                                        "read-only, so it cannot be updated in place; give it its own copy "
@@ -437,7 +439,7 @@ def _restore(key: Any, value: Any, p: Tensor, index: Any, name: str, strict: boo
                          f"shape {tuple(p.shape)}")
     array = value._array if isinstance(value, Tensor) else np.asarray(value)   # also PyTorch's tensors
     if array.dtype.kind not in "iuf":
-        raise ValueError(f"{name}: {where} has dtype {array.dtype}; it must hold real numbers")
+        raise ValueError(f"{name}: {where} has dtype {dtypes.public(array.dtype)}; it must hold real numbers")
     if array.shape != p.shape:
         raise ValueError(f"{name}: {where} has shape {tuple(array.shape)} but the parameter has shape {tuple(p.shape)}")
     return Tensor._make(np.array(array, dtype=p.dtype), None)
