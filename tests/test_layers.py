@@ -22,8 +22,8 @@ READING_ORDER = [
     "core.tensor_base", "core.function",
     # the ops, each file building on the ones before
     "ops.elementwise", "ops.movement", "ops.linalg", "ops.reductions", "ops.inplace", "ops.fused", "ops.conv",
-    # Tensor, composed from them
-    "tensor",
+    # Tensor, composed from them (and printed as PyTorch prints it)
+    "printing", "tensor",
     # built on Tensor
     "value", "creation", "functions", "autograd", "gradcheck",
     # models, training, data, checkpoints

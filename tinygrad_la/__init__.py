@@ -76,7 +76,7 @@ __all__ = [
     "log", "log_softmax", "logsumexp", "lt", "matmul", "maximum", "mean", "minimum", "mm", "mul", "ne", "neg",
     "numel", "outer", "permute", "prod", "relu", "reshape", "sigmoid", "sign", "sin", "softmax", "split", "sqrt",
     "square", "squeeze", "stack", "std", "sub", "swapaxes", "t", "tanh", "transpose", "unsqueeze", "var",
-    "where", "expm1", "linalg", "log1p", "log2", "log10", "norm", "set_default_device", "histc", "histogram",
+    "where", "expm1", "linalg", "log1p", "log2", "log10", "norm", "set_default_device", "set_printoptions", "histc", "histogram",
     # gradient checks and checkpoints
     "gradcheck", "gradgradcheck", "save", "load",
 ]
