@@ -303,3 +303,6 @@ def test_public_names_every_numpy_dtype_the_messages_meet() -> None:
                               (np.bool_, "tinygrad_la.bool"), (np.complex128, "tinygrad_la.complex128")]:
         assert str(tg.core.dtypes.public(np.dtype(numpy_dtype))) == name
         assert str(tg.core.dtypes.public(tg.core.dtypes.public(numpy_dtype))) == name
+    for kind in ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool", "complex128",
+                 "<U3", "S2"]:   # core.random spells a dtype as tinygrad_la.<NumPy's name> (it sits below core.dtypes)
+        assert str(tg.core.dtypes.public(np.dtype(kind))) == f"tinygrad_la.{np.dtype(kind).name}"

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes
 from .engine import _mode
 
 __all__ = ["Generator", "manual_seed", "initial_seed", "seed", "generator", "sample_multinomial"]
@@ -106,8 +105,9 @@ def sample_multinomial(weights: np.ndarray, num_samples: int, replacement: bool 
     """Indices drawn from rows of non-negative weights (C,) or (N, C): index i with probability
     wᵢ / Σ w, without replacement at most once per row (PyTorch's ``multinomial``)."""
     if weights.ndim not in (1, 2) or weights.dtype.kind not in "fiub":
+        # named as dtypes.public names it (core.dtypes comes after this file in the reading order)
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim of numbers; got shape {tuple(weights.shape)} "
-                           f"and dtype {dtypes.public(weights.dtype)}")
+                           f"and dtype tinygrad_la.{weights.dtype.name}")
     rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
     if rows.shape[1] == 0:
         raise RuntimeError("multinomial: cannot sample from an empty distribution (the last dimension is 0)")
