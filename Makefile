@@ -15,23 +15,28 @@ DEMOS ?= demos
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k matmul -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: all venv demos-venv bench-venv graphviz test typecheck demo bench soak fuzz fixtures clean
+.PHONY: all venv demos-venv bench-venv graphviz test test-torch sdist-check typecheck demo bench soak fuzz fixtures clean
 
 all: test
 
 # --- virtual environment ------------------------------------------------------
 
 $(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "tinygrad_la needs Python 3.10 or newer; $(PYTHON) is " + sys.version.split()[0] + ": run make PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
 $(VENV)/.stamp-dev: pyproject.toml | $(PY)
-	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev]'
 	@# PyTorch is only an oracle for the tests marked `torch`; where it cannot be installed they skip
-	$(PY) -m pip install -e '.[oracle]' || echo "PyTorch not installed: tests marked 'torch' will skip"
+	$(PY) -m pip install -q -e '.[oracle]' || echo "PyTorch not installed: tests marked 'torch' will skip"
+	touch $@
+
+$(VENV)/.stamp-oracle: $(VENV)/.stamp-dev
+	$(PY) -m pip install -q -e '.[oracle]'
 	touch $@
 
 $(VENV)/.stamp-demos: pyproject.toml | $(PY)
-	$(PY) -m pip install -e '.[demos,viz]'
+	$(PY) -m pip install -q -e '.[demos,viz]'
 	touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml | $(PY)
@@ -79,6 +84,17 @@ graphviz:
 test: $(VENV)/.stamp-dev graphviz
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# The tests marked `torch` against PyTorch itself (installed first).
+test-torch: $(VENV)/.stamp-oracle graphviz
+	CI=true $(PY) -m pytest -q -m torch $(PYTEST_ARGS)
+
+# The sdist, built and unpacked, passes its own tests (the unpacked package first on the path).
+sdist-check: $(VENV)/.stamp-dev graphviz
+	rm -rf $(OUT)/sdist && mkdir -p $(OUT)/sdist
+	$(PY) -m build --sdist -o $(OUT)/sdist .
+	tar -xzf $(OUT)/sdist/tinygrad_la-*.tar.gz -C $(OUT)/sdist
+	cd $(OUT)/sdist/tinygrad_la-*/ && PYTHONPATH=. $(abspath $(PY)) -m pytest -q -p no:cacheprovider -x $(PYTEST_ARGS)
+
 # mypy --strict on the package and on a user's program (make test runs the same, in tests/test_typing.py).
 typecheck: $(VENV)/.stamp-dev
 	$(PY) -m mypy --strict tinygrad_la
@@ -105,7 +121,7 @@ fuzz: $(VENV)/.stamp-dev graphviz
 
 # PyTorch's recorded answers (tests/fixtures/): the differential programs, the teaching programs
 # and the graphs' node names, which the suite compares against where PyTorch is not installed.
-fixtures: $(VENV)/.stamp-dev
+fixtures: $(VENV)/.stamp-oracle
 	$(PY) tests/record_pytorch_programs.py
 	$(PY) tests/record_teaching_programs.py
 	$(PY) tests/record_pytorch_graphs.py
