@@ -107,8 +107,15 @@ demo: $(VENV)/.stamp-demos graphviz
 	  $(PY) -m $$m --out $(OUT) || exit 1; \
 	done
 
+# Benchmarks (writes benchmarks/RESULTS.md and benchmarks/scaling.png); BENCH_ARGS="--quick" for a short run.
+# The runner pins BLAS to one thread with threadpoolctl. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which
+# some machines set for older OpenBLAS builds, slow a current NumPy: they are unset for this command
+# alone (RESULTS.md says which kernel OpenBLAS then chose); the tests keep the machine's settings.
+BENCH_ARGS ?=
 bench: $(VENV)/.stamp-bench
-	$(PY) -m benchmarks
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+	  BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)') (env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(strip $(PY) -m benchmarks $(BENCH_ARGS)))" \
+	  $(PY) -m benchmarks $(BENCH_ARGS)
 
 # pyproject's addopts deselect soak tests with -m 'not soak'; the -m here comes
 # later on the command line, and pytest keeps the last -m.

@@ -1,13 +1,17 @@
 """The benchmark runner: `python -m benchmarks` (what `make bench` runs).
 
-    python -m benchmarks                  full run, writes benchmarks/RESULTS.md (a few minutes)
-    python -m benchmarks --quick          fewer repeats (about a minute), writes nothing
-    python -m benchmarks --only per_op    some workloads (repeatable, or comma-separated)
+    python -m benchmarks                  full run, writes benchmarks/RESULTS.md and scaling.png
+    python -m benchmarks --quick          fewer repeats and shorter chains, writes nothing
+    python -m benchmarks --only per_op    some workloads (repeatable, or comma-separated);
+                                          `scaling` and `long_chain` name the scaling studies
+    python -m benchmarks --chain-ops 10000,100000     the long chains' lengths (default 1e4, 1e5, 1e6)
     python -m benchmarks --only sine --profile    cProfile of the tinygrad_la engines, no timing
 
 BLAS is pinned to one thread with threadpoolctl when it is installed (the `bench` extra), so
 that NumPy, PyTorch and the rest compare one core against one core; without threadpoolctl
-nothing is pinned and the output says so. Environment variables are left alone.
+nothing is pinned and the output says so. The runner changes no environment variable: `make
+bench` unsets OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for its own command, and the report says
+which OpenBLAS kernel was then in use.
 """
 from __future__ import annotations
 
@@ -26,12 +30,16 @@ import sys
 import time
 from pathlib import Path
 
-from . import workloads
-from .harness import BASELINE, WorkloadResult, format_seconds, run_workload
+from . import long_chain, scaling, workloads
+from .harness import WorkloadResult, format_seconds, run_workload, table
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
-PACKAGES = ["numpy", "tinygrad_la", "torch", "mygrad", "autograd", "micrograd", "threadpoolctl"]
+PLOT = HERE / "scaling.png"
+PACKAGES = ["numpy", "tinygrad_la", "torch", "mygrad", "autograd", "micrograd", "threadpoolctl", "matplotlib"]
+THREADS = 1
+OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")   # make bench unsets both for its run
+STUDIES = ("scaling", "long_chain")   # run after the workloads, reported in their own section
 
 
 def log(message: str) -> None:
@@ -56,13 +64,39 @@ def pin_threads() -> tuple[object, str]:
         import torch
     except ImportError:
         torch = None
-    limiter = threadpool_limits(limits=1)
+    limiter = threadpool_limits(limits=THREADS)
     if torch is not None:
-        torch.set_num_threads(1)
+        torch.set_num_threads(THREADS)
     pools = "; ".join(f"{p['internal_api']} {p.get('version') or ''} ({p['prefix']}): {p['num_threads']}"
                       for p in threadpool_info())
-    torch_note = ", torch.set_num_threads(1)" if torch is not None else ""
-    return limiter, f"pinned to 1 thread with threadpoolctl{torch_note} [{pools}]"
+    torch_note = f", torch.set_num_threads({THREADS})" if torch is not None else ""
+    return limiter, f"pinned to {THREADS} thread with threadpoolctl{torch_note} [{pools}]"
+
+
+def blas_kernels() -> list[str]:
+    """Which kernel each OpenBLAS (or other BLAS) in the process runs, as threadpoolctl reports it."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ["unknown (threadpoolctl is not installed)"]
+    found = []
+    for pool in threadpool_info():
+        if pool.get("user_api") != "blas":
+            continue
+        kernel = pool.get("architecture") or pool.get("corename") or "not reported"
+        found.append(f"{pool['internal_api']} {pool.get('version') or ''} ({Path(pool['filepath']).name}): "
+                     f"kernel {kernel}, {pool['num_threads']} thread{'s' * (pool['num_threads'] != 1)}, "
+                     f"{pool.get('threading_layer', '')} threading")
+    return found or ["no BLAS library loaded"]
+
+
+def environment_notes() -> list[str]:
+    """The environment variables that change which kernel OpenBLAS picks, as this process got them."""
+    notes = []
+    for name in OPENBLAS_VARIABLES:
+        value = os.environ.get(name)
+        notes.append(f"{name}: " + ("unset" if value is None else f"set to {value!r}"))
+    return notes
 
 
 def prepare(selected: list) -> tuple[object, str]:
@@ -128,13 +162,6 @@ def git_commit() -> str:
 
 # --- reporting --------------------------------------------------------------------------------------
 
-def table(rows: list[list[str]], header: list[str]) -> list[str]:
-    """A markdown table, padded so it also reads as plain text."""
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
-    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
-
-
 def result_rows(results: list[WorkloadResult]) -> list[list[str]]:
     rows = []
     for res in results:
@@ -168,16 +195,32 @@ def goal_rows(results: list[WorkloadResult], selected: list) -> list[list[str]]:
 
 
 def report(results: list[WorkloadResult], selected: list, pinning: str, seconds: float,
-           command: str = "python -m benchmarks") -> list[str]:
+           command: str = "python -m benchmarks", notes: dict | None = None,
+           scaled: scaling.ScalingResult | None = None, chains: long_chain.ChainResult | None = None,
+           plot: str | None = None) -> list[str]:
+    """RESULTS.md as lines: when, what and how it ran, the tables, the goals, the machine."""
+    notes = notes or {}
     lines = ["# tinygrad_la benchmarks", ""]
-    lines += [f"`{command}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+    lines += ["Generated by the benchmark run (do not edit by hand): "
+              f"`{command}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
               f"commit {git_commit()}, {seconds:.0f} s in all.", ""]
+    lines += ["## How it ran", ""]
+    lines += [f"- BLAS threads: {pinning}."]
+    lines += [f"- BLAS kernel: {kernel}." for kernel in notes.get("kernels", blas_kernels())]
+    lines += [f"- {note} in this run's environment." for note in notes.get("environment", environment_notes())]
+    if "load" in notes:
+        lines += [f"- load average (1, 5, 15 min) at start {notes['load'][0]}, at end {notes['load'][1]}: "
+                  "the machine (2 cores) is shared with other work, so figures carry that noise; ratios "
+                  "within one run are steadier than times across runs."]
+    lines += ["- Python's cycle collector: all engines' packages are imported first and then gc.freeze()-d, so "
+              "the collector does not rescan PyTorch's ~150 000 objects while a pure-Python engine runs; it "
+              "stays on while engines run, as in a user's script, except in the rows marked "
+              "\"collector off\" (value_mlp shows both engines both ways). Each timed sample starts after "
+              "gc.collect().", ""]
     lines += ["Median time of one run per engine, over interleaved repeats in one process; ratios are to the "
               "hand-written NumPy version of the same computation. Every engine was first checked to give "
               "the same loss and gradients as hand NumPy from the same initial weights; one that did not "
-              "is marked WRONG and was not timed. All engines' packages are imported before timing and "
-              "then gc.freeze()-d, so the collector does not rescan PyTorch's objects while a pure-Python "
-              "engine runs; each timed run starts after gc.collect().", ""]
+              "is marked WRONG and was not timed.", ""]
     lines += ["## Results", ""]
     lines += table(result_rows(results), ["workload", "engine", "median", "vs hand NumPy", "note"])
     lines += [""]
@@ -188,8 +231,18 @@ def report(results: list[WorkloadResult], selected: list, pinning: str, seconds:
     for res in results:
         if res.extra_lines:
             lines += ["", f"### {res.workload.name}: more measurements", ""] + res.extra_lines
+    if scaled is not None or chains is not None:
+        lines += ["", "## Scaling", ""]
+        if plot:
+            lines += [f"![step time against batch and depth, long chains' time and memory]({plot})", "",
+                      f"({plot}: the two tables below, drawn.)", ""]
+        if scaled is not None:
+            lines += ["### Step time against batch size and depth", ""] + scaling.report_lines(scaled) + [""]
+        if chains is not None:
+            lines += ["### Long chains: time and memory", ""] + long_chain.report_lines(chains) + [""]
     lines += ["", "## Goals", ""]
-    lines += table(goal_rows(results, selected), ["goal", "measured", "status"])
+    rows = goal_rows(results, selected) + (long_chain.goal_rows(chains) if chains is not None else [])
+    lines += table(rows, ["goal", "measured", "status"])
     lines += ["", "## Environment", ""]
     for key, value in {**machine(), **versions()}.items():
         lines.append(f"- {key}: {value}")
@@ -230,15 +283,20 @@ def profile(selected: list, top: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     everything = workloads()
-    names = [w.name for w in everything]
+    names = [w.name for w in everything] + list(STUDIES)
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="few repeats (about a minute in all)")
+    parser.add_argument("--quick", action="store_true", help="few repeats, shorter chains (a few minutes)")
     parser.add_argument("--only", action="append", metavar="NAME",
-                        help=f"run only these workloads: {', '.join(names)} (repeatable or comma-separated)")
+                        help=f"run only these: {', '.join(names)} (repeatable or comma-separated)")
     parser.add_argument("--repeats", type=int, help="repeats per workload (overrides the defaults)")
+    parser.add_argument("--chain-ops", metavar="N,N,...",
+                        help="lengths of the long chains in ops (default "
+                             f"{','.join(str(n) for n in long_chain.LENGTHS)}; --quick: "
+                             f"{','.join(str(n) for n in long_chain.QUICK_LENGTHS)})")
     parser.add_argument("--out", type=Path, help="write the report here (default: benchmarks/RESULTS.md "
-                                                 "for a full run; a quick or partial run writes nothing)")
+                                                 "for a full run; a quick or partial run writes nothing); "
+                                                 "the plot goes beside it as scaling.png")
     parser.add_argument("--no-write", action="store_true", help="do not write a report file")
     parser.add_argument("--profile", action="store_true",
                         help="profile the tinygrad_la engines with cProfile instead of timing")
@@ -250,9 +308,19 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(names)}")
     selected = [w for w in everything if not only or w.name in only]
+    studies = [name for name in STUDIES if not only or name in only]
+    if args.chain_ops:
+        lengths = tuple(int(float(n)) for n in args.chain_ops.split(",") if n.strip())
+    else:
+        lengths = long_chain.QUICK_LENGTHS if args.quick else long_chain.LENGTHS
 
-    limiter, pinning = prepare(selected)
+    notes = {"environment": environment_notes(), "load": [None, None]}
+    notes["load"][0] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    limiter, pinning = prepare(selected + ([scaling.workload(1, 1)] if "scaling" in studies else []))
+    notes["kernels"] = blas_kernels()
     log(f"threads: {pinning}")
+    for line in notes["kernels"] + notes["environment"]:
+        log(f"  {line}")
     if args.profile:
         profile(selected, args.top)
         return 0
@@ -262,13 +330,26 @@ def main(argv: list[str] | None = None) -> int:
     for w in selected:
         repeats = args.repeats or (w.quick_repeats if args.quick else w.repeats)
         results.append(run_workload(w, repeats, args.quick, log))
-    command = " ".join(["python -m benchmarks"] + (sys.argv[1:] if argv is None else argv))
-    lines = report(results, selected, pinning, time.perf_counter() - start, command)
-    print("\n".join(lines))
+    scaled = chains = None
+    if "scaling" in studies:
+        scaled = scaling.run_scaling(args.repeats or (3 if args.quick else scaling.REPEATS), args.quick, log)
+    if "long_chain" in studies:
+        chains = long_chain.run_chains(lengths, log)
+    notes["load"][1] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    command = os.environ.get("BENCH_COMMAND") or " ".join(
+        ["python -m benchmarks"] + (sys.argv[1:] if argv is None else argv))
 
     out = args.out
-    if out is None and not args.quick and not only:
+    if out is None and not args.quick and not only and not args.chain_ops:
         out = RESULTS
+    plot_path = None
+    if out is not None and not args.no_write and (scaled is not None or chains is not None):
+        from . import plot
+        plot_path = plot.draw(scaled, chains, out.parent / PLOT.name)
+        log(f"wrote {plot_path}")
+    lines = report(results, selected, pinning, time.perf_counter() - start, command, notes, scaled, chains,
+                   plot_path.name if plot_path else None)
+    print("\n".join(lines))
     if out is not None and not args.no_write:
         out.write_text("\n".join(lines) + "\n")
         log(f"wrote {out}")

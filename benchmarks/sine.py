@@ -172,7 +172,7 @@ def _compiled_goal(result: WorkloadResult) -> GoalStatus:
     ratio = result.ratio(TINYGRAD_COMPILED)
     if ratio is None:
         return GoalStatus(None, "no compiled engine yet")
-    return GoalStatus(ratio <= 1.2, f"{ratio:.2f}x")
+    return GoalStatus(ratio <= 0.95, f"{ratio:.2f}x")
 
 
 WORKLOAD = Workload(
@@ -187,6 +187,6 @@ WORKLOAD = Workload(
     goals=[
         ratio_goal("sine, nn.Sequential + MSELoss + SGD, <= 2.0x hand NumPy", [TINYGRAD_NN, TINYGRAD_RAW],
                    2.0, stand_in="raw tensors standing in until nn exists"),
-        Goal("sine compiled (tinygrad_la.compile) <= 1.2x hand NumPy", _compiled_goal),
+        Goal("sine compiled (tinygrad_la.compile) <= 0.95x hand NumPy", _compiled_goal),
     ],
 )
