@@ -8,7 +8,9 @@ NumPy engine can reach.
 
 One module per workload, each defining WORKLOAD (see harness.py for what a workload is). A
 workload's first engine is hand NumPy; every engine must reproduce its loss and gradients
-before it is timed.
+before it is timed. Two scaling studies run after the workloads, through the same gate:
+scaling.py (an MLP step against batch size and depth) and long_chain.py (time and memory of
+10⁴-10⁶-op chains, one process per measurement); plot.py draws both to scaling.png.
 """
 from __future__ import annotations
 
