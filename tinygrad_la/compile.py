@@ -965,7 +965,8 @@ def _same_bits(a: Any, b: Any) -> bool:
 
 def _formula(cls: type, part: int) -> str:
     """The forward (0) or backward (1) half of an op's one-line docstring (``x * y;  dx = g·y, ...``)."""
-    doc = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
+    paragraph = (cls.__doc__ or cls.__name__).strip().split("\n\n")[0]
+    doc = " ".join(line.strip() for line in paragraph.splitlines())
     halves = doc.split(";  ", 1)
     formula = halves[part].strip() if part < len(halves) else ""
     return f"{cls.__name__}: {formula}" if formula else cls.__name__
@@ -1884,8 +1885,8 @@ class _LogSoftmax:
     def backward(t: GradText) -> bool:
         axis, g = repr(t.ctx.axis), str(t.g)
         p = _ufunc(t, "P", "exp", str(t.out), fresh=f"np.exp({t.out})")
-        total = _reduce(t, f"{g}_sum", "add", g, axis, "True")
-        part = _ufunc(t, f"P_{g}_sum", "multiply", str(p), str(total), fresh=f"{p} * {total}")
+        total = _reduce(t, f"{t.g.hint}_sum", "add", g, axis, "True")
+        part = _ufunc(t, f"P_{t.g.hint}_sum", "multiply", str(p), str(total), fresh=f"{p} * {total}")
         t.give(0, _ufunc(t, _d(t, 0), "subtract", g, str(part), fresh=f"{g} - {part}"))
         return True
 
