@@ -843,3 +843,52 @@ def test_an_evaluation_step_without_backward_compiles_too():
     for scale in (1.0, 2.0):
         assert np.array_equal(step(X * scale, y)._array, loss_fn(model(X * scale), y)._array)
     assert "_active" not in step.source            # the ReLU mask only backward reads is not computed
+
+
+def test_an_overflowing_update_gives_inf_without_raising_as_eager_under_seterr_raise():
+    def make():
+        w = tg.tensor([1e308, 1.0], requires_grad=True)
+        opt = optim.SGD([w], lr=1e308, maximize=True)   # w ← w + lr·g: 1e308 + 1e308 overflows
+        def step(x):
+            opt.zero_grad()
+            loss = (w * x).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        return step, [w]
+    old = np.seterr(all="raise")                        # the update ignores it, as Optimizer.step does
+    try:
+        eager, compiled, eager_state, compiled_state = eager_and_compiled(make, [(tg.tensor([1.0, 1.0]),)] * 4)
+    finally:
+        np.seterr(**old)
+    for e, c in zip(eager + [t.numpy() for t in eager_state], compiled + [t.numpy() for t in compiled_state]):
+        assert np.array_equal(c, e)
+    assert np.isinf(compiled_state[0].numpy()[0])
+
+
+def test_an_argument_that_requires_grad_gets_its_gradient_every_call():
+    w = tg.tensor([0.5, -1.5])
+
+    @tg.compile
+    def input_gradient(x):
+        loss = (x * w).tanh().sum()
+        loss.backward()
+        return loss
+
+    for scale in (1.0, 2.0, -3.0):
+        x, x_eager = (tg.tensor([1.0, 2.0]) * scale for _ in range(2))
+        x.requires_grad_()
+        x_eager.requires_grad_()
+        input_gradient(x)
+        (x_eager * w).tanh().sum().backward()
+        assert np.array_equal(x.grad._array, x_eager.grad._array)
+    assert "x_tensor" in input_gradient.source
+
+
+def test_array_and_number_arguments_switch_programs_and_compute_each_calls_values():
+    w = tg.tensor([0.5, -1.5], requires_grad=True)
+    step = tg.compile(lambda x, scale: ((w * tg.as_tensor(x)) * scale).sum())
+    for x, scale in [(np.array([1.0, 2.0]), 2.0), (np.array([3.0, 4.0]), 2.0), (np.array([1.0, 2.0]), 3.0),
+                     (np.array([3.0, 4.0]), 3.0), (np.array([1.0, 2.0, 3.0])[:2], 2.0)]:
+        assert step(x, scale).item() == ((w * tg.as_tensor(x)) * scale).sum().item()
+    assert len(step.programs) == 2

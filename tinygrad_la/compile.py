@@ -896,7 +896,7 @@ class Tracer(Events):
         target = f"_v{statement.value.key}"
         code = "\n".join([f"{target} = {_PLACEHOLDER.sub(name, statement.fresh)}"]
                          + [_PLACEHOLDER.sub(name, line) for line in statement.then])
-        exec(code, namespace)   # noqa: S102 (our own generated text, on the traced arrays)
+        exec(_code(code, "<tinygrad_la.compile check>"), namespace)   # noqa: S102 (our own text, on the traced arrays)
         result = namespace[target]
         if isinstance(result, np.generic):   # a 0-d result: the program keeps it an array, as Function.apply does
             statement.fresh, statement.out = f"np.asarray({statement.fresh})", None
@@ -1257,9 +1257,9 @@ class _Writer:
         for key, item in itertools.chain(self.folded.items(), self.views.items()):   # made once
             self.namespace[item.value.name] = eval(self.substitute(item.fresh), self.namespace)   # noqa: S307
         self.namespace["buffers"] = tuple(self.namespace[name] for name in held)
-        filename = f"<tinygrad_la.compile {self.t.fn_name} {next(_programs)}>"
+        filename = f"<tinygrad_la.compile {self.t.fn_name} {hash(source) & 0xFFFFFFFF:08x}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)   # tracebacks show it
-        exec(builtins.compile(source, filename, "exec"), self.namespace)   # noqa: S102 (our own generated code)
+        exec(_code(source, filename), self.namespace)   # noqa: S102 (our own generated code)
         return Program(self.namespace[self.t.fn_name], source, _structure[0], self.fallbacks)
 
     def head(self) -> list[str]:
@@ -1394,7 +1394,11 @@ class _Writer:
         return lines
 
 
-_programs = itertools.count()
+@functools.lru_cache(maxsize=512)
+def _code(source: str, filename: str) -> Any:
+    """The code object of generated text: the same step traced again (a new model, a new compile())
+    writes the same text, so it is compiled once."""
+    return builtins.compile(source, filename, "exec")
 
 
 def _wrap(names: list[str], tail: str, width: int = 100, opening: str = "", closing: str = "",
