@@ -315,10 +315,10 @@ class _Accumulate:
 class _GradNone:
     """``p.grad = None`` (by zero_grad(), or assigned)."""
 
-    __slots__ = ("leaves", "comment")
+    __slots__ = ("leaves", "optimizer")
 
-    def __init__(self, leaves: list[_Value | str], comment: str = "") -> None:
-        self.leaves, self.comment = leaves, comment
+    def __init__(self, leaves: list[_Value | str], optimizer: Optimizer | None = None) -> None:
+        self.leaves, self.optimizer = leaves, optimizer
 
 
 class _OptimizerStep:
@@ -694,8 +694,7 @@ class Tracer(Events):
         written: _Step | None = None
         if isinstance(owner, Optimizer) and func is Optimizer.zero_grad and args in ((True,), ()):
             guard = self._optimizer_guard(owner)
-            written = _GradNone([self._leaf_ref(p) for group in guard.groups for p in group["params"]],
-                               "optimizer.zero_grad()")
+            written = _GradNone([self._leaf_ref(p) for group in guard.groups for p in group["params"]], owner)
         elif isinstance(owner, Optimizer) and func is Optimizer.step and not args and _written_out(owner):
             guard = self._optimizer_guard(owner)
             params = [[self._optimizer_param(p) for p in group["params"]] for group in guard.groups]
@@ -1240,15 +1239,15 @@ class _Writer:
             head.insert(0, _wrap(held, " = buffers   # allocated once, rewritten by every call"))
         params = ", ".join(self.parameter(v) for v in self.t.arguments)
         lines = [f"def {self.t.fn_name}({params}):",
-                 f'    """{self.t.fn_name} as traced by tinygrad_la.compile (see its docstring); '
-                 f'buffers: {", ".join(v.name for v in self.buffers.values()) or "none"}."""']
+                 f'    """{self.t.fn_name} as tinygrad_la.compile traced it: its ops written out in NumPy."""']
         lines += ["    " + physical for line in head + body for physical in line.split("\n")]
         lines.append(f"    return {returned}")
         source = "\n".join(lines) + "\n"
         for key, value in self.buffers.items():
             self.namespace[value.name] = np.empty(value.traced.shape, value.traced.dtype)
         self.namespace.update(self.extra_buffers)
-        words = set(re.findall(r"[A-Za-z_]\w*", source))
+        made_once = [self.substitute(item.fresh) for item in itertools.chain(self.folded.values(), self.views.values())]
+        words = set(re.findall(r"[A-Za-z_]\w*", "\n".join([source] + made_once)))
         self.namespace.update({name: obj for name, obj in self.t.objects.items() if name in words})
         self.namespace.update(np=np, Tensor=Tensor, Sweep=engine.Sweep, bump=_bump, clock=_clock,
                               asarray=np.asarray, array=np.array, copyto=np.copyto, assign=_assign,
@@ -1349,8 +1348,10 @@ class _Writer:
             for leaf in item.leaves:
                 if isinstance(leaf, _Value):
                     self.grads[leaf.key] = _NONE
-            comment = f"# {item.comment}" if item.comment else ""
-            return ([comment] if comment else []) + [" = ".join(f"{t}._grad" for t in targets) + " = None"]
+            lines = [" = ".join(f"{t}._grad" for t in targets) + " = None"]
+            if item.optimizer is not None:
+                lines.insert(0, f"# {self.object_name(item.optimizer, 'optimizer')}.zero_grad()")
+            return lines
         assert isinstance(item, _OptimizerStep)
         return _write_step(self, item)
 
@@ -1984,7 +1985,7 @@ class _OptimizerGuard:
         self.optimizer = optimizer
         self.groups = list(optimizer.param_groups)
         self.params = [list(group["params"]) for group in self.groups]
-        self.keys = operator.itemgetter(*optimizer.defaults)
+        self.keys = _options_getter(tuple(optimizer.defaults))
         self.options = [self.keys(group) for group in self.groups]
         self.switches = [_switches(optimizer, group) for group in self.groups]
 
@@ -2003,6 +2004,18 @@ class _OptimizerGuard:
                 if _switches(self.optimizer, group) != self.switches[i]:
                     raise _Retrace
                 self.options[i] = options
+
+
+def _options_getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    """group -> its options as a tuple (None when one is missing, which check() then reports as step() does)."""
+    get = operator.itemgetter(*keys)
+
+    def options(group: dict[str, Any]) -> Any:
+        try:
+            return get(group)
+        except KeyError:
+            return None
+    return options
 
 
 def _state_of(optimizer: Optimizer, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
