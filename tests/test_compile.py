@@ -892,3 +892,21 @@ def test_array_and_number_arguments_switch_programs_and_compute_each_calls_value
                      (np.array([3.0, 4.0]), 3.0), (np.array([1.0, 2.0, 3.0])[:2], 2.0)]:
         assert step(x, scale).item() == ((w * tg.as_tensor(x)) * scale).sum().item()
     assert len(step.programs) == 2
+
+
+def test_a_backward_seed_other_than_ones_is_refused_since_its_values_could_come_from_the_call():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        y = w * 3
+        y.backward(x * 2)
+        return y
+
+    with pytest.raises(CompileError, match=r"\(y \* gradient\)\.sum\(\)\.backward\(\)"):
+        tg.compile(step)(tg.tensor([1.0, 1.0]))
+    w.grad = None
+    ones = tg.compile(lambda x: (w * x).backward(tg.ones(2)))
+    ones(tg.tensor([1.0, 2.0]))
+    ones(tg.tensor([3.0, 4.0]))                       # accumulates: 1 + 3, 2 + 4
+    assert w.grad.tolist() == [4.0, 6.0]

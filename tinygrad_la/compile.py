@@ -747,6 +747,10 @@ class Tracer(Events):
         self.sweeps += 1
         for root, seed in zip(roots, root_grads):
             seed = np.array(seed, copy=True)
+            if not np.all(seed == 1):   # the event sees a copy: where its values came from is unknown
+                self.unsupported("backward(gradient=...) with a gradient other than ones, whose values a "
+                                 "replay could not follow (they may come from the arguments); call backward "
+                                 "on a sum instead: (y * gradient).sum().backward()")
             value = self._new_value("d" + self._node_hint(root), "constant", seed, seed)
             self._add_grad(root, value)
 
