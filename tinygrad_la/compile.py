@@ -1536,6 +1536,23 @@ def _ufunc(t: OpText, hint: str | _Value, name: str, *operands: str, fresh: str)
     return t.define(hint, fresh, f"np.{name}({', '.join(operands)}, out={_OUT})")
 
 
+def _binary(t: OpText, name: str, symbol: str) -> bool:
+    """The forward of x <symbol> y as np.<name> into the output's buffer (False: an operand cannot be written)."""
+    x, y = t.x
+    if x is None or y is None:
+        return False
+    _ufunc(t, t.out, name, x, y, fresh=f"{x} {symbol} {y}")
+    return True
+
+
+def _unary(t: OpText, name: str) -> bool:
+    """The forward of np.<name>(x) of a float input into the output's buffer (False: the input is not a float array)."""
+    if not t.floats(0):
+        return False
+    _ufunc(t, t.out, name, str(t.x[0]), fresh=f"np.{name}({t.x[0]})")
+    return True
+
+
 def _reduce(t: OpText, hint: str | _Value, ufunc: str, x: str, axis: str, keepdims: str) -> _Value:
     """x.sum(axis, keepdims) (x.max(...) for "maximum") as NumPy computes it underneath, np.add.reduce:
     the same sum without the method's Python wrapper."""
@@ -1562,11 +1579,7 @@ class _Add:
 
     @staticmethod
     def forward(t: OpText) -> bool:
-        x, y = t.x
-        if x is None or y is None:
-            return False
-        _ufunc(t, t.out, "add", x, y, fresh=f"{x} + {y}")
-        return True
+        return _binary(t, "add", "+")
 
     @staticmethod
     def backward(t: GradText) -> bool:
@@ -1581,11 +1594,7 @@ class _Sub:
 
     @staticmethod
     def forward(t: OpText) -> bool:
-        x, y = t.x
-        if x is None or y is None:
-            return False
-        _ufunc(t, t.out, "subtract", x, y, fresh=f"{x} - {y}")
-        return True
+        return _binary(t, "subtract", "-")
 
     @staticmethod
     def backward(t: GradText) -> bool:
@@ -1601,11 +1610,7 @@ class _Mul:
 
     @staticmethod
     def forward(t: OpText) -> bool:
-        x, y = t.x
-        if x is None or y is None:
-            return False
-        _ufunc(t, t.out, "multiply", x, y, fresh=f"{x} * {y}")
-        return True
+        return _binary(t, "multiply", "*")
 
     @staticmethod
     def backward(t: GradText) -> bool:
@@ -1624,11 +1629,7 @@ class _Div:
 
     @staticmethod
     def forward(t: OpText) -> bool:
-        x, y = t.x
-        if x is None or y is None:
-            return False
-        _ufunc(t, t.out, "divide", x, y, fresh=f"{x} / {y}")
-        return True
+        return _binary(t, "divide", "/")
 
     @staticmethod
     def backward(t: GradText) -> bool:
@@ -1665,10 +1666,7 @@ class _Exp:
 
     @staticmethod
     def forward(t: OpText) -> bool:
-        if not t.floats(0):
-            return False
-        _ufunc(t, t.out, "exp", str(t.x[0]), fresh=f"np.exp({t.x[0]})")
-        return True
+        return _unary(t, "exp")
 
     @staticmethod
     def backward(t: GradText) -> bool:
@@ -1682,10 +1680,7 @@ class _Log:
 
     @staticmethod
     def forward(t: OpText) -> bool:
-        if not t.floats(0):
-            return False
-        _ufunc(t, t.out, "log", str(t.x[0]), fresh=f"np.log({t.x[0]})")
-        return True
+        return _unary(t, "log")
 
     @staticmethod
     def backward(t: GradText) -> bool:
@@ -1699,10 +1694,7 @@ class _Tanh:
 
     @staticmethod
     def forward(t: OpText) -> bool:
-        if not t.floats(0):
-            return False
-        _ufunc(t, t.out, "tanh", str(t.x[0]), fresh=f"np.tanh({t.x[0]})")
-        return True
+        return _unary(t, "tanh")
 
     @staticmethod
     def backward(t: GradText) -> bool:
