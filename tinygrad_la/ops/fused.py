@@ -315,7 +315,7 @@ class BinaryCrossEntropy(Op):
         if weight is not None:
             loss = loss * weight
         ctx.weight, ctx.reduction, ctx.count = weight, reduction, loss.size
-        return _reduce_entries(loss, reduction)
+        return _reduce_rows(loss, reduction, loss.size)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
@@ -347,7 +347,7 @@ class BinaryCrossEntropyWithLogits(Op):
         if weight is not None:
             loss = loss * weight
         ctx.weight, ctx.pos_weight, ctx.reduction, ctx.count = weight, pos_weight, reduction, loss.size
-        return _reduce_entries(loss, reduction)
+        return _reduce_rows(loss, reduction, loss.size)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
@@ -370,16 +370,6 @@ def _softplus_neg(x: Any) -> Any:
     return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def _reduce_entries(loss: np.ndarray, reduction: str) -> np.ndarray:
-    """An entrywise loss reduced: 'none' keeps it, 'sum' adds it up, 'mean' averages (nan when empty)."""
-    if reduction == "none":
-        return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    return total / loss.size if loss.size else np.full((), np.nan, dtype=loss.dtype)
-
-
 def _entry_scale(ctx: Any, g: Any) -> Any:
     """d(reduced loss)/d(each entry's loss), times the entry's weight: g, g / N for the mean."""
     if ctx.reduction == "mean":
@@ -393,8 +383,9 @@ def _clamped_logs(x: Any) -> tuple[Any, Any]:
 
 
 def _reduce_rows(loss: np.ndarray, reduction: str, denominator: Any) -> np.ndarray:
-    """Per-row losses reduced: 'none' keeps them, 'sum' adds them, 'mean' divides the sum by the
-    kept weight, which is nan for a mean over no weight (every row ignored, or weighted 0): 0/0."""
+    """Losses reduced: 'none' keeps them, 'sum' adds them, 'mean' divides the sum by `denominator`
+    (the entries' count, or the rows' kept weight), nan for a mean over nothing (no entries, every
+    row ignored, or weighted 0): 0/0."""
     if reduction == "none":
         return loss
     if reduction == "sum":
