@@ -3,16 +3,18 @@
 Reverse mode is one idea (chapter 23.15: move each weight against the gradient, and get the
 gradient by the chain rule run backwards):
 
-    1. order the graph so that every node comes before the nodes it was computed from;
-    2. walk that order once, handing each node the sum of the gradients that reached it and
-       letting it pass gradients on to its parents.
+    1. count, for every node, the uses of it that the graph holds (edges into it);
+    2. walk from the output, handing each node the sum of the gradients that reached it and
+       letting it pass gradients on to its parents; a node is next once all its uses have
+       been walked, so every node comes before the nodes it was computed from (Kahn's order).
 
 Anything that follows the small *node protocol* below can be walked, which is how the scalar
 `Value` and the array `Tensor` share this one algorithm:
 
     node._parents                     tuple of nodes (None where no gradient is wanted)
-    node._backprop(grad, sweep)       gradients for the parents, aligned with _parents
-    node._release()                   drop what was saved for backward (retain_graph=False)
+    node._backprop(grad, sweep)       gradients for the parents, aligned with _parents; drops
+                                      what was saved for backward when sweep.release says so
+    node._release()                   drop it anyway (a node the walk reached with no gradient)
 
 A leaf tensor is its own node (it has no parents and its `_backprop` accumulates into .grad);
 an op's node is its `Function` instance, the tensor's `grad_fn`. Grad mode (`no_grad`) lives here
@@ -45,10 +47,27 @@ class _GradMode(threading.local):
     enabled = True     # class attribute: each new thread starts with recording on
     anomaly = False    # detect_anomaly: check every backward result for nan/inf
     tracer: Tracer | None = None   # compile's tracer while tinygrad_la.compile records a step
-    watching = False   # anomaly or tracer: one flag for Function.apply to test
+    _watching = False
+
+    @property
+    def watching(self) -> bool:
+        """Anomaly mode or a tracer in this thread: one flag for Function.apply to test."""
+        return self._watching
+
+    @watching.setter
+    def watching(self, on: bool) -> None:
+        on = bool(on)
+        if on != self._watching:
+            _watched[0] += 1 if on else -1
+        self._watching = on
 
 
 _mode = _GradMode()
+# How many threads are watching (see _GradMode.watching). Reading a thread-local attribute costs
+# several times a global's, so the built-in ops read this first and look at their own thread's
+# flag only when some thread watches. (A thread that ends while watching leaves the count up:
+# the others then only read their own flag, which is still right.)
+_watched = [0]
 
 _F = TypeVar("_F", bound=Callable[..., Any])   # a decorated function keeps its own signature
 
@@ -174,41 +193,55 @@ class set_grad_enabled(_ModeContext):
 class Sweep:
     """What one backward pass needs to know while it runs."""
 
-    __slots__ = ("create_graph", "accumulate", "claimed", "wanted")
+    __slots__ = ("create_graph", "accumulate", "claimed", "wanted", "release")
 
-    def __init__(self, create_graph: bool, accumulate: bool, wanted: dict[Any, Any] | None = None) -> None:
+    def __init__(self, create_graph: bool, accumulate: bool, wanted: dict[Any, Any] | None = None,
+                 release: bool = False) -> None:
         self.create_graph = create_graph   # record the backward pass itself (higher order)
         self.accumulate = accumulate       # add into .grad (backward) or only return (grad)
         self.claimed: set[int] = set()     # ids of arrays that .grad must not adopt (held elsewhere)
         self.wanted = wanted               # autograd.grad: node -> its gradient, after its hooks
+        self.release = release             # a node frees its saved values once its backward ran
+
+
+def _uses(roots: Iterable[Any]) -> tuple[dict[Any, int], list[Any]]:
+    """How many times each node reachable from `roots` is a parent of another reachable node, and
+    the roots (once each). Iterative, so a chain of a million ops is as easy as a chain of ten;
+    nodes hash by identity, so they serve as their own keys."""
+    uses: dict[Any, int] = {}
+    starts: list[Any] = []
+    for root in roots:
+        if root not in uses:
+            uses[root] = 0
+            starts.append(root)
+    stack = list(starts)
+    while stack:
+        for parent in stack.pop()._parents:
+            if parent is not None:
+                count = uses.get(parent)
+                if count is None:
+                    uses[parent] = 1
+                    stack.append(parent)
+                else:
+                    uses[parent] = count + 1
+    return uses, starts
 
 
 def topological_order(roots: Iterable[Any]) -> list[Any]:
-    """Every node reachable from `roots`, each before the nodes it was computed from.
-
-    Iterative depth-first search (an explicit stack, not recursion), so a chain of 100 000
-    ops is as easy as a chain of ten. Nodes hash by identity, so they serve as their own keys.
-    """
+    """Every node reachable from `roots`, each before the nodes it was computed from: the order
+    in which backward() walks them."""
+    uses, starts = _uses(roots)
     order: list[Any] = []
-    visited: set[Any] = set()
-    stack: list[tuple[Any, bool]] = [(root, False) for root in roots]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        parents = node._parents
-        if not parents:
-            order.append(node)   # a leaf has nothing to wait for: it is done as soon as it is reached
-            continue
-        stack.append((node, True))
-        for parent in parents:
-            if parent is not None and parent not in visited:
-                stack.append((parent, False))
-    order.reverse()
+    ready = [root for root in starts if uses[root] == 0]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in node._parents:
+            if parent is not None:
+                count = uses[parent] - 1
+                uses[parent] = count
+                if not count:
+                    ready.append(parent)
     return order
 
 
@@ -223,8 +256,13 @@ def backward(roots: list[Any], root_grads: list[Any], *, retain_graph: bool = Fa
     tracer = _mode.tracer   # tinygrad_la.compile: note this pass so it can be replayed
     if tracer is not None:
         tracer.backward(roots, root_grads, create_graph, capture)
+    anomaly = _mode.anomaly
+    observing = anomaly or tracer is not None
     wanted = None if capture is None else dict.fromkeys(capture)
-    sweep = Sweep(create_graph, accumulate=capture is None, wanted=wanted)
+    # a node frees its saved values as soon as its backward ran, unless the graph is retained or
+    # someone looks at the step afterwards (the tracer runs the backward formula again)
+    sweep = Sweep(create_graph, accumulate=capture is None, wanted=wanted,
+                  release=not retain_graph and not observing)
     grads: dict[Any, Any] = {}
     for root, grad in zip(roots, root_grads):
         grads[root] = grad if root not in grads else grads[root] + grad
@@ -235,33 +273,50 @@ def backward(roots: list[Any], root_grads: list[Any], *, retain_graph: bool = Fa
     # it rescans the whole graph again and again as the walk allocates, doubling a big backward's time.
     collecting = gc.isenabled()
     gc.disable()
-    anomaly = _mode.anomaly
     leaves = []   # (leaf, grad): the .grads change only once the whole walk has succeeded
     try:
-        for node in topological_order(roots):
-            grad = grads.pop(node, None)
+        uses, starts = _uses(roots)
+        ready = [root for root in starts if uses[root] == 0]
+        pop = grads.pop
+        while ready:
+            node = ready.pop()
+            grad = pop(node, None)
             parents = node._parents
-            if grad is not None:
+            if not parents:
+                if grad is not None:
+                    if wanted is not None and node in wanted:
+                        wanted[node] = grad
+                    leaves.append((node, grad))
+                continue
+            if grad is None:   # nothing reached it: only its parents' counts move on
+                if not retain_graph:
+                    node._release()
+                parent_grads: Any = ()
+            else:
                 if wanted is not None and node in wanted:
                     wanted[node] = grad
-                if not parents:
-                    leaves.append((node, grad))
-                    continue
                 parent_grads = node._backprop(grad, sweep)
-                if anomaly or tracer is not None:
+                if observing:
                     _observe(node, grad, parent_grads, anomaly, tracer)
-                for parent, parent_grad in zip(parents, parent_grads):
-                    if parent is None or parent_grad is None:
-                        continue
-                    if parent in grads:
-                        total = grads[parent] + parent_grad
-                        if isinstance(total, np.generic):   # NumPy makes 0-d sums scalars: keep arrays
-                            total = np.asarray(total)
-                        grads[parent] = total
-                    else:
-                        grads[parent] = parent_grad
-            if parents and not retain_graph:   # leaves (no parents) have nothing to release
-                node._release()
+                    if not retain_graph:
+                        node._release()
+            for parent, parent_grad in zip(parents, parent_grads):
+                if parent is None or parent_grad is None:
+                    continue
+                total = grads.get(parent)
+                if total is None:
+                    grads[parent] = parent_grad
+                else:
+                    total = total + parent_grad
+                    if type(total) is not np.ndarray and isinstance(total, np.generic):
+                        total = np.asarray(total)   # NumPy makes 0-d sums scalars: keep arrays
+                    grads[parent] = total
+            for parent in parents:   # each use of a parent is now walked; the last makes it ready
+                if parent is not None:
+                    count = uses[parent] - 1
+                    uses[parent] = count
+                    if not count:
+                        ready.append(parent)
         for node, grad in leaves:   # a leaf's gradient ends here: into its .grad
             node._backprop(grad, sweep)
             if tracer is not None:

@@ -17,6 +17,12 @@ Two conventions keep each op's backward down to its formula:
     (`g * y`, `g @ b.swapaxes(-1, -2)`, `g.sum(axis=0)`), so the same line computes a plain
     gradient on arrays or, under `create_graph=True`, records itself on Tensors for the next
     order of differentiation.
+
+Built-in ops take a lean path through `Op.apply` and `Op._backprop`: they run thousands of times a
+second on small arrays, where the bookkeeping around two NumPy calls is most of the time. What the
+lean path leaves out (anomaly mode, compile's tracer, hooks, retain_grad, create_graph, user
+Functions) goes through `Function.apply` and `Function._backprop`, which do everything; an op
+switches to them whenever one of those is on, so the features cost only when they are used.
 """
 from __future__ import annotations
 
@@ -28,9 +34,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .dtypes import get_default_dtype, public
-from .engine import Sweep, _mode
+from .engine import Sweep, _mode, _watched
 from .tensor_base import TensorBase, _run_hooks
-from .version import clock, counter
+from .version import changed_at, clock
 
 __all__ = ["Function", "Op", "AccumulateGrad", "unbroadcast"]
 
@@ -45,6 +51,56 @@ class _Freed(tuple[Any, ...]):
 _FREED = _Freed()
 
 
+class _FreedValues(tuple[Any, ...]):
+    """What ``ctx.saved_tensors`` holds once released: reading it raises, as in PyTorch (the
+    engine says so first, naming the op; this catches a backward called by hand)."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Any:
+        """Raise: the values are gone."""
+        raise _freed_error("an op")
+
+    def __getitem__(self, index: Any) -> Any:
+        """Raise: the values are gone."""
+        raise _freed_error("an op")
+
+    def __len__(self) -> int:
+        """Raise: the values are gone."""
+        raise _freed_error("an op")
+
+    def __bool__(self) -> bool:
+        """True, unlike an empty tuple: there were values (the engine tests this first)."""
+        return True
+
+
+_FREED_VALUES = _FreedValues()
+
+
+def _freed_error(name: str) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time: the values {name} saved for backward "
+        "were freed by the first backward(). Pass retain_graph=True to the first backward() (or "
+        "autograd.grad()) if you need to go through the graph again.")
+
+
+_new = object.__new__
+
+# needs_input_grad tuples, made once: _NEEDS[n][mask] has True at i where bit i of mask is set
+_NEEDS = [[tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)] for n in range(7)]
+
+# Tuples every node would otherwise hold its own copy of (output shapes, where saved values came
+# from): a node keeps the shared one. Only a memory saving, so the table is simply emptied when it
+# grows past any real program's variety.
+_INTERNED: dict[tuple[int, ...], tuple[int, ...]] = {}
+
+
+def _interned(key: tuple[int, ...]) -> tuple[int, ...]:
+    if len(_INTERNED) > 4096:
+        _INTERNED.clear()
+    return _INTERNED.setdefault(key, key)
+
+
 class Function:
     """Base class of differentiable operations (PyTorch's ``torch.autograd.Function``).
 
@@ -55,20 +111,21 @@ class Function:
     for arguments that are not tensors or need none); trailing Nones may be left out.
     """
 
-    __slots__ = ("_parents", "needs_input_grad", "_saved", "_saved_from", "_counters", "_made_at", "_shape",
-                 "_dtype", "_extra", "_create_graph", "__weakref__")
+    __slots__ = ("_parents", "needs_input_grad", "saved_tensors", "_saved_from", "_made_at", "_shape", "_dtype",
+                 "_extra", "__weakref__")
 
     # what the slots hold (set in apply and its steps below)
     _parents: tuple[Any, ...]          # the graph nodes the inputs came from (None: no gradient)
     needs_input_grad: tuple[bool, ...]
-    _saved: tuple[Any, ...] | None     # what save_for_backward kept (_FREED after release)
-    _saved_from: list[int]             # per saved value: its argument's position, -1 the output, -2 neither
-    _counters: list[list[int] | None]  # per saved value: the version counter to check
+    # What save_for_backward kept, as backward reads it: a plain slot, so reading it in a backward
+    # formula costs nothing. The engine checks it (versions, freed) before it calls backward, and
+    # for user Functions and create_graph puts Tensors here for the call (see _backprop).
+    saved_tensors: tuple[Any, ...]
+    _saved_from: tuple[int, ...]       # per saved value: its argument's position, -1 the output, -2 neither
     _made_at: int                      # the version clock's tick when the op ran
     _shape: tuple[int, ...]            # the output's shape and dtype (the node protocol's)
     _dtype: np.dtype
     _extra: dict[str, Any] | None      # rare per-node state (see _extras)
-    _create_graph: bool
 
     on_arrays = False        # built-in ops: forward/backward see NumPy arrays instead of Tensors
     integer_outputs = True   # may forward return integers (which never require grad)? Built-in ops say no
@@ -91,24 +148,15 @@ class Function:
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep inputs, the output or other values for backward (checked against in-place edits)."""
-        self._saved = values
+        self.saved_tensors = values
 
     @property
-    def saved_tensors(self) -> tuple[Any, ...]:
-        """What forward saved: arrays for built-in ops, Tensors for user ops and create_graph."""
-        saved = self._saved
-        if saved is None:
-            return ()
-        if saved is _FREED:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time: the values {self.name()} saved "
-                "for backward were freed by the first backward(). Pass retain_graph=True to the "
-                "first backward() (or autograd.grad()) if you need to go through the graph again.")
-        if clock[0] != self._made_at:   # something changed in place since this op ran
-            self._check_versions()
-        if type(self).on_arrays and not self._create_graph:
-            return saved
-        return tuple(self._saved_tensor(value, source) for value, source in zip(saved, self._saved_from))
+    def _saved(self) -> tuple[Any, ...] | None:
+        """What forward saved (None: nothing; _FREED once released), for pictures and the tracer."""
+        saved = self.saved_tensors
+        if saved is _FREED_VALUES:
+            return _FREED
+        return saved or None
 
     def mark_non_differentiable(self, *outputs: Any) -> None:
         """Say that an output of forward gets no gradient: it will not require grad."""
@@ -120,54 +168,26 @@ class Function:
     def apply(cls, *args: Any) -> Any:
         """Run the op on its arguments and, if anything requires grad, record it: the result's
         grad_fn is this node, whose parents are the nodes the inputs came from."""
-        ctx = object.__new__(cls)
-        ctx._saved = None
-        ctx._extra = None
-        # 1. unwrap the inputs: arrays for forward; the parents and needs_input_grad on ctx
-        inputs, record = _unwrap(ctx, args)
-        # 2. run forward
-        if cls.on_arrays:
-            try:
-                returned = out = cls.forward(ctx, *inputs)
-            except ValueError as error:   # NumPy's errors, said with the op's name and shapes
-                raise _forward_error(cls, args, error) from None
-        else:
-            returned, out = _forward_on_tensors(cls, ctx, args)
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
-        # 3. record the node: the result's grad_fn is ctx (integer results never require grad)
-        if record and (cls.integer_outputs and out.dtype.kind not in "fc"
-                       or ctx._extra is not None and _non_differentiable(ctx, returned)):
-            record = False   # integer and bool results, and outputs marked so, never require grad
-            ctx._parents = ()
-        result = TensorBase._make(out, ctx if record else None)
-        if out.base is not None:
-            _link_view(result, args, out)
-        if record:
-            ctx._shape = out.shape
-            ctx._dtype = out.dtype
-            if ctx._saved is not None:   # 4. note what was saved, for the version checks
-                _note_saved(ctx, args, inputs, returned, result)
-        if _mode.watching:
-            _watch(ctx, args, result)
-        return result
+        return _apply(cls, args)
 
     def _check_versions(self) -> None:
-        for version in self._counters:
-            if version is not None and version[0] > self._made_at:
+        """Raise if the memory of a value this node saved was changed in place since it ran."""
+        for value in self.saved_tensors:
+            if changed_at(value._array if isinstance(value, TensorBase) else value) > self._made_at:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by an "
                     f"inplace operation: a tensor saved by {self.name()} was modified by an in-place "
                     "operation after it was used. Use an out-of-place op (x = x + 1, not x += 1) or "
                     ".clone() the tensor before changing it.")
 
-    def _saved_tensor(self, value: Any, source: int) -> Any:
-        # Under create_graph a saved input or output is rebuilt as a Tensor attached to the node it
-        # came from, so the backward formula that uses it is itself differentiable.
+    def _saved_tensor(self, value: Any, source: int, create_graph: bool) -> Any:
+        # A saved value as a Tensor, for user Functions and create_graph. Under create_graph a
+        # saved input or output is rebuilt as a Tensor attached to the node it came from, so the
+        # backward formula that uses it is itself differentiable.
         if not isinstance(value, (np.ndarray, np.generic, TensorBase)):
             return value   # a Python number (an exponent, a bound) stays a number
         array = value._array if isinstance(value, TensorBase) else np.asarray(value)
-        if not self._create_graph:
+        if not create_graph:
             return TensorBase._make(array, None)
         if source == -1:
             return TensorBase._make(array, self)
@@ -179,39 +199,44 @@ class Function:
         return TensorBase._make(array, None)
 
     def _backprop(self, grad: Any, sweep: Sweep) -> Any:
+        # Everything a node's backward can involve: hooks and retain_grad (extras), saved values
+        # rebuilt as Tensors (user Functions, create_graph), gradients brought to their input's
+        # dtype. Op._backprop is the built-in ops' lean version of the same steps.
         if self._extra is not None:
             grad = self._run_extras(grad, sweep)
         cls = type(self)
-        create_graph = self._create_graph = sweep.create_graph
-        if cls.on_arrays:
-            grads = cls.backward(self, grad)
-        else:
-            grads = cls.backward(self, grad if create_graph else TensorBase._make(grad, None))
+        create_graph = sweep.create_graph
+        saved = self.saved_tensors
+        if saved is _FREED_VALUES:
+            raise _freed_error(self.name())
+        if saved:
+            if clock[0] != self._made_at:   # something changed in place since this op ran
+                self._check_versions()
+            if create_graph or not cls.on_arrays:   # backward sees Tensors, for this call
+                self.saved_tensors = tuple(self._saved_tensor(value, source, create_graph)
+                                           for value, source in zip(saved, self._saved_from))
+        try:
+            if cls.on_arrays or create_graph:
+                grads = cls.backward(self, grad)
+            else:
+                grads = cls.backward(self, TensorBase._make(grad, None))
+        finally:
+            self.saved_tensors = saved
+        if saved and sweep.release:
+            self.saved_tensors = _FREED_VALUES
         if type(grads) is not tuple:
             grads = (grads,)
         parents = self._parents
         if len(grads) > len(parents) and any(g is not None for g in grads[len(parents):]):
             raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but forward "
                                f"had {len(parents)} arguments")
-        if create_graph or not cls.on_arrays:
-            return [self._checked(g, parent) for g, parent in zip(grads, parents)]
-        # the common case, kept lean: arrays in, arrays out, broadcasting undone
-        checked = []
-        for g, parent in zip(grads, parents):
-            if g is not None and parent is not None:
-                if type(g) is not np.ndarray:
-                    g = np.asarray(g)
-                shape = parent._shape
-                if g.shape != shape:
-                    g = unbroadcast(g, shape, self)
-            checked.append(g)
-        return checked
+        return [self._checked(g, parent, create_graph) for g, parent in zip(grads, parents)]
 
-    def _checked(self, grad: Any, parent: Any) -> Any:
+    def _checked(self, grad: Any, parent: Any, create_graph: bool) -> Any:
         """Bring one input gradient to its input's shape (undo broadcasting) and plain form."""
         if parent is None or grad is None:
             return None
-        if not self._create_graph:
+        if not create_graph:
             if isinstance(grad, TensorBase):
                 grad = grad._array
             elif type(grad) is not np.ndarray:
@@ -223,7 +248,7 @@ class Function:
             grad = unbroadcast(grad, shape, self)
         dtype = parent._dtype
         if grad.dtype != dtype:   # a gradient has its input's dtype, whatever backward computed in
-            grad = grad.astype(dtype) if not self._create_graph else grad.to(dtype)
+            grad = grad.astype(dtype) if not create_graph else grad.to(dtype)
         return grad
 
     def _check_finite(self, grads: Any) -> None:
@@ -262,8 +287,9 @@ class Function:
         return grad
 
     def _release(self) -> None:
-        if self._saved is not None:
-            self._saved = _FREED
+        saved = self.saved_tensors
+        if saved is not _FREED_VALUES and saved:
+            self.saved_tensors = _FREED_VALUES
 
     # --- for people and pictures ---------------------------------------------------------------
 
@@ -358,11 +384,113 @@ def graph_node(parent: Any) -> Any:
 
 
 class Op(Function):
-    """A built-in op: forward and backward see NumPy arrays (Tensors under create_graph)."""
+    """A built-in op: forward and backward see NumPy arrays (Tensors under create_graph).
+
+    Its apply and _backprop are Function's, cut down to what a built-in op needs when nothing is
+    watching: every step below has its counterpart there, which handles the rest.
+    """
 
     __slots__ = ()
     on_arrays = True
     integer_outputs = False   # float in, float out (Cast is the exception, and says so)
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        """Run the op on its arguments and, if anything requires grad, record it: the result's
+        grad_fn is this node, whose parents are the nodes the inputs came from."""
+        if _watched[0] and _mode.watching:   # anomaly mode or compile's tracer, in this thread
+            return _apply(cls, args)
+        ctx = _new(cls)
+        ctx.saved_tensors = ()
+        ctx._extra = None
+        # 1. unwrap: arrays for forward; which inputs want a gradient (grad mode read at most once)
+        inputs = []
+        parents: list[Any] | None = None
+        recording = None
+        mask = i = 0
+        for arg in args:
+            if isinstance(arg, TensorBase):
+                base = arg._base
+                if base is not None and base.grad_fn is not arg._view_of:
+                    arg._refresh_view()   # its base was changed in place: it reads the new graph
+                inputs.append(arg._array)
+                if arg._requires_grad:
+                    if recording is None:
+                        recording = _mode.enabled
+                    if recording:
+                        if parents is None:
+                            parents = [None] * len(args)
+                        parents[i] = arg.grad_fn or arg
+                        mask |= 1 << i
+            else:
+                inputs.append(arg)
+            i += 1
+        ctx.needs_input_grad = _NEEDS[i][mask] if i < 7 else tuple(bool(mask >> k & 1) for k in range(i))
+        if cls.float_inputs and inputs[0].dtype.kind not in "fc":
+            inputs[0] = inputs[0].astype(get_default_dtype())
+        # 2. run forward
+        try:
+            returned = out = cls.forward(ctx, *inputs)
+        except ValueError as error:   # NumPy's errors, said with the op's name and shapes
+            raise _forward_error(cls, args, error) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
+        if parents is not None and cls.integer_outputs and out.dtype.kind not in "fc":
+            parents = None   # an integer or bool result never requires grad
+        # 3. the result (TensorBase._make, written out) and its node
+        result = _new(TensorBase._results)
+        result._array = out
+        result._grad = None
+        result._hooks = None
+        result._base = None
+        if parents is None:
+            ctx._parents = ()
+            result._requires_grad = False
+            result.grad_fn = None
+            if out.base is not None:
+                _link_view(result, args, out)
+            return result
+        result._requires_grad = True
+        result.grad_fn = ctx
+        ctx._parents = tuple(parents)
+        shape = out.shape
+        ctx._shape = _INTERNED.get(shape) or _interned(shape)
+        ctx._dtype = out.dtype
+        if out.base is not None:
+            _link_view(result, args, out)
+        if ctx.saved_tensors:   # 4. note what was saved, for the version checks
+            _note_saved(ctx, args, inputs, returned)
+        return result
+
+    def _backprop(self, grad: Any, sweep: Sweep) -> Any:
+        if self._extra is not None or sweep.create_graph:   # hooks, retain_grad, create_graph
+            return Function._backprop(self, grad, sweep)
+        saved = self.saved_tensors
+        if saved:
+            if saved is _FREED_VALUES:
+                raise _freed_error(self.name())
+            if clock[0] != self._made_at:   # something changed in place since this op ran
+                self._check_versions()
+        grads = type(self).backward(self, grad)
+        if saved and sweep.release:
+            self.saved_tensors = _FREED_VALUES
+        parents = self._parents
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) > len(parents) and any(g is not None for g in grads[len(parents):]):
+            raise RuntimeError(f"{type(self).__name__}.backward returned {len(grads)} gradients but "
+                               f"forward had {len(parents)} arguments")
+        # arrays in, arrays out, broadcasting undone
+        checked = []
+        for g, parent in zip(grads, parents):
+            if g is not None and parent is not None:
+                if type(g) is not np.ndarray:
+                    g = np.asarray(g)
+                shape = parent._shape
+                if g.shape != shape:
+                    g = unbroadcast(g, shape, self)
+            checked.append(g)
+        return checked
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
@@ -386,7 +514,42 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
     return grad
 
 
-# --- the steps of Function.apply ------------------------------------------------------------------
+# --- Function.apply and its steps -----------------------------------------------------------------
+
+def _apply(cls: type[Function], args: tuple[Any, ...]) -> Any:
+    """Function.apply: run forward, and record the node when an input requires grad."""
+    ctx = _new(cls)
+    ctx.saved_tensors = ()
+    ctx._extra = None
+    # 1. unwrap the inputs: arrays for forward; the parents and needs_input_grad on ctx
+    inputs, record = _unwrap(ctx, args)
+    # 2. run forward
+    if cls.on_arrays:
+        try:
+            returned = out = cls.forward(ctx, *inputs)
+        except ValueError as error:   # NumPy's errors, said with the op's name and shapes
+            raise _forward_error(cls, args, error) from None
+    else:
+        returned, out = _forward_on_tensors(cls, ctx, args)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)   # NumPy turns 0-d results into scalars; keep arrays throughout
+    # 3. record the node: the result's grad_fn is ctx (integer results never require grad)
+    if record and (cls.integer_outputs and out.dtype.kind not in "fc"
+                   or ctx._extra is not None and _non_differentiable(ctx, returned)):
+        record = False   # integer and bool results, and outputs marked so, never require grad
+        ctx._parents = ()
+    result = TensorBase._make(out, ctx if record else None)
+    if out.base is not None:
+        _link_view(result, args, out)
+    if record:
+        ctx._shape = _interned(out.shape)
+        ctx._dtype = out.dtype
+        if ctx.saved_tensors:   # 4. note what was saved, for the version checks
+            _note_saved(ctx, args, inputs if cls.on_arrays else args, returned)
+    if _mode.watching:
+        _watch(ctx, args, result)
+    return result
+
 
 def _unwrap(ctx: Function, args: tuple[Any, ...]) -> tuple[list[Any], bool]:
     """What forward sees (the arrays inside tensors, other arguments as given) and whether the op
@@ -418,34 +581,31 @@ def _unwrap(ctx: Function, args: tuple[Any, ...]) -> tuple[list[Any], bool]:
     return inputs, record
 
 
-def _note_saved(ctx: Function, args: tuple[Any, ...], inputs: list[Any], returned: Any, result: TensorBase) -> None:
-    """For each value forward saved, which argument it is (-1: the output, -2: neither) and the
-    version counter to check at backward time, so an in-place change of it since is caught."""
-    sources: list[int] = []
-    counters: list[list[int] | None] = []
-    items = inputs if ctx.on_arrays else args
-    assert ctx._saved is not None   # called only when forward saved something
-    for value in ctx._saved:
+def _note_saved(ctx: Function, args: tuple[Any, ...], items: Any, returned: Any) -> None:
+    """Note which argument each saved value is (-1: the output, -2: neither; `items` are what
+    forward was given), for create_graph to attach it to its node, and the version clock's tick, so
+    that backward can tell whether anything was changed in place since (see version.py)."""
+    sources = []
+    n = len(items)
+    j = 0
+    for value in ctx.saved_tensors:
         if value is None:   # a slot backward will not read (Mul keeps only what its backward needs)
             sources.append(-2)
-            counters.append(None)
-            continue
-        if value is returned:
+        elif j < n and value is items[j] and isinstance(args[j], TensorBase):
+            sources.append(j)   # the usual case: forward saved its j-th input as its j-th value
+        elif value is returned:
             sources.append(-1)
-            counters.append(counter(result))
-            continue
-        i = 0
-        for item in items:
-            if item is value and isinstance(args[i], TensorBase):
-                sources.append(i)
-                counters.append(counter(args[i]))
-                break
-            i += 1
         else:
-            sources.append(-2)
-            counters.append(None)
-    ctx._saved_from = sources
-    ctx._counters = counters
+            source = 0
+            for item in items:
+                if item is value and isinstance(args[source], TensorBase):
+                    break
+                source += 1
+            else:
+                source = -2
+            sources.append(source)
+        j += 1
+    ctx._saved_from = _interned(tuple(sources))
     ctx._made_at = clock[0]
 
 
@@ -493,14 +653,13 @@ def _non_differentiable(ctx: Function, returned: Any) -> bool:
 
 def _link_view(result: TensorBase, args: tuple[Any, ...], out: np.ndarray) -> None:
     """`out` is a NumPy view: if it shares memory with an input tensor, `result` is a view of that
-    tensor's base. Views share the base's version counter, and an in-place change of a view
-    rewrites the base's graph (see ops/inplace.py)."""
+    tensor's base: an in-place change of the view rewrites the base's graph (see ops/inplace.py).
+    (Version checks need no link: they follow the memory itself, see version.py.)"""
     for arg in args:
         if isinstance(arg, TensorBase) and np.may_share_memory(out, arg._array):
             base = arg if arg._base is None else arg._base
             result._base = base
             result._view_of = base.grad_fn
-            result._version = counter(base)
             return
 
 

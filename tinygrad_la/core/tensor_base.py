@@ -22,7 +22,7 @@ import numpy as np
 
 from . import dtypes, engine
 from .engine import _mode
-from .version import bump, counter
+from .version import bump
 
 if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
     from typing_extensions import Self
@@ -92,8 +92,7 @@ class Size(tuple[int, ...]):
 class TensorBase:
     """A NumPy array with a gradient and a graph node: the part of Tensor the engine needs."""
 
-    __slots__ = ("_array", "_grad", "_requires_grad", "grad_fn", "_version", "_hooks", "_base", "_view_of",
-                 "__weakref__")
+    __slots__ = ("_array", "_grad", "_requires_grad", "grad_fn", "_hooks", "_base", "_view_of", "__weakref__")
 
     __array_priority__ = 1000   # NumPy defers to us in mixed expressions: array * tensor -> Tensor
     _parents: tuple[Any, ...] = ()   # as a graph node, a leaf has no parents (see engine.py)
@@ -114,7 +113,6 @@ class TensorBase:
         self._grad: Any = None                  # a Tensor holding d(loss)/d(self), or None
         self._requires_grad = False
         self.grad_fn: Any = None
-        self._version: list[int] | None = None   # a version counter, made on the first in-place change
         self._hooks: list[Callable[..., Any]] | None = None
         self._base: TensorBase | None = None     # for a view: the tensor whose memory it shares
         if requires_grad:
@@ -128,7 +126,6 @@ class TensorBase:
         t._grad = None
         t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
-        t._version = None
         t._hooks = None
         t._base = None
         return t
@@ -332,11 +329,10 @@ class TensorBase:
     def data(self) -> Self:
         """PyTorch's ``.data``: the same memory as a tensor that does not require grad, whose
         in-place changes (``p.data += -lr * p.grad``) are not recorded in the graph."""
-        # like detach(): a new array object over the same memory, and the same version counter, so
-        # a backward that saved these values raises if they were changed through .data (PyTorch
+        # like detach(): a new array object over the same memory, so a backward that saved these
+        # values raises if they were changed through .data (version checks follow memory; PyTorch
         # does not check, and would differentiate the changed values silently)
         t: Self = TensorBase._make(self._array.view(), None)
-        t._version = counter(self)
         if _mode.tracer is not None:
             _mode.tracer.shared(t, self)
         return t
@@ -356,11 +352,10 @@ class TensorBase:
             self._base = None          # its own memory now, no longer a view of another tensor
 
     def detach(self) -> Self:
-        """The same data, cut from the graph (shares memory and version counter)."""
+        """The same data, cut from the graph (shares memory, so in-place changes count for both)."""
         # a new array object over the same memory: shared values, but never mistaken for self's
         # array when an op matches what it saved to its inputs
         t: Self = TensorBase._make(self._array.view(), None)
-        t._version = counter(self)
         if _mode.tracer is not None:
             _mode.tracer.shared(t, self)
         return t

@@ -1,32 +1,81 @@
-"""Version counters: how a backward pass notices that a value it saved was changed in place.
+"""Version checks: how a backward pass notices that a value it saved was changed in place.
 
-Versions are ticks of one clock, so a graph node needs only the tick at which it was made: a tensor
-changed later has a larger version. Tensors that share memory (views) share one counter.
+Every in-place change of a tensor ticks one clock and notes the tick against the memory it wrote
+(the array that owns that memory). A graph node keeps only the tick at which it was made. At
+backward, if the clock still reads that tick, nothing anywhere was changed in place since, and
+there is nothing to check: the common case costs no work per op, and no counter per tensor. If the
+clock moved, the node asks, for each array it saved, when that array's memory last changed.
+
+The check follows memory, not tensor objects: views, detached tensors and ``.data`` look at their
+base's memory, so a change through any of them counts, and so does a change through another
+tensor made on the same NumPy array.
 """
 from __future__ import annotations
 
-from typing import Protocol
+import weakref
+from typing import Any, Callable, Protocol
 
-__all__ = ["clock", "counter", "bump"]
+import numpy as np
+
+__all__ = ["clock", "bump", "changed_at", "counter"]
 
 clock = [0]   # the current tick (a list so every module sees the same number as it moves)
 
-
-class Versioned(Protocol):
-    """What has a version counter: a tensor (`_version` is None until it is first needed)."""
-
-    _version: list[int] | None
+# id(owner array) -> [a weak reference to it, the tick of its last in-place change]. Weak, so the
+# table never keeps memory alive; an entry goes when its array does.
+_changes: dict[int, list[Any]] = {}
 
 
-def counter(t: Versioned) -> list[int]:
-    """The tensor's version counter, made on first use (most tensors never need one)."""
-    version = t._version
-    if version is None:
-        version = t._version = [0]
-    return version
+class _HasArray(Protocol):
+    """What can be changed in place: a tensor, around its NumPy array."""
+
+    _array: np.ndarray
 
 
-def bump(t: Versioned) -> None:
-    """Record an in-place change of `t` (and of every view sharing its memory)."""
+def _owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns the memory `array` looks at: itself, or the end of its chain of bases
+    (NumPy points a view's .base at the owner; as_strided leaves a helper object in between)."""
+    base = array.base
+    while base is not None:
+        if isinstance(base, np.ndarray):
+            array = base
+        base = getattr(base, "base", None)
+    return array
+
+
+def bump(t: _HasArray) -> None:
+    """Record an in-place change of `t`'s memory (and so of every view of it)."""
     clock[0] += 1
-    counter(t)[0] = clock[0]
+    owner = _owner(t._array)
+    key = id(owner)
+    entry = _changes.get(key)
+    if entry is None or entry[0]() is not owner:
+        entry = _changes[key] = [weakref.ref(owner, _forgetter(key)), 0]
+    entry[1] = clock[0]
+
+
+def _forgetter(key: int) -> Callable[[weakref.ref[np.ndarray]], None]:
+    """The callback that drops `key`'s entry when its array goes (unless the id was reused)."""
+    def forget(ref: weakref.ref[np.ndarray]) -> None:
+        entry = _changes.get(key)
+        if entry is not None and entry[0] is ref:
+            del _changes[key]
+    return forget
+
+
+def changed_at(array: Any) -> int:
+    """The tick of the last in-place change of `array`'s memory (-1: never changed)."""
+    if type(array) is not np.ndarray:
+        return -1   # numbers and NumPy scalars are immutable
+    owner = _owner(array)
+    entry = _changes.get(id(owner))
+    if entry is None or entry[0]() is not owner:
+        return -1
+    tick: int = entry[1]
+    return tick
+
+
+def counter(t: _HasArray) -> list[int]:
+    """The version of `t` as a one-item list, ``[tick of its last in-place change]``: larger after
+    every change (a snapshot, read again for a new value)."""
+    return [changed_at(t._array)]
