@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, cast, overlo
 
 import numpy as np
 
+from . import collector
 from .tracer import Tracer
 
 if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for 3.10); never needed at runtime
@@ -325,6 +326,7 @@ def backward(roots: list[Any], root_grads: list[Any], *, retain_graph: bool = Fa
         _mode.enabled = previous_mode
         if collecting:
             gc.enable()
+        collector.thaw()   # the graph is walked: what froze while it grew goes back to the collector
     if wanted is None or capture is None:   # (one is None exactly when the other is)
         return None
     return [wanted[node] for node in capture]
