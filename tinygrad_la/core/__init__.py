@@ -3,8 +3,9 @@
 Read it in this order:
 
     engine.py       the backward walk (topological order, then the chain rule node by node) and grad mode
+    collector.py    Python's cycle collector kept off a growing graph (it has no cycles to find)
     tracer.py       the events tinygrad_la.compile listens to while it records a step
-    version.py      version counters, which catch a backward that would read a value changed in place
+    version.py      version checks, which catch a backward that would read memory changed in place
     random.py       the library's one random generator
     dtypes.py       dtypes by PyTorch's names, and the default float dtype
     device.py       the one device, the CPU
