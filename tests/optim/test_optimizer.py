@@ -591,3 +591,16 @@ def test_a_custom_update_rule_may_keep_any_values_in_its_state():
     opt.state[w]["seen"] = tg.tensor(np.zeros(3))   # its Tensors must still fit the parameter
     with pytest.raises(RuntimeError, match="state 'seen' of parameter 0 has shape"):
         opt.step()
+
+
+def test_an_option_changed_between_steps_is_checked_again_at_the_next_step():
+    params, opt = _four_params_after_one_step(optim.SGD, momentum=0.9)
+    opt.step()                                  # the options passed, and are remembered as passed
+    before = _snapshot(params, opt)
+    opt.param_groups[0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="lr"):
+        opt.step()
+    opt.param_groups[0]["lr"] = 0.1
+    _assert_unchanged(before, params, opt)     # the refused step changed nothing
+    opt.step()
+    assert not np.array_equal(params[0].detach().numpy(), before[0][0])

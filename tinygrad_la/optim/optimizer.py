@@ -16,6 +16,7 @@ Updates write into `param._array` (the NumPy array itself) with `out=`, never re
 from __future__ import annotations
 
 import math
+import operator
 from numbers import Integral, Real
 from typing import Any, Callable, Iterable, Mapping
 
@@ -25,6 +26,8 @@ from ..core import dtypes
 from ..core.engine import _mode, enable_grad
 from ..core.version import bump as _bump
 from ..tensor import Tensor
+
+_same = operator.is_   # an option is unchanged while it is the very same object
 
 __all__ = ["Optimizer", "Params", "check_number", "zeros_state"]
 
@@ -50,6 +53,8 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         self._step_count = 0   # how many steps were taken (the lr schedulers look at it)
+        # id(group) -> (group, its option values when they last passed _check_options)
+        self._options_passed: dict[int, tuple[dict[str, Any], tuple[Any, ...]]] = {}
         if isinstance(params, Tensor):
             raise TypeError("params must be an iterable of Tensors or of dicts (parameter groups); got a "
                             "single Tensor. Pass a list: [w], or model.parameters().")
@@ -127,6 +132,16 @@ class Optimizer:
     def _check_group(self, group: dict[str, Any], index: int) -> None:
         """Raise ValueError if one of the group's options is out of range (subclasses add rules)."""
 
+    def _check_options_at_step(self, group: dict[str, Any], index: int) -> None:
+        """_check_options, run again only when an option was set (or removed) since the group last
+        passed: a step then costs a look at each option instead of every rule."""
+        values = tuple(map(group.get, self.defaults))
+        passed = self._options_passed.get(id(group))
+        if passed is not None and passed[0] is group and all(map(_same, passed[1], values)):
+            return
+        self._check_options(group, index)
+        self._options_passed[id(group)] = (group, values)
+
     # --- gradients -------------------------------------------------------------------------------
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -172,7 +187,7 @@ class Optimizer:
         checked when the step was traced and cannot have changed, so only the options are."""
         work: _Work = []
         for g, group in enumerate(self.param_groups):
-            self._check_options(group, g)
+            self._check_options_at_step(group, g)
             work.append((group, [(p, p._grad._array) for p in group["params"] if p._grad is not None]))
         self._apply(work)
 
@@ -199,7 +214,7 @@ class Optimizer:
         """Validate options, gradients and state; return (group, [(param, grad array)]) to update."""
         work: _Work = []
         for g, group in enumerate(self.param_groups):
-            self._check_options(group, g)
+            self._check_options_at_step(group, g)
             items = []
             for p in group["params"]:
                 grad = p._grad
