@@ -601,14 +601,20 @@ class ElementwiseMethods(TensorBase):
 
     def __add__(self, other: Any) -> Self:
         """x + y elementwise (broadcasting, PyTorch's type promotion);  dx = g, dy = g."""
+        if type(other) in _NUMBERS or _same_kind(self, other):
+            return Add.apply(self, other)   # nothing to promote
         return Add.apply(*_operands(self, other))
 
     def __radd__(self, other: Any) -> Self:
         """y + x, for a number or array on the left."""
+        if type(other) in _NUMBERS or _same_kind(self, other):
+            return Add.apply(self, other)   # nothing to promote
         return Add.apply(*_operands(self, other))   # x + y: the same sum, the tensor first as in PyTorch's graph
 
     def __sub__(self, other: Any) -> Self:
         """x - y elementwise;  dx = g, dy = -g."""
+        if type(other) in _NUMBERS or _same_kind(self, other):
+            return Sub.apply(self, other)   # nothing to promote
         return Sub.apply(*_operands(self, other))
 
     def __rsub__(self, other: Any) -> Self:
@@ -617,14 +623,20 @@ class ElementwiseMethods(TensorBase):
 
     def __mul__(self, other: Any) -> Self:
         """x * y elementwise (the Hadamard product ⊙);  dx = g·y, dy = g·x."""
+        if type(other) in _NUMBERS or _same_kind(self, other):
+            return Mul.apply(self, other)   # nothing to promote
         return Mul.apply(*_operands(self, other))
 
     def __rmul__(self, other: Any) -> Self:
         """y * x, for a number or array on the left."""
+        if type(other) in _NUMBERS or _same_kind(self, other):
+            return Mul.apply(self, other)   # nothing to promote
         return Mul.apply(*_operands(self, other))   # x * y: the same product, the tensor first as in PyTorch's graph
 
     def __truediv__(self, other: Any) -> Self:
         """x / y elementwise (true division: integers give floats);  dx = g/y, dy = -g·x/y²."""
+        if type(other) in _NUMBERS or _same_kind(self, other):
+            return Div.apply(self, other)   # nothing to promote
         return Div.apply(*_operands(self, other))
 
     def __rtruediv__(self, other: Any) -> Self:
@@ -834,6 +846,11 @@ class ElementwiseMethods(TensorBase):
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
+def _same_kind(a: TensorBase, b: Any) -> builtins.bool:
+    """Is `b` a tensor of `a`'s dtype (the common case, where _operands has nothing to do)?"""
+    return isinstance(b, TensorBase) and b._array.dtype is a._array.dtype
+
 
 def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     """PyTorch's type promotion where it differs from NumPy's: a NumPy scalar (or 0-d array) acts
