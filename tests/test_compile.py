@@ -695,6 +695,11 @@ def test_an_op_without_an_emitter_falls_back_to_its_forward_and_backward():
     assert "forward" in step.source and "backward" in step.source
     program = next(iter(step.programs.values()))
     assert any("Softplus" in reason for reason in program.fallbacks), program.fallbacks
+    assert step.fallbacks == program.fallbacks and step.fallbacks   # the same list, from the compiled function
+
+
+def test_fallbacks_before_the_first_call_is_empty():
+    assert tg.compile(lambda x: x * 2).fallbacks == []
 
 
 def test_the_returned_loss_and_the_gradients_are_new_arrays_every_call():

@@ -18,7 +18,7 @@ PACKAGE = Path(tinygrad_la.__file__).parent
 
 READING_ORDER = [
     # core: imports nothing above it
-    "core.tracer", "core.engine", "core.version", "core.random", "core.dtypes", "core.device",
+    "core.collector", "core.tracer", "core.engine", "core.version", "core.random", "core.dtypes", "core.device",
     "core.tensor_base", "core.function",
     # the ops, each file building on the ones before
     "ops.elementwise", "ops.movement", "ops.linalg", "ops.reductions", "ops.inplace", "ops.fused", "ops.conv",

@@ -171,6 +171,14 @@ class Compiled:
             return "(not traced yet: call the function once)"
         return next(reversed(self.programs.values())).source
 
+    @property
+    def fallbacks(self) -> list[str]:
+        """The ops of the most recently used program that run their own code instead of written-out
+        NumPy, each with the reason (empty: every op is written out)."""
+        if not self.programs:
+            return []
+        return list(next(reversed(self.programs.values())).fallbacks)
+
 
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """What must match for a replay: each argument's kind, shape and dtype (or its value)."""

@@ -2,8 +2,8 @@
 
 Read it in this order:
 
-    engine.py       the backward walk (topological order, then the chain rule node by node) and grad mode
     collector.py    Python's cycle collector kept off a growing graph (it has no cycles to find)
+    engine.py       the backward walk (topological order, then the chain rule node by node) and grad mode
     tracer.py       the events tinygrad_la.compile listens to while it records a step
     version.py      version checks, which catch a backward that would read memory changed in place
     random.py       the library's one random generator
