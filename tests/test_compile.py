@@ -668,6 +668,52 @@ def test_the_source_is_python_named_after_the_model_without_op_calls():
     assert not any(isinstance(v, tg.Function) for v in program.replay.__globals__.values())
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_backward_is_written_fused_and_stays_bit_for_bit(reduction):
+    # log-softmax under a negative log-likelihood: P·q - onehot(t)·q in two passes, not five
+    X, labels, make = mnist_like(batch=32)
+
+    def train(model, optimizer):
+        def step(X, labels):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(X), labels, reduction=reduction)
+            (loss if reduction != "none" else (loss * tg.linspace(0.5, 1.5, 32)).sum()).backward()
+            optimizer.step()
+            return loss
+        return step
+    eager_model, model = make(), make()
+    eager_step = train(eager_model, optim.SGD(eager_model.parameters(), lr=0.1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    step = tg.compile(train(model, opt))
+    for i in range(5):
+        expected, got = eager_step(X, labels), step(X, labels)
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+        for p, e in zip(model.parameters(), eager_model.parameters()):
+            np.testing.assert_array_equal(p.grad.numpy(), e.grad.numpy())
+            np.testing.assert_array_equal(p.detach().numpy(), e.detach().numpy())
+    assert not step.fallbacks, step.fallbacks
+    assert re.search(r"\[rows, labels\] -= ", step.source), step.source
+    assert "minus_onehot" not in step.source, step.source    # the one-hot gradient is never made
+
+
+def test_a_log_softmax_over_another_axis_is_not_fused():
+    w = tg.tensor(np.linspace(-1, 1, 12).reshape(4, 3), requires_grad=True)
+    target = tg.tensor([0, 2, 1])
+
+    def step(x):
+        loss = nn.functional.nll_loss((x * w).log_softmax(dim=0).T, target)   # rows of logp are columns of x
+        loss.backward()
+        return loss
+    eager = step(tg.tensor(np.ones((4, 3))))
+    eager_grad = w.grad.numpy().copy()
+    w.grad = None
+    compiled = tg.compile(step)
+    got = compiled(tg.tensor(np.ones((4, 3))))
+    np.testing.assert_array_equal(got.numpy(), eager.numpy())
+    np.testing.assert_array_equal(w.grad.numpy(), eager_grad)
+    assert "-= " not in compiled.source or "[rows," not in compiled.source
+
+
 def test_the_mlp_source_has_no_op_calls_either():
     X, labels, make = mnist_like()
     step, _ = side_by_side(make, (X, labels), 2, lr=0.1)

@@ -372,6 +372,9 @@ class Tracer(Events):
         self.ops: dict[int, tuple[_Inline, OpText]] = {}   # id(ctx) -> its inlined forward
         self.guards: list[str] = []                   # lines that check this call fits the program
         self.optimizers: dict[int, _OptimizerGuard] = {}
+        # key of a gradient -onehot(t)·q that a negative log-likelihood's backward wrote -> (q per
+        # row as a column, q per picked entry, the rows, the targets), for the log-softmax below it
+        self.nll_grads: dict[int, tuple[str, str, str, str]] = {}
         self.sweeps = 0
         self.grad_of: dict[Any, _Value] = {}          # in a backward pass: node -> its gradient so far
         self.scope = _scope_names(fn)
@@ -1894,6 +1897,16 @@ class _LogSoftmax:
     def backward(t: GradText) -> bool:
         axis, g = repr(t.ctx.axis), str(t.g)
         p = _ufunc(t, "P", "exp", str(t.out), fresh=f"np.exp({t.out})")
+        nll = t.tracer.nll_grads.get(t.g.key)
+        if nll is not None and t.ctx.axis in (1, -1) and t.arrays[0].ndim == 2:
+            # g = -onehot(t)·q (the negative log-likelihood's gradient): each row sums to -q, so
+            # g - P·Σg = P·q - onehot(t)·q, the same numbers in two passes instead of five
+            q_rows, q_picked, rows, target = nll
+            ds = t.tracer._new_value(_d(t, 0), "computed")
+            t.define(ds, f"{p} * {q_rows}", f"np.multiply({p}, {q_rows}, out={_OUT})",
+                     then=(f"{ds}[{rows}, {target}] -= {q_picked}",))
+            t.give(0, ds)
+            return True
         total = _reduce(t, f"{t.g.hint}_sum", "add", g, axis, "True")
         part = _ufunc(t, f"P_{t.g.hint}_sum", "multiply", str(p), str(total), fresh=f"{p} * {total}")
         t.give(0, _ufunc(t, _d(t, 0), "subtract", g, str(part), fresh=f"{g} - {part}"))
@@ -1948,7 +1961,9 @@ class _NegativeLogLikelihood:
             scaled = str(t.define(f"{t.g.hint}_share", f"{g} / {ctx.denominator!r}"))   # g/N
         else:
             scaled = g
-        t.give(0, _ufunc(t, _d(t, 0), "multiply", str(onehot), scaled, fresh=f"{onehot} * {scaled}"))
+        dlogp = _ufunc(t, _d(t, 0), "multiply", str(onehot), scaled, fresh=f"{onehot} * {scaled}")
+        t.tracer.nll_grads[dlogp.key] = (scaled, g if ctx.reduction == "none" else scaled, str(rows), str(target))
+        t.give(0, dlogp)
         return True
 
 
