@@ -51,7 +51,7 @@ def write_graphs(out: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m demos", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
                         help="folder for the figures (default: out)")
     parser.add_argument("--steps", type=int, metavar="N",

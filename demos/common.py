@@ -27,7 +27,9 @@ def parse_args(doc: str | None, argv: list[str] | None, *, steps: int | None, se
     option is still accepted, so `python -m demos --steps 5` can hand it to every demo.
     """
     lines = (doc or "").strip().splitlines()   # the module docstring: a title line, then the details
-    parser = argparse.ArgumentParser(description=lines[0] if lines else None, epilog="\n".join(lines[1:]),
+    spec = sys._getframe(1).f_globals.get("__spec__")   # the demo calling: usage says how to run it
+    parser = argparse.ArgumentParser(prog=f"python -m {spec.name}" if spec is not None else None,
+                                     description=lines[0] if lines else None, epilog="\n".join(lines[1:]),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=steps, metavar="N",
                         help=f"{steps_help} (default: {steps})" if steps is not None

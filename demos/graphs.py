@@ -95,7 +95,7 @@ def graph_example() -> tuple:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m demos.graphs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="out", help="directory for the SVG files")
     for path in write_chapter_graphs(parser.parse_args().out):
         print(f"  wrote {path}")

@@ -217,3 +217,13 @@ def test_report_check_and_exit_code(capsys):
     assert report.failures == ["y", "shape"] and not report.ok
     assert report.exit_code() == 1
     assert "MISMATCH" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module", [run_all, chapter, regression, sine, xor, figures, digits],
+                         ids=lambda m: m.__spec__.name)
+def test_help_names_the_command_that_runs_the_demo(module, capsys):
+    with pytest.raises(SystemExit) as done:
+        module.main(["--help"])
+    assert done.value.code == 0
+    name = module.__spec__.name.removesuffix(".__main__")
+    assert capsys.readouterr().out.startswith(f"usage: python -m {name} ")

@@ -23,3 +23,29 @@ def test_tour_prints_what_the_readme_shows():
     with contextlib.redirect_stdout(buffer):
         exec(compile(code, "README.md (tour)", "exec"), {})
     assert buffer.getvalue().strip() == printed.strip()
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+def test_every_python_block_runs_as_written_in_order(tmp_path, monkeypatch):
+    import shutil
+
+    import pytest
+    if shutil.which("dot") is None:
+        pytest.skip("the drawing blocks need graphviz's dot (make test installs it)")
+    monkeypatch.chdir(tmp_path)              # the blocks write their pictures into ./out
+    (tmp_path / "out").mkdir()
+    namespace: dict = {}
+    buffer = io.StringIO()
+    blocks = python_blocks()
+    assert len(blocks) >= 4
+    with contextlib.redirect_stdout(buffer):
+        for i, block in enumerate(blocks):
+            exec(compile(block, f"README.md (python block {i + 1})", "exec"), namespace)
+    assert (tmp_path / "out" / "neuron.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert (tmp_path / "out" / "step.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]   # nothing written anywhere else
+    loss = float(re.search(r"loss after 1500 compiled steps: ([0-9.]+)", buffer.getvalue()).group(1))
+    assert loss < 0.05                       # the compiled loop trained the sine fit

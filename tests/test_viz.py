@@ -427,12 +427,43 @@ def test_chapter_graphs(dot, tmp_path):
     assert any(t.startswith("0.weight (12, 1) float64 grad norm") for t in sine_nodes)
 
 
-def test_readme_picture_code_draws_docs_neuron_svg(dot, tmp_path, monkeypatch):
+def test_readme_picture_code_draws_the_committed_docs_neuron_svg(dot, tmp_path, monkeypatch):
     text = (ROOT / "README.md").read_text()
     section = text.split("## Pictures of the graph", 1)[1].split("\n## ", 1)[0]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md (pictures)", "exec"), {})
-    made = tmp_path / "docs" / "neuron.svg"
+    made = tmp_path / "out" / "neuron.svg"        # the snippet writes into out/, never over docs/
     assert sorted(svg_of_file(made)) == sorted(svg_of_file(ROOT / "docs" / "neuron.svg"))
     assert "![" in section and "docs/neuron.svg" in section
+
+
+def test_the_picture_is_a_plain_class_with_a_readable_repr_and_pickles():
+    import pickle
+    h, _ = neuron()
+    graph = viz.draw_graph(h)
+    assert type(graph) is viz.GraphPicture and type(graph).__qualname__ == "GraphPicture"
+    text = repr(graph)
+    assert text.startswith("<GraphPicture 'computation': ") and "nodes" in text and "edges" in text
+    assert "<locals>" not in text and " at 0x" not in text
+    edges = graph.source.count(" -> ")
+    assert f"{edges} edges" in text
+    again = pickle.loads(pickle.dumps(graph))
+    assert type(again) is viz.GraphPicture and again.source == graph.source
+
+
+@pytest.mark.parametrize("target", ["no_such_module_here", "missing/file.py"])
+def test_a_target_that_cannot_be_loaded_is_one_line_not_a_traceback(target, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        viz.main([target, "--out", str(tmp_path / "x.svg")])
+    message = str(done.value.code)
+    assert "\n" not in message and f"cannot load {target!r}" in message
+    assert "demos.sine" in message                    # says what to give instead
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_the_console_script_is_declared_for_the_cli():
+    import importlib.metadata
+    scripts = {e.name: e.value for e in importlib.metadata.entry_points(group="console_scripts")}
+    assert scripts.get("tinygrad-la-viz") == "tinygrad_la.viz:main"

@@ -22,7 +22,6 @@ draws `graph_example()` of any module that has one (see `main`). Needs `pip inst
 from __future__ import annotations
 
 import argparse
-import functools
 import html
 import importlib
 import importlib.util
@@ -70,7 +69,7 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool | None = None, 
 
     ``.render(path, format="svg")``, ``.pipe()``, ``.source`` and Jupyter display work as in graphviz.
     """
-    graphviz = _import_graphviz()
+    _import_graphviz()   # says what to install when the viz extra is missing
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     for r in roots:
         if not isinstance(r, (Tensor, Value)):
@@ -83,7 +82,7 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool | None = None, 
     order, more = _walk(starts, max_nodes)
     known = {node: r for node, r in zip(starts, roots) if isinstance(r, Tensor)}   # node -> tensor
 
-    graph = _picture_class(graphviz)(name="computation", graph_attr={
+    graph = GraphPicture(name="computation", graph_attr={
         "rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12", "nodesep": "0.25",
         "ranksep": "0.35"})
     graph.attr("node", fontname="Helvetica", fontsize="11", margin="0.08,0.04")
@@ -511,29 +510,47 @@ DOT_MISSING = ("Rendering the graph needs Graphviz's 'dot' program, which is not
                "(Debian/Ubuntu), brew install graphviz (macOS) or conda install graphviz (conda); see "
                "https://graphviz.org/download/. Without it, graph.source is the DOT text of the picture.")
 
-@functools.lru_cache(maxsize=None)
-def _picture_class(graphviz: Any) -> type:
-    """graphviz.Digraph, whose rendering says how to install `dot` when it is missing."""
+try:   # the viz extra; without it draw_graph says what to install (see _import_graphviz)
+    _graphviz: Any = importlib.import_module("graphviz")
+except ImportError:
+    _graphviz = None
+
+if _graphviz is not None:
     # graphviz ships no type information, so to mypy its classes are Any, and subclassing Any is
     # flagged (disallow_subclassing_any); these two subclasses are deliberate.
-    class DotNotFound(graphviz.ExecutableNotFound):  # type: ignore[misc]
+    class DotNotFound(_graphviz.ExecutableNotFound):  # type: ignore[misc]
+        """graphviz's error when the `dot` program is missing, saying how to install it."""
+
         def __init__(self) -> None:
             RuntimeError.__init__(self, DOT_MISSING)
 
-    class GraphPicture(graphviz.Digraph):  # type: ignore[misc]
+    class GraphPicture(_graphviz.Digraph):  # type: ignore[misc]
+        """A picture of a computation graph: a graphviz.Digraph (``.render(path, format="svg")``,
+        ``.pipe(format="png")``, ``.source``, shown inline in Jupyter) whose rendering says how to
+        install `dot` when it is missing."""
+
         def render(self, *args: Any, **kwargs: Any) -> Any:
+            """Write the picture to a file (graphviz's render), or say how to get `dot`."""
             try:
                 return super().render(*args, **kwargs)
-            except graphviz.ExecutableNotFound:
+            except _graphviz.ExecutableNotFound:
                 raise DotNotFound() from None
 
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
+            """The rendered picture as bytes (graphviz's pipe), or say how to get `dot`."""
             try:
                 return super().pipe(*args, **kwargs)
-            except graphviz.ExecutableNotFound:
+            except _graphviz.ExecutableNotFound:
                 raise DotNotFound() from None
 
-    return GraphPicture
+        def __repr__(self) -> str:
+            edges = sum(1 for line in self.body if " -> " in line)
+            nodes = sum(1 for line in self.body if _NODE_LINE.match(line) and " -> " not in line)
+            return (f"<GraphPicture {self.name!r}: {nodes} nodes, {edges} edges; .render(path, format='svg'), "
+                    ".pipe(format='png') or .source>")
+
+
+_NODE_LINE = re.compile(r'\t+(?!(graph|node|edge|subgraph)\b)("[^"]*"|\w+) \[')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -553,7 +570,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     layer's ops. Gradients are drawn if backward has run: in graph_example, or with --backward
     here (retain_graph=True keeps what the ops saved, so the inputs stay in the picture).
     """
-    parser = argparse.ArgumentParser(prog="python -m tinygrad_la.viz", description=main.__doc__,
+    command = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    prog = command if command.startswith("tinygrad-la-viz") else "python -m tinygrad_la.viz"   # the console script, or -m
+    parser = argparse.ArgumentParser(prog=prog, description=main.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("module", help="a module with graph_example(), e.g. demos.sine, or a .py file")
     parser.add_argument("--out", default="graph.svg", help="output file; its suffix is the format (svg, png, pdf)")
@@ -564,7 +583,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="run backward(retain_graph=True) on the result first, to draw the gradients")
     args = parser.parse_args(argv)
 
-    example = getattr(_load(args.module), "graph_example", None)
+    try:
+        target = _load(args.module)
+    except (ImportError, OSError, SyntaxError) as error:   # one line saying what went wrong, not a traceback
+        raise SystemExit(f"{prog}: cannot load {args.module!r}: {type(error).__name__}: {error} (give a module "
+                         "importable from here, such as demos.sine, or the path of a .py file)") from None
+    example = getattr(target, "graph_example", None)
     if example is None:
         parser.error(f"{args.module} has no graph_example(); define one that returns "
                      "(loss, dict(model.named_parameters())) after one training step")
@@ -585,7 +609,7 @@ def _load(name: str) -> Any:
     if name.endswith(".py"):
         spec = importlib.util.spec_from_file_location(Path(name).stem, name)
         if spec is None or spec.loader is None:
-            raise SystemExit(f"cannot load {name}")
+            raise ImportError(f"no Python module at {name}")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
