@@ -15,7 +15,7 @@ DEMOS ?= demos
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k matmul -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: all venv demos-venv bench-venv graphviz test test-torch sdist-check typecheck demo bench soak fuzz fixtures clean
+.PHONY: all venv demos-venv bench-venv docs-venv graphviz test test-torch sdist-check typecheck demo docs bench soak fuzz fixtures clean
 
 all: test
 
@@ -39,6 +39,10 @@ $(VENV)/.stamp-demos: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[demos,viz]'
 	touch $@
 
+$(VENV)/.stamp-docs: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[docs,demos,viz]'
+	touch $@
+
 $(VENV)/.stamp-bench: pyproject.toml | $(PY)
 	$(PY) -m pip install -e '.[dev,bench]'
 	touch $@
@@ -46,6 +50,7 @@ $(VENV)/.stamp-bench: pyproject.toml | $(PY)
 venv: $(VENV)/.stamp-dev
 demos-venv: $(VENV)/.stamp-demos
 bench-venv: $(VENV)/.stamp-bench
+docs-venv: $(VENV)/.stamp-docs
 
 # --- system graphviz (the `dot` program behind tinygrad_la.viz) -----------------
 # Installed with apt-get when missing. If it still is missing, CI (CI=true) fails
@@ -95,6 +100,14 @@ sdist-check: $(VENV)/.stamp-dev graphviz
 	tar -xzf $(OUT)/sdist/tinygrad_la-*.tar.gz -C $(OUT)/sdist
 	cd $(OUT)/sdist/tinygrad_la-*/ && PYTHONPATH=. $(abspath $(PY)) -m pytest -q -p no:cacheprovider -x $(PYTEST_ARGS)
 
+# The docs site in site/: the chapter's figures drawn into docs/figures by the demos, then
+# mkdocs build --strict (a broken link, a missing page or a failing docstring reference is an error).
+docs: $(VENV)/.stamp-docs graphviz
+	@mkdir -p $(OUT)
+	$(PY) -m demos --out docs/figures > $(OUT)/docs-figures.log 2>&1 || { cat $(OUT)/docs-figures.log; exit 1; }
+	$(PY) -m mkdocs build --strict --site-dir site
+	@echo "docs: open site/index.html"
+
 # mypy --strict on the package and on a user's program (make test runs the same, in tests/test_typing.py).
 typecheck: $(VENV)/.stamp-dev
 	$(PY) -m mypy --strict tinygrad_la
@@ -134,5 +147,5 @@ fixtures: $(VENV)/.stamp-oracle
 	$(PY) tests/record_pytorch_graphs.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(OUT) site docs/figures .pytest_cache .hypothesis build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,6 +1,17 @@
 """nn.utils: a model summary (layers, output shapes, parameter counts) and gradient clipping.
 
+    >>> from tinygrad_la import nn
     >>> print(summary(nn.Sequential(nn.Flatten(), nn.Linear(784, 128)), (1, 28, 28)))
+    Sequential summary, input shape (1, 28, 28)
+    ===================================
+    Layer (type)  Output Shape  Param #
+    ===================================
+    0 (Flatten)   (1, 784)            0
+    1 (Linear)    (1, 128)      100,480
+    ===================================
+    Total params: 100,480
+    Trainable params: 100,480
+    Non-trainable params: 0
 
 counts what 23.18 counts by hand: Linear(784, 128) has 128·784 weights and 128 biases, 100,480.
 """
