@@ -47,5 +47,6 @@ def test_every_python_block_runs_as_written_in_order(tmp_path, monkeypatch):
     assert (tmp_path / "out" / "neuron.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     assert (tmp_path / "out" / "step.png").read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]   # nothing written anywhere else
-    loss = float(re.search(r"loss after 1500 compiled steps: ([0-9.]+)", buffer.getvalue()).group(1))
-    assert loss < 0.05                       # the compiled loop trained the sine fit
+    first, last = map(float, re.search(r"loss ([0-9.]+) -> ([0-9.]+) after 1500 compiled steps",
+                                       buffer.getvalue()).groups())
+    assert last < first / 3                  # the compiled loop trained the sine fit
