@@ -139,11 +139,12 @@ def test_value_neuron_svg_shows_data_grads_and_labels(dot):
     h.backward()
     nodes, edges = svg_of(viz.draw_graph(h))
     slope = 1 - math.tanh(-1.0) ** 2
-    assert nodes[find(nodes, "x1 ")] == f"x1 data 2.0 grad {g4(0.5 * slope)}"
-    assert nodes[find(nodes, "w1 ")] == f"w1 data 0.5 grad {g4(2.0 * slope)}"
-    assert nodes[find(nodes, "w2 ")] == f"w2 data -1.0 grad {g4(3.0 * slope)}"
-    assert nodes[find(nodes, "z ")] == f"z data -1.0 grad {g4(slope)}"
-    assert nodes[find(nodes, "h ")] == f"h data {g4(math.tanh(-1.0))} grad 1.0"
+    # every number of the neuron in one format, four decimals (as micrograd's pictures)
+    assert nodes[find(nodes, "x1 ")] == f"x1 data 2.0000 grad {0.5 * slope:.4f}"
+    assert nodes[find(nodes, "w1 ")] == f"w1 data 0.5000 grad {2.0 * slope:.4f}"
+    assert nodes[find(nodes, "w2 ")] == f"w2 data -1.0000 grad {3.0 * slope:.4f}"
+    assert nodes[find(nodes, "z ")] == f"z data -1.0000 grad {slope:.4f}"
+    assert nodes[find(nodes, "h ")] == f"h data {math.tanh(-1.0):.4f} grad 1.0000"
     ops = sorted(text for nid, text in nodes.items() if nid.endswith("_op"))
     assert ops == ["*", "*", "+", "+", "tanh"]
     # x1 and w1 go into the same *, whose result is x1*w1 = 1.0; scalars need no edge labels
@@ -420,7 +421,7 @@ def test_chapter_graphs(dot, tmp_path):
     paths = write_chapter_graphs(tmp_path)
     assert [p.name for p in paths] == ["neuron_graph.svg", "xor_graph.svg", "sine_step_graph.svg"]
     neuron_nodes = svg_of_file(paths[0])
-    assert any(t.startswith("w1 data 0.5 grad") for t in neuron_nodes)
+    assert any(t.startswith("w1 data 0.5000 grad") for t in neuron_nodes)
     xor_nodes = svg_of_file(paths[1])
     assert "(4, 1) float64 data [[0.0], [1.0], [1.0], [0.0]]" in xor_nodes   # ŷ: XOR itself
     sine_nodes = svg_of_file(paths[2])

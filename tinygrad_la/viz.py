@@ -143,9 +143,9 @@ class _Drawing:
     def value(self, v: Value) -> None:
         vid = self.ids[v]
         cells = [f"<B>{_escape(v.label)}</B>"] if v.label else []
-        cells.append(f"data {_num(v.data)}")
+        cells.append(f"data {_scalar(v.data)}")
         if self.show_grad:
-            grad = f"grad {_num(_number(v.grad))}" if self.values_have_grads else "grad: not computed yet"
+            grad = f"grad {_scalar(_number(v.grad))}" if self.values_have_grads else "grad: not computed yet"
             cells.append(f'<FONT COLOR="{GRAD_COLOR}">{grad}</FONT>')
         is_root = v in self.roots
         # leaves you named are the inputs and weights; unnamed leaves are constants (the 1 in x + 1)
@@ -445,6 +445,11 @@ def _num(x: Any) -> str:
     if isinstance(x, (float, np.floating)) and text.lstrip("-").isdigit():
         text += ".0"   # 2.0, not 2: it is a float
     return text
+
+
+def _scalar(x: float) -> str:
+    """A Value's data or grad, as micrograd's pictures print them: four decimals, every number alike."""
+    return f"{x:.4f}"
 
 
 def _array(a: np.ndarray) -> list[str]:
