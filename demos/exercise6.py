@@ -140,8 +140,9 @@ def nn_training(model: nn.Module, X: tg.Tensor, y: tg.Tensor, steps: int = STEPS
     return [step(X, y).item() for _ in range(steps)]
 
 
-def first_step(seed: int = SEED) -> tuple[tg.Tensor, nn.Sequential]:
-    """The loss at the chapter's starting weights after loss.backward(retain_graph=True), and the model.
+def first_step(seed: int = SEED) -> tuple[tg.Tensor, nn.Sequential, dict[str, tg.Tensor]]:
+    """The loss at the chapter's starting weights after loss.backward(retain_graph=True), the model,
+    and the inputs by name ({"X": ..., "y (target)": ...}, for a picture to label them).
 
     The ops are recorded by module (so a picture can box each layer), and retain_graph keeps the
     inputs the ops saved, so X and y stay in the picture.
@@ -149,7 +150,8 @@ def first_step(seed: int = SEED) -> tuple[tg.Tensor, nn.Sequential]:
     from tinygrad_la.viz import record_modules
     X, y, weights = make_data_and_weights(seed)
     model = make_model(weights)
+    inputs = {"X": tg.tensor(X), "y (target)": tg.tensor(y)}
     with record_modules(model):
-        loss = nn.MSELoss()(model(tg.tensor(X)), tg.tensor(y))
+        loss = nn.MSELoss()(model(inputs["X"]), inputs["y (target)"])
     loss.backward(retain_graph=True)
-    return loss, model
+    return loss, model, inputs

@@ -53,24 +53,24 @@ def xor_graph() -> Any:
         model[2].weight.copy_(tg.tensor([[1.0, -2.0]]))
         model[2].bias.copy_(tg.tensor([0.0]))
     X = tg.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    hidden = []
-    model[1].register_forward_hook(lambda module, inputs, output: hidden.append(output))
-    with record_modules(model):
-        y_hat = model(X)
-    hidden[0].retain_grad()   # lets the picture see the hidden layer H (a weak reference)
-    return draw_graph(y_hat, module=model, show_data=True, show_grad=False,
+    with record_modules(model):   # layer by layer, so the picture can name Z₁ and H
+        Z1 = model[0](X)
+        H = model[1](Z1)
+        y_hat = model[2](H)
+    names = {**dict(model.named_parameters()), "X": X, "Z₁ = X W₁ᵀ + b₁": Z1, "H = ReLU(Z₁)": H}
+    return draw_graph(y_hat, params=names, module=model, show_data=True, show_grad=False,
                       title="23.17 XOR: ŷ = W₂ ReLU(W₁x + b₁) + b₂ on the four points (forward pass)")
 
 
-def sine_step() -> tuple[tg.Tensor, nn.Sequential]:
+def sine_step() -> tuple[tg.Tensor, nn.Sequential, dict[str, tg.Tensor]]:
     """23.24 exercise 6 with tinygrad_la.nn: the chapter's data and starting weights, one step up
     to loss.backward() (retain_graph=True keeps the saved inputs, so X and y stay in the picture)."""
     return exercise6.first_step()
 
 
 def sine_step_graph() -> Any:
-    loss, model = sine_step()
-    return draw_graph(loss, module=model,
+    loss, model, inputs = sine_step()
+    return draw_graph(loss, params={**dict(model.named_parameters()), **inputs}, module=model,
                       title="23.24 one training step of the sine network: loss = mean((ŷ - y)²), "
                             "after loss.backward()")
 
@@ -90,8 +90,8 @@ def write_chapter_graphs(out_dir: str | Path) -> list[Path]:
 
 def graph_example() -> tuple:
     """For ``python -m tinygrad_la.viz demos.graphs``: the sine step's loss, weights and model."""
-    loss, model = sine_step()
-    return loss, dict(model.named_parameters()), model
+    loss, model, inputs = sine_step()
+    return loss, {**dict(model.named_parameters()), **inputs}, model
 
 
 if __name__ == "__main__":

@@ -44,13 +44,14 @@ def train(X: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray],
 
 
 def graph_example() -> tuple[tg.Tensor, dict[str, tg.Tensor], nn.Module]:
-    """One training step, for `python -m tinygrad_la.viz demos.sine`: (loss, parameters, model).
+    """One training step, for `python -m tinygrad_la.viz demos.sine`: (loss, the parameters and the
+    inputs by name, model).
 
     The loss at the chapter's starting weights after backward, with the gradients and the inputs
     the ops saved, each layer's ops recorded by module.
     """
-    loss, model = exercise6.first_step(SEED)
-    return loss, dict(model.named_parameters()), model
+    loss, model, inputs = exercise6.first_step(SEED)
+    return loss, {**dict(model.named_parameters()), **inputs}, model
 
 
 def plot(report: common.Report, out: Path, X, y, prediction, kinks, losses, reference) -> None:

@@ -100,7 +100,8 @@ def test_sine_starts_from_the_chapters_weights():
 def test_sine_graph_picture_is_the_demos_first_step():
     """demos.graphs draws the same step that `python -m tinygrad_la.viz demos.sine` draws."""
     loss, params, _ = sine.graph_example()
-    graph_loss, model = graphs.sine_step()
+    graph_loss, model, inputs = graphs.sine_step()
+    assert sorted(inputs) == ["X", "y (target)"]
     assert loss.item() == graph_loss.item()
     for (name, p), q in zip(params.items(), model.parameters()):
         np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy(), err_msg=name)
@@ -172,9 +173,12 @@ def test_graph_example_is_one_training_step(demo):
     import tinygrad_la as tg
     loss, params, model = demo.graph_example()
     assert isinstance(loss, tg.Tensor) and loss.shape == () and loss.grad_fn is not None
-    assert params == dict(model.named_parameters()) and "weight" in " ".join(params)
-    for name, p in params.items():
+    weights = dict(model.named_parameters())
+    assert all(params[name] is p for name, p in weights.items()) and "weight" in " ".join(params)
+    for name, p in weights.items():
         assert p.grad is not None and p.grad.shape == p.shape, name
+    for name in set(params) - set(weights):   # the inputs, named for the picture, need no gradient
+        assert not params[name].requires_grad, name
 
 
 # --- the runner: python -m demos -------------------------------------------------------------------

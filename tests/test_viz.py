@@ -198,7 +198,7 @@ def test_mlp_step_svg_names_shapes_grads_and_modules(dot):
                                                  f"grad [{g4(b2.grad.item())}]")
     assert find(nodes, "2.weight (1, 12)")
     ops = sorted(text for nid, text in nodes.items() if nid.endswith("_op"))
-    assert ops == ["Addmm", "Addmm", "MseLoss", "Relu"]
+    assert ops == ["Addmm", "Addmm", "MSELoss", "Relu"]   # the loss by its nn name
     labels = [label for _, _, label in edges]
     for shape in ("(8, 1)", "(12, 1)", "(12,)", "(8, 12)", "(1, 12)", "(1,)"):
         assert shape in labels
@@ -213,7 +213,7 @@ def test_mlp_step_svg_names_shapes_grads_and_modules(dot):
     relu = next(nid for nid, text in nodes.items() if text == "Relu")
     assert owner[relu] == "cluster_1"
     assert owner[w0] == "cluster_0"
-    assert find(nodes, "MseLoss") not in owner
+    assert find(nodes, "MSELoss") not in owner
     assert "0: Linear(1 → 12)" in graph.source and "label=Sequential" in graph.source
 
 
@@ -468,3 +468,23 @@ def test_the_console_script_is_declared_for_the_cli():
     import importlib.metadata
     scripts = {e.name: e.value for e in importlib.metadata.entry_points(group="console_scripts")}
     assert scripts.get("tinygrad-la-viz") == "tinygrad_la.viz:main"
+
+
+def test_params_name_inputs_and_intermediate_results_without_hooks():
+    X = tg.tensor([[1.0, -2.0], [3.0, 4.0]])
+    target = tg.tensor([[1.0], [0.0]])
+    layer = tg.nn.Linear(2, 1)
+    Z = layer(X)
+    H = Z.relu()
+    loss = tg.nn.functional.mse_loss(H, target)
+    loss.backward(retain_graph=True)
+    plain = viz.draw_graph(loss).source
+    assert "<B>input</B> (2, 2)" in plain and "<B>H</B>" not in plain
+    source = viz.draw_graph(loss, params={**dict(layer.named_parameters()), "X": X, "target y": target,
+                                           "Z": Z, "H": H}, show_data=True).source
+    assert "<B>X</B> (2, 2)" in source and "<B>target y</B> (2, 1)" in source   # saved inputs, named
+    assert "<B>input</B>" not in source
+    assert "<B>Z</B> (2, 1)" in source and "<B>H</B> (2, 1)" in source            # intermediates, named
+    h_label = re.search(r"<B>H</B> \(2, 1\).*?</TABLE>", source, re.S).group(0)
+    assert "data" in h_label and viz._num(H.detach().numpy()[1, 0]) in h_label   # its numbers, no hook needed
+    assert "label=MSELoss" in source                                               # the loss by its nn name

@@ -45,6 +45,9 @@ PARAM_FILL, INPUT_FILL, TENSOR_FILL, OP_FILL = "#dbe9ff", "#eeeeee", "#ffffff", 
 ROOT_COLOR, GRAD_COLOR, NOTE_COLOR = "#d9480f", "#b3261e", "#666666"
 SMALL = 6             # show_data=None shows the numbers of tensors with at most this many elements
 COUNT_LIMIT = 1_000_000   # past max_nodes the rest is only counted, and only this far
+# An op oval shows its node's name without "Backward0"; the losses by their nn names instead
+_OP_LABELS = {"MseLoss": "MSELoss", "NllLoss": "NLLLoss", "BinaryCrossEntropy": "BCELoss",
+              "BinaryCrossEntropyWithLogits": "BCEWithLogitsLoss"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -56,7 +59,9 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool | None = None, 
                title: str | None = None, module: Any = None) -> Any:
     """The graph that computed `root` (a Tensor, a Value, or a list of them) as a graphviz.Digraph.
 
-    params: names for weights, ``dict(model.named_parameters())`` (defaults to `module`'s).
+    params: names for tensors, ``{name: tensor}``: the weights (``dict(model.named_parameters())``,
+        the default with `module`), and also inputs (``"X"``, ``"y (target)"``) and intermediate
+        results (``"H": H``), whose boxes then show the name and, for an intermediate, its numbers.
     show_data: numbers of tensors whose data is at hand (leaves, the output, retain_grad() tensors):
         None = those with at most 6 elements, True = all, False = none.
     show_grad: gradients of leaves (and retain_grad() tensors) and of Values.
@@ -77,10 +82,13 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool | None = None, 
                             f"got {type(r).__name__}")
     if params is None and module is not None:
         params = module.named_parameters()
-    names = _param_names(params)
+    named = _named_tensors(params)
+    names = _param_names(named)
     starts = [r.grad_fn or r if isinstance(r, Tensor) else r for r in roots]
     order, more = _walk(starts, max_nodes)
     known = {node: r for node, r in zip(starts, roots) if isinstance(r, Tensor)}   # node -> tensor
+    # a named intermediate result (Z1, H): its op's box shows the name and the numbers
+    known.update((t.grad_fn, t) for _, t in named if isinstance(t, Tensor) and t.grad_fn is not None)
 
     graph = GraphPicture(name="computation", graph_attr={
         "rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12", "nodesep": "0.25",
@@ -174,7 +182,8 @@ class _Drawing:
         self.freed |= freed
         attrs = {"shape": "ellipse", "style": "filled,dashed" if freed else "filled", "fillcolor": OP_FILL,
                  "tooltip": fn.name() + (" (saved values freed by backward)" if freed else "")}
-        self.nodes[fid + "_op"] = (fn, _escape(re.sub(r"Backward\d*$", "", fn.name())), attrs)
+        label = re.sub(r"Backward\d*$", "", fn.name())
+        self.nodes[fid + "_op"] = (fn, _escape(_OP_LABELS.get(label, label)), attrs)
         self.edges.append((fid + "_op", fid, ""))
         self.tensor(fn, fid, self.output_of(fn))
         for i, parent in enumerate(fn._parents):
@@ -194,7 +203,7 @@ class _Drawing:
         """A tensor's box. `node` is the graph node (an op for computed tensors, the leaf itself)."""
         is_leaf = isinstance(node, Tensor)
         shape, dtype = node._shape, node._dtype
-        name = self.names.get(id(node)) if is_leaf else None
+        name = self.names.get(id(node) if is_leaf else id(t)) if is_leaf or t is not None else None
         if name is not None:
             head = f"<B>{_escape(name)}</B> {_shape(shape)}"
         elif is_leaf:
@@ -224,7 +233,8 @@ class _Drawing:
         for value, source in zip(fn._saved, getattr(fn, "_saved_from", ())):
             if source == i:
                 array = value._array if isinstance(value, Tensor) else np.asarray(value)
-                rows = [f"<B>input</B> {_shape(array.shape)}", str(array.dtype)]
+                name = self.names.get(id(array), "input")
+                rows = [f"<B>{_escape(name)}</B> {_shape(array.shape)}", str(array.dtype)]
                 if self.wants_data(array.size):
                     rows.append(_data_row("data", array))
                 cid = f"{fid}_in{i}"
@@ -425,11 +435,18 @@ def _module_title(path: str, module: Any) -> str:
 # labels
 # ---------------------------------------------------------------------------------------------
 
-def _param_names(params: Any) -> dict[int, str]:
+def _named_tensors(params: Any) -> list[tuple[str, Any]]:
     if params is None:
-        return {}
-    items = params.items() if isinstance(params, Mapping) else params
-    return {id(tensor): name for name, tensor in items}
+        return []
+    return list(params.items() if isinstance(params, Mapping) else params)
+
+
+def _param_names(named: list[tuple[str, Any]]) -> dict[int, str]:
+    """id -> name, for each named tensor and for its array (an op keeps an input it needs no
+    gradient for, X or a target y, as the bare array)."""
+    names = {id(tensor): name for name, tensor in named}
+    names.update((id(tensor._array), name) for name, tensor in named if isinstance(tensor, Tensor))
+    return names
 
 
 def _shape(shape: tuple[int, ...]) -> str:
