@@ -53,9 +53,20 @@ def activations(report: common.Report, out: Path) -> None:
     labels = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
     for name, label in labels.items():
         left.plot(z_grid, values[name], label=label)
-        right.plot(z_grid, slopes[name], label=f"{label}'")
+        if name != "relu":
+            right.plot(z_grid, slopes[name], label=f"{label}'")
+            continue
+        # ReLU' is a step: 0 left of 0, 1 right of it, and no line between, as it is undefined at
+        # z = 0 itself; there backward() gives 0 (PyTorch's choice): the filled dot
+        negative = z_grid < 0
+        (line,) = right.plot(z_grid[negative], slopes[name][negative], label=f"{label}'")
+        right.plot(z_grid[~negative], slopes[name][~negative], color=line.get_color())
+        right.plot([0], [1], "o", markerfacecolor="white", color=line.get_color(), zorder=3)
+        right.plot([0], [0], "o", color=line.get_color(), zorder=3)
+        right.annotate("ReLU' is undefined at z = 0;\nbackward() gives 0 there", xy=(0, 0), xytext=(0.6, -0.32),
+                       fontsize=9, arrowprops={"arrowstyle": "->", "color": "0.4"})
     left.set(xlabel="z", ylabel="activation", title="Three Common Activation Functions")
-    right.set(xlabel="z", ylabel="slope", title="Their Derivatives, from backward()")
+    right.set(xlabel="z", ylabel="slope", title="Their Derivatives, from backward()", ylim=(-0.45, 1.15))
     for ax in (left, right):
         ax.axhline(0, linewidth=0.8, color="k")
         ax.axvline(0, linewidth=0.8, color="k")

@@ -97,8 +97,9 @@ def plot(report: common.Report, out: Path, X_train, y_train, w: float, b: float,
     ax.plot(loss_history)
     ax.annotate(f"last loss {loss_history[-1]:.4f}", xy=(len(loss_history) - 1, loss_history[-1]),
                 xytext=(0, 18), textcoords="offset points", ha="right")
-    ax.set(xlabel="training step", ylabel="mean squared error", title="Training Reduces Loss")
-    ax.grid(True, alpha=0.3)
+    ax.set_yscale("log")   # the loss falls by orders of magnitude, then levels off at the noise
+    ax.set(xlabel="training step", ylabel="mean squared error (log scale)", title="Training Reduces Loss")
+    ax.grid(True, which="both", alpha=0.3)
     report.save(fig, out, "regression_loss.png")
 
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -54,6 +54,29 @@ def graph_example() -> tuple[tg.Tensor, dict[str, tg.Tensor], nn.Module]:
     return loss, {**dict(model.named_parameters()), **inputs}, model
 
 
+def visible_bends(w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, low: float = -2.0, high: float = 2.0,
+                  share: float = 0.05, apart: float = 0.08) -> np.ndarray:
+    """Where the fit bends (23.12), as one marker per bend that can be seen.
+
+    Hidden unit j switches on where its score w1ⱼ x + b1ⱼ crosses 0, at x = -b1ⱼ / w1ⱼ, and there
+    the fit's slope changes by w2ⱼ w1ⱼ. A bend is kept when it lies in [low, high] and changes the
+    slope by at least `share` of the largest change (smaller ones cannot be seen), and bends closer
+    than `apart` are drawn as one marker, at their middle.
+    """
+    change = np.abs(w2 * w1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        where = -b1 / w1
+    keep = (w1 != 0) & (where >= low) & (where <= high) & (change >= share * change.max())
+    bends = np.sort(where[keep])
+    groups: list[list[float]] = []
+    for x in bends:
+        if groups and x - groups[-1][-1] < apart:
+            groups[-1].append(float(x))
+        else:
+            groups.append([float(x)])
+    return np.array([(g[0] + g[-1]) / 2 for g in groups])
+
+
 def plot(report: common.Report, out: Path, X, y, prediction, kinks, losses, reference) -> None:
     plt = common.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -70,7 +93,7 @@ def plot(report: common.Report, out: Path, X, y, prediction, kinks, losses, refe
     ax.plot(X[:, 0], prediction[:, 0], color="C1", linewidth=2, label="network fit")
     bottom = ax.get_ylim()[0]
     ax.plot(kinks, np.full_like(kinks, bottom), "^", color="C3", markersize=7, clip_on=False,
-            label="bends, where a hidden unit's\nscore w x + b = 0 (23.12)")
+            label="bends: a hidden unit switches on\n(its score w x + b = 0, 23.12); only\nbends that change the slope visibly,\nnear ones as one")
     ax.set(xlabel="x", ylabel="y", title="A Tiny Neural Network Learns a Nonlinear Curve", ylim=(bottom, None))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
     ax.grid(True, alpha=0.3)
@@ -98,10 +121,9 @@ def run(steps: int = STEPS, seed: int = SEED, out: Path = Path("out")) -> common
 
     with tg.no_grad():
         prediction = model(tg.tensor(X)).numpy()
-    # 23.12: each hidden ReLU unit folds the line where its score w x + b crosses 0, at x = -b / w
     w1, b1 = model[0].weight.numpy()[:, 0], model[0].bias.numpy()
-    kinks = np.array([-b / w for w, b in zip(w1, b1) if w != 0 and -2 <= -b / w <= 2])
-    plot(report, out, X, y, prediction, kinks, losses, reference)
+    w2 = model[2].weight.numpy()[0]
+    plot(report, out, X, y, prediction, visible_bends(w1, b1, w2), losses, reference)
     return report
 
 

@@ -231,3 +231,10 @@ def test_help_names_the_command_that_runs_the_demo(module, capsys):
     assert done.value.code == 0
     name = module.__spec__.name.removesuffix(".__main__")
     assert capsys.readouterr().out.startswith(f"usage: python -m {name} ")
+
+
+def test_sine_bend_markers_are_the_visible_bends_one_marker_each():
+    w1 = np.array([1.0, 1.0, 2.0, 1.0, 1.0, 0.0])
+    b1 = np.array([0.5, 0.52, -1.0, -1.5, -3.0, 1.0])      # bends at -0.5, -0.52, 0.5, 1.5, 3.0 (outside), none
+    w2 = np.array([1.0, 1.0, 1.0, 0.01, 1.0, 1.0])         # the bend at 1.5 barely changes the slope
+    np.testing.assert_allclose(sine.visible_bends(w1, b1, w2), [-0.51, 0.5])   # -0.5 and -0.52 drawn as one

@@ -571,6 +571,8 @@ if _graphviz is not None:
             return (f"<GraphPicture {self.name!r}: {nodes} nodes, {edges} edges; .render(path, format='svg'), "
                     ".pipe(format='png') or .source>")
 
+    __all__ += ["GraphPicture", "DotNotFound"]
+
 
 _NODE_LINE = re.compile(r'\t+(?!(graph|node|edge|subgraph)\b)("[^"]*"|\w+) \[')
 
