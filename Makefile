@@ -145,6 +145,8 @@ fixtures: $(VENV)/.stamp-oracle
 	$(PY) tests/record_pytorch_programs.py
 	$(PY) tests/record_teaching_programs.py
 	$(PY) tests/record_pytorch_graphs.py
+	@# the answers tests ask through the `pytorch` fixture (tests/oracle.py), from live PyTorch
+	TINYGRAD_LA_RECORD=1 $(PY) -m pytest -q -m torch -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(OUT) site docs/figures .pytest_cache .hypothesis build dist *.egg-info

@@ -28,6 +28,18 @@ settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture
+def pytorch(request: pytest.FixtureRequest) -> Any:
+    """Ask PyTorch: ``pytorch(question, compute)`` returns compute(torch)'s plain-data answer, live
+    where PyTorch is installed and recorded where it is not (see tests/oracle.py)."""
+    from tests.oracle import recordings
+    module = request.node.module.__name__.removeprefix("tests.")
+
+    def ask(question: str, compute: Any) -> Any:
+        return recordings.ask(module, f"{request.node.name}::{question}", compute)
+    return ask
+
+
 @pytest.fixture(autouse=True)
 def restore_global_state() -> Iterator[None]:
     """Put back the default dtype, grad mode and anomaly detection, whatever the test did."""
@@ -89,6 +101,10 @@ def _oracle_did_not_run() -> str | None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: Any) -> None:
+    from tests.oracle import RECORDING, recordings
+    if RECORDING:   # make fixtures: write the answers PyTorch gave
+        for path in recordings.write():
+            print(f"\nrecorded {path}")
     _oracle.message = _oracle_did_not_run()
     if _oracle.message is not None and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -154,18 +154,34 @@ def test_adaptive_avg_pool_windows_overlap_as_pytorchs() -> None:
 
 # --- against PyTorch ------------------------------------------------------------------------------
 
-def _compare_with_torch(ours: Callable[..., Any], theirs: Callable[..., Any], arrays: list[np.ndarray]) -> None:
-    """Values, first-order gradients, and the gradient of Σ (first-order gradients)² (a second order), to 1e-9."""
-    import torch
+def _pytorch_answers(theirs: Callable[..., Any], arrays: list[np.ndarray]) -> Callable[[Any], dict]:
+    """compute(torch) for the oracle: PyTorch's value, gradients (against a fixed random seed) and
+    the gradient of Σ (gradients)², on float64 copies of `arrays`."""
+    def compute(torch: Any) -> dict:
+        ref = [torch.tensor(a, requires_grad=True) for a in arrays]
+        ref_out = theirs(torch, *ref)
+        seed = np.random.default_rng(9).standard_normal(tuple(ref_out.shape))
+        ref_grads = torch.autograd.grad((ref_out * torch.tensor(seed)).sum(), ref, create_graph=True)
+        ref_total = sum((r * r).sum() for r in ref_grads)
+        ref_second = (torch.autograd.grad(ref_total, ref, allow_unused=True) if ref_total.requires_grad
+                      else [None] * len(ref))
+        return {"out": ref_out.detach().numpy(), "grads": [r.detach().numpy() for r in ref_grads],
+                "second": [None if r is None else r.numpy() for r in ref_second]}
+    return compute
+
+
+def _compare_with_torch(ours: Callable[..., Any], theirs: Callable[..., Any], arrays: list[np.ndarray],
+                        pytorch: Any) -> None:
+    """Values, first-order gradients, and the gradient of Σ (first-order gradients)² (a second order), to 1e-9,
+    against PyTorch's (`theirs(torch, *tensors)`, live or recorded)."""
+    expected = pytorch("values and gradients", _pytorch_answers(theirs, arrays))
     mine = [tg.tensor(a, requires_grad=True) for a in arrays]
-    ref = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out, ref_out = ours(*mine), theirs(*ref)
-    np.testing.assert_allclose(out.numpy(), ref_out.detach().numpy(), rtol=1e-9, atol=1e-9)
-    seed = np.random.default_rng(9).standard_normal(ref_out.shape)
+    out = ours(*mine)
+    np.testing.assert_allclose(out.numpy(), expected["out"], rtol=1e-9, atol=1e-9)
+    seed = np.random.default_rng(9).standard_normal(out.shape)
     grads = tg.autograd.grad((out * tg.tensor(seed)).sum(), mine, create_graph=True)
-    ref_grads = torch.autograd.grad((ref_out * torch.tensor(seed)).sum(), ref, create_graph=True)
-    for g, r in zip(grads, ref_grads):
-        np.testing.assert_allclose(g.numpy(), r.detach().numpy(), rtol=1e-9, atol=1e-9)
+    for g, r in zip(grads, expected["grads"]):
+        np.testing.assert_allclose(g.numpy(), r, rtol=1e-9, atol=1e-9)
     # a pool's gradient does not depend on its input: our graph says so (nothing requires grad),
     # PyTorch's computes zeros
     if any(g.requires_grad for g in grads):
@@ -173,80 +189,83 @@ def _compare_with_torch(ours: Callable[..., Any], theirs: Callable[..., Any], ar
                   tg.autograd.grad(sum((g * g).sum() for g in grads), mine, allow_unused=True)]
     else:
         second = [None] * len(mine)
-    ref_total = sum((r * r).sum() for r in ref_grads)
-    ref_second = (torch.autograd.grad(ref_total, ref, allow_unused=True) if ref_total.requires_grad
-                  else [None] * len(ref))
-    for s, r, a in zip(second, ref_second, arrays):
-        expected = np.zeros(a.shape) if r is None else r.numpy()
-        np.testing.assert_allclose(np.zeros(a.shape) if s is None else s, expected, rtol=1e-9, atol=1e-9)
+    for s, r, a in zip(second, expected["second"], arrays):
+        np.testing.assert_allclose(np.zeros(a.shape) if s is None else s, np.zeros(a.shape) if r is None else r,
+                                   rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("d", [1, 2])
 @pytest.mark.parametrize("stride,padding,dilation,groups,bias", CONV_GRID)
-def test_conv_matches_pytorch(d: int, stride: Any, padding: Any, dilation: Any, groups: int, bias: bool) -> None:
-    import torch
+def test_conv_matches_pytorch(d: int, stride: Any, padding: Any, dilation: Any, groups: int, bias: bool,
+                              pytorch: Any) -> None:
     rng = np.random.default_rng(5)
     x = rng.standard_normal((3, 6) + (8,) * d)
     w = rng.standard_normal((6, 6 // groups) + (3,) * d)
     arrays = [x, w] + ([rng.standard_normal(6)] if bias else [])
-    ours_fn, theirs_fn = (F.conv1d, torch.nn.functional.conv1d) if d == 1 else (F.conv2d, torch.nn.functional.conv2d)
+    ours_fn = F.conv1d if d == 1 else F.conv2d
     _compare_with_torch(lambda x, w, *b: ours_fn(x, w, *b, stride=stride, padding=padding, dilation=dilation,
                                                  groups=groups),
-                        lambda x, w, *b: theirs_fn(x, w, *b, stride=stride, padding=padding, dilation=dilation,
-                                                   groups=groups), arrays)
+                        lambda torch, x, w, *b: getattr(torch.nn.functional, f"conv{d}d")(
+                            x, w, *b, stride=stride, padding=padding, dilation=dilation, groups=groups),
+                        arrays, pytorch)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("options", POOL_GRID + [dict(kernel_size=2, dilation=2), dict(kernel_size=3, padding=1)])
-def test_max_pool_matches_pytorch(options: dict) -> None:
-    import torch
+def test_max_pool_matches_pytorch(options: dict, pytorch: Any) -> None:
     x = np.random.default_rng(6).standard_normal((2, 3, 7, 6))
     x[0, 0, :3, :3] = 1.0   # a window of equal maxima
     x[1, 2, -2:, -2:] = -np.inf   # a window with nothing above its padding
-    _compare_with_torch(lambda x: F.max_pool2d(x, **options), lambda x: torch.nn.functional.max_pool2d(x, **options), [x])
+    _compare_with_torch(lambda x: F.max_pool2d(x, **options),
+                        lambda torch, x: torch.nn.functional.max_pool2d(x, **options), [x], pytorch)
     _, indices = F.max_pool2d(tg.tensor(x), **options, return_indices=True)
-    _, ref_indices = torch.nn.functional.max_pool2d(torch.tensor(x), **options, return_indices=True)
-    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
+    ref_indices = pytorch("indices", lambda torch: torch.nn.functional.max_pool2d(
+        torch.tensor(x), **options, return_indices=True)[1].numpy())
+    np.testing.assert_array_equal(indices.numpy(), ref_indices)
     assert indices.dtype == np.int64
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("options", POOL_GRID)
 @pytest.mark.parametrize("count_include_pad", [True, False])
-def test_avg_pool_matches_pytorch(options: dict, count_include_pad: bool) -> None:
-    import torch
+def test_avg_pool_matches_pytorch(options: dict, count_include_pad: bool, pytorch: Any) -> None:
     x = np.random.default_rng(7).standard_normal((2, 3, 7, 6))
     _compare_with_torch(lambda x: F.avg_pool2d(x, **options, count_include_pad=count_include_pad),
-                        lambda x: torch.nn.functional.avg_pool2d(x, **options, count_include_pad=count_include_pad),
-                        [x])
+                        lambda torch, x: torch.nn.functional.avg_pool2d(x, **options,
+                                                                        count_include_pad=count_include_pad),
+                        [x], pytorch)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("output_size", [1, 2, 3, (4, None), (5, 4), (7, 6), (None, 5)])
-def test_adaptive_avg_pool_matches_pytorch(output_size: Any) -> None:
-    import torch
+def test_adaptive_avg_pool_matches_pytorch(output_size: Any, pytorch: Any) -> None:
     x = np.random.default_rng(8).standard_normal((2, 3, 7, 6))
     _compare_with_torch(lambda x: F.adaptive_avg_pool2d(x, output_size),
-                        lambda x: torch.nn.functional.adaptive_avg_pool2d(x, output_size), [x])
+                        lambda torch, x: torch.nn.functional.adaptive_avg_pool2d(x, output_size), [x], pytorch)
 
 
 @pytest.mark.torch
-def test_float32_results_and_gradients_stay_float32() -> None:
-    import torch
+def test_float32_results_and_gradients_stay_float32(pytorch: Any) -> None:
     rng = np.random.default_rng(10)
     x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((2, 4, 6, 6), (4, 2, 3, 3), (4,)))
+
+    def theirs(torch: Any) -> dict:
+        ref = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        F_t = torch.nn.functional
+        outs = [F_t.conv2d(*ref, padding=1, groups=2), F_t.max_pool2d(ref[0], 2), F_t.avg_pool2d(ref[0], 3, 1, 1),
+                F_t.adaptive_avg_pool2d(ref[0], 4)]
+        sum(o.sum() for o in outs).backward()
+        return {"dtypes": [str(o.dtype) for o in outs], "outs": [o.detach().numpy() for o in outs],
+                "grads": [r.grad.numpy() for r in ref]}
+    expected = pytorch("float32 values and gradients", theirs)
     mine = [tg.tensor(a, requires_grad=True) for a in (x, w, b)]
-    ref = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
     ours = [F.conv2d(*mine, padding=1, groups=2), F.max_pool2d(mine[0], 2), F.avg_pool2d(mine[0], 3, 1, 1),
             F.adaptive_avg_pool2d(mine[0], 4)]
-    theirs = [torch.nn.functional.conv2d(*ref, padding=1, groups=2), torch.nn.functional.max_pool2d(ref[0], 2),
-              torch.nn.functional.avg_pool2d(ref[0], 3, 1, 1), torch.nn.functional.adaptive_avg_pool2d(ref[0], 4)]
-    for out, ref_out in zip(ours, theirs):
-        assert str(out.dtype) == str(ref_out.dtype).replace("torch.", "tinygrad_la.") == "tinygrad_la.float32"
-        np.testing.assert_allclose(out.numpy(), ref_out.detach().numpy(), rtol=1e-5, atol=1e-5)
+    for out, dtype, ref_out in zip(ours, expected["dtypes"], expected["outs"]):
+        assert str(out.dtype) == dtype.replace("torch.", "tinygrad_la.") == "tinygrad_la.float32"
+        np.testing.assert_allclose(out.numpy(), ref_out, rtol=1e-5, atol=1e-5)
     sum(o.sum() for o in ours).backward()
-    sum(o.sum() for o in theirs).backward()
-    for t, r in zip(mine, ref):
-        assert t.grad.dtype == np.float32
-        np.testing.assert_allclose(t.grad.numpy(), r.grad.numpy(), rtol=1e-4, atol=1e-4)
+    for t, r in zip(mine, expected["grads"]):
+        assert t.grad.dtype == np.float32 and r.dtype == np.float32
+        np.testing.assert_allclose(t.grad.numpy(), r, rtol=1e-4, atol=1e-4)
