@@ -124,79 +124,95 @@ def test_module_functions_take_pytorchs_keyword_names() -> None:
 # --- against PyTorch ----------------------------------------------------------------------------
 
 @pytest.mark.torch
-def test_formatting_matches_pytorch() -> None:
-    import torch
-    for v, dtype in [(2.4543561935424805, "float64"), (0.1, "float32"), (3, "int64"), (True, "bool")]:
-        ours, theirs = tg.tensor(v, dtype=getattr(tg, dtype)), torch.tensor(v, dtype=getattr(torch, dtype))
-        assert f"{ours}" == f"{theirs}"
-        if dtype.startswith("float"):
-            assert f"{ours:.3e}" == f"{theirs:.3e}"
-    assert repr(tg.Size([3, 784])).replace("tinygrad_la", "torch") == repr(torch.Size([3, 784]))
-    assert tg.Size([3, 4]).numel() == torch.Size([3, 4]).numel()
+def test_formatting_matches_pytorch(pytorch) -> None:
+    cases = [(2.4543561935424805, "float64"), (0.1, "float32"), (3, "int64"), (True, "bool")]
+
+    def theirs(torch):
+        formats = [[f"{t}"] + ([f"{t:.3e}"] if dtype.startswith("float") else [])
+                   for t, dtype in ((torch.tensor(v, dtype=getattr(torch, dtype)), dtype) for v, dtype in cases)]
+        return {"formats": formats, "size": repr(torch.Size([3, 784])), "numel": torch.Size([3, 4]).numel()}
+    expected = pytorch("formats", theirs)
+    for (v, dtype), their_formats in zip(cases, expected["formats"]):
+        ours = tg.tensor(v, dtype=getattr(tg, dtype))
+        assert [f"{ours}"] + ([f"{ours:.3e}"] if dtype.startswith("float") else []) == their_formats
+    assert repr(tg.Size([3, 784])).replace("tinygrad_la", "torch") == expected["size"]
+    assert tg.Size([3, 4]).numel() == expected["numel"]
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("name", NEW_OPS)
-def test_new_elementwise_ops_match_pytorch(name: str) -> None:
-    import torch
+def test_new_elementwise_ops_match_pytorch(name: str, pytorch) -> None:
     data = [0.3, 1.7, 2.2, 0.05, 1e-10]
+    weights = [1.0, -2.0, 0.5, 3.0, 1.0]
+
+    def theirs(torch):
+        xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+        out_t = getattr(torch, name)(xt)
+        (out_t * torch.tensor(weights, dtype=torch.float64)).sum().backward()
+        return {"out": out_t.detach().numpy(), "grad": xt.grad.numpy()}
+    expected = pytorch("value and gradient", theirs)
     x = tg.tensor(data, requires_grad=True)
-    xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
-    out, out_t = getattr(tg, name)(x), getattr(torch, name)(xt)
-    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-12, atol=0)
-    (out * tg.tensor([1.0, -2.0, 0.5, 3.0, 1.0])).sum().backward()
-    (out_t * torch.tensor([1.0, -2.0, 0.5, 3.0, 1.0], dtype=torch.float64)).sum().backward()
-    assert x.grad is not None and xt.grad is not None
-    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=0)
+    out = getattr(tg, name)(x)
+    np.testing.assert_allclose(out.numpy(), expected["out"], rtol=1e-12, atol=0)
+    (out * tg.tensor(weights)).sum().backward()
+    assert x.grad is not None
+    np.testing.assert_allclose(x.grad.numpy(), expected["grad"], rtol=1e-12, atol=0)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("p", NORMS)
 @pytest.mark.parametrize("data", [X, [0.0, 0.0, 0.0], [[1.0, -2.0, 3.0], [-4.0, 0.0, 0.5]]])
 @pytest.mark.parametrize("dim", [None, 0, -1])
-def test_vector_norm_matches_pytorch(p: float, data: list[float], dim: int | None) -> None:
-    import torch
+def test_vector_norm_matches_pytorch(p: float, data: list[float], dim: int | None, pytorch) -> None:
+    def theirs(torch):
+        xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+        out_t = torch.linalg.vector_norm(xt, p, dim=dim)
+        answer = {"out": out_t.detach().numpy(), "norm": torch.norm(xt, p, dim).tolist(), "grad": None}
+        if p != 0:   # PyTorch's 0-"norm" counts entries: no gradient reaches x
+            out_t.sum().backward()
+            answer["grad"] = xt.grad.numpy()
+        return answer
+    expected = pytorch("norm and gradient", theirs)
     x = tg.tensor(data, requires_grad=True)
-    xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
-    out, out_t = tg.linalg.vector_norm(x, p, dim=dim), torch.linalg.vector_norm(xt, p, dim=dim)
-    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), rtol=1e-12, atol=1e-300)
-    assert tg.norm(x, p, dim).tolist() == pytest.approx(torch.norm(xt, p, dim).tolist(), rel=1e-12)
+    out = tg.linalg.vector_norm(x, p, dim=dim)
+    np.testing.assert_allclose(out.numpy(), expected["out"], rtol=1e-12, atol=1e-300)
+    assert tg.norm(x, p, dim).tolist() == pytest.approx(expected["norm"], rel=1e-12)
     if p == 0:
-        return   # PyTorch's 0-"norm" counts entries: no gradient reaches x
+        return
     out.sum().backward()
-    out_t.sum().backward()
-    assert x.grad is not None and xt.grad is not None
-    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-300)
+    assert x.grad is not None
+    np.testing.assert_allclose(x.grad.numpy(), expected["grad"], rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("ord", [None, "fro", 1, -1, math.inf, -math.inf])
 @pytest.mark.parametrize("dim", [None, (0, 1), (1, 0)])
-def test_matrix_norm_matches_pytorch(ord: object, dim: tuple[int, int] | None) -> None:
-    import torch
+def test_matrix_norm_matches_pytorch(ord: object, dim: tuple[int, int] | None, pytorch) -> None:
     data = [[1.0, -2.0, 3.0], [-4.0, 5.0, 0.5]]
+
+    def theirs(torch):
+        xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+        out_t = torch.linalg.norm(xt, ord, dim)
+        out_t.backward()
+        return {"out": out_t.item(), "grad": xt.grad.numpy()}
+    expected = pytorch("norm and gradient", theirs)
     x = tg.tensor(data, requires_grad=True)
-    xt = torch.tensor(data, dtype=torch.float64, requires_grad=True)
-    out, out_t = tg.linalg.norm(x, ord, dim), torch.linalg.norm(xt, ord, dim)
-    assert out.item() == pytest.approx(out_t.item(), rel=1e-12)
+    out = tg.linalg.norm(x, ord, dim)
+    assert out.item() == pytest.approx(expected["out"], rel=1e-12)
     out.backward()
-    out_t.backward()
-    assert x.grad is not None and xt.grad is not None
-    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-300)
+    assert x.grad is not None
+    np.testing.assert_allclose(x.grad.numpy(), expected["grad"], rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.torch
-def test_keyword_calls_run_under_pytorch_too() -> None:
-    import torch
-    for lib in (tg, torch):
+def test_keyword_calls_run_under_pytorch_too(pytorch) -> None:
+    def calls(lib):
         a = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
         b = lib.tensor([[0.5, -1.0], [2.0, 1.0]], dtype=lib.float64)
-        got = [lib.matmul(input=a, other=b).tolist(), lib.add(a, b, alpha=2).tolist(),
-               lib.clamp(input=a, min=1.5, max=3.5).tolist(), lib.mm(input=a, mat2=b).tolist(),
-               lib.sum(input=a, dim=1, keepdim=True).tolist(), lib.swapaxes(input=a, axis0=0, axis1=1).tolist()]
-        if lib is tg:
-            ours = got
-    assert ours == got
+        return [lib.matmul(input=a, other=b).tolist(), lib.add(a, b, alpha=2).tolist(),
+                lib.clamp(input=a, min=1.5, max=3.5).tolist(), lib.mm(input=a, mat2=b).tolist(),
+                lib.sum(input=a, dim=1, keepdim=True).tolist(), lib.swapaxes(input=a, axis0=0, axis1=1).tolist()]
+    assert calls(tg) == pytorch("the same calls", calls)
 
 
 def test_histc_and_histogram_count_as_pytorch_does():
@@ -211,20 +227,28 @@ def test_histc_and_histogram_count_as_pytorch_does():
 
 
 @pytest.mark.torch
-def test_histc_and_histogram_match_pytorch():
-    import torch
+def test_histc_and_histogram_match_pytorch(pytorch):
     x = np.random.default_rng(3).standard_normal(200)
-    for kwargs in [dict(bins=7), dict(bins=5, min=-1, max=1), dict(bins=1)]:
-        assert tg.histc(tg.tensor(x), **kwargs).tolist() == torch.histc(torch.tensor(x), **kwargs).tolist()
-    for kwargs in [dict(bins=6), dict(bins=4, range=(-1.0, 1.0), density=True)]:
-        ours, theirs = tg.histogram(tg.tensor(x), **kwargs), torch.histogram(torch.tensor(x), **kwargs)
-        np.testing.assert_allclose(ours.hist.numpy(), theirs.hist.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(ours.bin_edges.numpy(), theirs.bin_edges.numpy(), rtol=1e-12)
     w = np.random.default_rng(4).random(200)
+    histc_cases = [dict(bins=7), dict(bins=5, min=-1, max=1), dict(bins=1)]
+    histogram_cases = [dict(bins=6), dict(bins=4, range=(-1.0, 1.0), density=True)]
+
+    def theirs(torch):
+        weighted = torch.histogram(torch.tensor(x), bins=torch.tensor([-2.0, 0.0, 0.5, 3.0], dtype=torch.float64),
+                                   weight=torch.tensor(w))
+        return {"histc": [torch.histc(torch.tensor(x), **kwargs).tolist() for kwargs in histc_cases],
+                "histogram": [[h.hist.numpy(), h.bin_edges.numpy()]
+                              for h in (torch.histogram(torch.tensor(x), **kwargs) for kwargs in histogram_cases)],
+                "weighted": weighted.hist.numpy()}
+    expected = pytorch("histograms", theirs)
+    for kwargs, counts in zip(histc_cases, expected["histc"]):
+        assert tg.histc(tg.tensor(x), **kwargs).tolist() == counts
+    for kwargs, (hist, edges) in zip(histogram_cases, expected["histogram"]):
+        ours = tg.histogram(tg.tensor(x), **kwargs)
+        np.testing.assert_allclose(ours.hist.numpy(), hist, rtol=1e-12)
+        np.testing.assert_allclose(ours.bin_edges.numpy(), edges, rtol=1e-12)
     ours = tg.histogram(tg.tensor(x), bins=tg.tensor([-2.0, 0.0, 0.5, 3.0]), weight=tg.tensor(w))
-    theirs = torch.histogram(torch.tensor(x), bins=torch.tensor([-2.0, 0.0, 0.5, 3.0], dtype=torch.float64),
-                             weight=torch.tensor(w))
-    np.testing.assert_allclose(ours.hist.numpy(), theirs.hist.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.hist.numpy(), expected["weighted"], rtol=1e-12)
 
 
 def test_shapes_are_sizes_that_print_as_pytorchs_and_compare_as_tuples():
@@ -238,8 +262,9 @@ def test_shapes_are_sizes_that_print_as_pytorchs_and_compare_as_tuples():
 
 
 @pytest.mark.torch
-def test_one_dimensional_tensors_wrap_as_pytorch_prints_them():
-    import torch
-    for a in [np.linspace(0, 1, 25), np.arange(40.0), np.random.default_rng(1).standard_normal(30) * 100]:
-        theirs = repr(torch.tensor(a, dtype=torch.float64)).replace(",\n       dtype=torch.float64)", ")")
+def test_one_dimensional_tensors_wrap_as_pytorch_prints_them(pytorch):
+    arrays = [np.linspace(0, 1, 25), np.arange(40.0), np.random.default_rng(1).standard_normal(30) * 100]
+    printed = pytorch("reprs", lambda torch: [repr(torch.tensor(a, dtype=torch.float64)) for a in arrays])
+    for a, theirs in zip(arrays, printed):
+        theirs = theirs.replace(",\n       dtype=torch.float64)", ")")
         assert repr(tg.tensor(a)) == theirs.replace(", dtype=torch.float64)", ")")   # float64 is the default here
