@@ -14,23 +14,28 @@ import tinygrad_la.nn as nn
 @pytest.mark.parametrize("cls,args", [("Conv1d", (4, 6, 3)), ("Conv2d", (4, 6, (3, 2))),
                                       ("Conv2d", dict(in_channels=4, out_channels=8, kernel_size=3, groups=2,
                                                       bias=False))])
-def test_state_dict_keys_and_shapes_match_pytorch(cls: str, args: object) -> None:
-    import torch
+def test_state_dict_keys_and_shapes_match_pytorch(cls: str, args: object, pytorch) -> None:
     make = (lambda m: m(**args)) if isinstance(args, dict) else (lambda m: m(*args))
-    ours, theirs = make(getattr(nn, cls)), make(getattr(torch.nn, cls))
-    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
-           {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
-    assert repr(ours) == repr(theirs)
+
+    def describe(module) -> dict:
+        return {"shapes": {k: list(v.shape) for k, v in module.state_dict().items()}, "repr": repr(module)}
+    assert describe(make(getattr(nn, cls))) == pytorch("state_dict and repr",
+                                                     lambda torch: describe(make(getattr(torch.nn, cls))))
 
 
 @pytest.mark.torch
-def test_conv_module_with_pytorchs_weights_gives_pytorchs_output() -> None:
-    import torch
-    theirs = torch.nn.Conv2d(3, 4, 3, stride=2, padding=1, dtype=torch.float64)
-    ours = nn.Conv2d(3, 4, 3, stride=2, padding=1, dtype=np.float64)
-    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+def test_conv_module_with_pytorchs_weights_gives_pytorchs_output(pytorch) -> None:
     x = np.random.default_rng(0).standard_normal((2, 3, 9, 9))
-    np.testing.assert_allclose(ours(tg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+
+    def theirs(torch) -> dict:
+        torch.manual_seed(0)
+        conv = torch.nn.Conv2d(3, 4, 3, stride=2, padding=1, dtype=torch.float64)
+        return {"weights": {k: v.detach().numpy() for k, v in conv.state_dict().items()},
+                "out": conv(torch.tensor(x)).detach().numpy()}
+    expected = pytorch("weights and output", theirs)
+    ours = nn.Conv2d(3, 4, 3, stride=2, padding=1, dtype=np.float64)
+    ours.load_state_dict({k: tg.tensor(v) for k, v in expected["weights"].items()})
+    np.testing.assert_allclose(ours(tg.tensor(x)).numpy(), expected["out"], rtol=1e-12)
 
 
 @pytest.mark.torch
@@ -40,9 +45,8 @@ def test_conv_module_with_pytorchs_weights_gives_pytorchs_output() -> None:
     ("nn.Conv2d(4, 6, 3, padding='same', dilation=2)", "torch.nn.Conv2d(4, 6, 3, padding='same', dilation=2)"),
     ("nn.Conv1d(4, 6, 5, stride=2, padding=2, groups=2, bias=False)", "torch.nn.Conv1d(4, 6, 5, stride=2, padding=2, groups=2, bias=False)"),
 ])
-def test_repr_matches_pytorch(ours: str, theirs: str) -> None:
-    import torch
-    assert repr(eval(ours)) == repr(eval(theirs, {"torch": torch}))
+def test_repr_matches_pytorch(ours: str, theirs: str, pytorch) -> None:
+    assert repr(eval(ours)) == pytorch("repr", lambda torch: repr(eval(theirs, {"torch": torch})))
 
 
 def test_default_init_is_uniform_within_one_over_root_fan_in() -> None:
