@@ -61,3 +61,22 @@ def _compare(ours: Tensor, theirs: Any, ours_inputs: list, their_inputs: list, r
     theirs.sum().backward()
     for a, b in zip(ours_inputs, their_inputs):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=1e-12)
+
+
+def pytorch_result(pytorch: Any, question: str, theirs: Any, arrays: list) -> dict:
+    """PyTorch's ``theirs(torch, *tensors)`` on float64 tensors of `arrays` that require grad, and
+    the gradient of its sum for each, asked through the `pytorch` fixture (live or recorded)."""
+    def compute(torch: Any) -> dict:
+        tensors = [torch.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
+        out = theirs(torch, *tensors)
+        out.sum().backward()
+        return {"out": out.detach().numpy(), "grads": [None if t.grad is None else t.grad.numpy() for t in tensors]}
+    return pytorch(question, compute)
+
+
+def compare_with(expected: dict, ours: Tensor, ours_inputs: list, rtol: float = 1e-10) -> None:
+    """Our value and the gradients of its sum against `expected` (from pytorch_result)."""
+    np.testing.assert_allclose(ours.numpy(), expected["out"], rtol=rtol, atol=1e-12)
+    ours.sum().backward()
+    for a, g in zip(ours_inputs, expected["grads"]):
+        np.testing.assert_allclose(a.grad.numpy(), g, rtol=rtol, atol=1e-12)

@@ -20,7 +20,7 @@ import tinygrad_la.nn.functional as F
 from tinygrad_la import Tensor, gradcheck, gradgradcheck
 from tinygrad_la.testing import tensors
 
-from tests.nn.helpers import CE_OPTIONS, _both, _compare, _torch, np_log_softmax, t64
+from tests.nn.helpers import CE_OPTIONS, compare_with, np_log_softmax, pytorch_result, t64
 
 
 # =================================================================================================
@@ -354,62 +354,68 @@ def test_losses_of_an_empty_batch(name: str, reduction: str) -> None:
 @pytest.mark.torch
 @pytest.mark.parametrize("options", CE_OPTIONS + [{"reduction": "sum", "label_smoothing": 0.5, "ignore_index": 3}],
                          ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "plain")
-def test_cross_entropy_matches_torch(options: dict) -> None:
-    torch = _torch()
+def test_cross_entropy_matches_torch(options: dict, pytorch) -> None:
     rng = np.random.default_rng(20)
-    x, xt = _both(rng.standard_normal((6, 4)) * 3, torch)
+    logits = rng.standard_normal((6, 4)) * 3
     t = np.array([0, 3, 1, 1, 2, 0])
     weight = options.get("weight")
+    expected = pytorch_result(pytorch, "cross_entropy", lambda torch, xt: torch.nn.functional.cross_entropy(
+        xt, torch.tensor(t), **dict(options, weight=None if weight is None else torch.tensor(weight, dtype=torch.float64))),
+        [logits])
+    x = t64(logits)
     ours = F.cross_entropy(x, tg.tensor(t), **dict(options, weight=None if weight is None else tg.tensor(weight)))
-    their_weight = None if weight is None else torch.tensor(weight, dtype=torch.float64)
-    theirs = torch.nn.functional.cross_entropy(xt, torch.tensor(t), **dict(options, weight=their_weight))
-    _compare(ours, theirs, [x], [xt])
+    compare_with(expected, ours, [x])
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("big", [1e4, 1e30])
-def test_extreme_losses_match_torch(big: float) -> None:
-    torch = _torch()
+def test_extreme_losses_match_torch(big: float, pytorch) -> None:
     logits = np.array([[big, -big, 0.0], [-big, big, big], [0.0, -big, big]])
-    x, xt = _both(logits, torch)
-    _compare(F.cross_entropy(x, tg.tensor([1, 0, 2])), torch.nn.functional.cross_entropy(xt, torch.tensor([1, 0, 2])),
-             [x], [xt], rtol=1e-12)
+    expected = pytorch_result(pytorch, "cross_entropy", lambda torch, xt: torch.nn.functional.cross_entropy(
+        xt, torch.tensor([1, 0, 2])), [logits])
+    x = t64(logits)
+    compare_with(expected, F.cross_entropy(x, tg.tensor([1, 0, 2])), [x], rtol=1e-12)
     y = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.2], [1.0, 1.0, 0.0]])
-    x, xt = _both(logits, torch)
-    _compare(F.binary_cross_entropy_with_logits(x, t64(y, False)),
-             torch.nn.functional.binary_cross_entropy_with_logits(xt, torch.tensor(y)), [x], [xt], rtol=1e-12)
+    expected = pytorch_result(pytorch, "bce_with_logits", lambda torch, xt: torch.nn.functional.
+                              binary_cross_entropy_with_logits(xt, torch.tensor(y)), [logits])
+    x = t64(logits)
+    compare_with(expected, F.binary_cross_entropy_with_logits(x, t64(y, False)), [x], rtol=1e-12)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_other_losses_match_torch(reduction: str) -> None:
-    torch = _torch()
-    tf = torch.nn.functional
+def test_other_losses_match_torch(reduction: str, pytorch) -> None:
     rng = np.random.default_rng(21)
     a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
     probs, targets01 = rng.uniform(0.01, 0.99, (5, 3)), rng.uniform(0, 1, (5, 3))
     w, pw = rng.uniform(0.5, 2, (5, 3)), rng.uniform(0.5, 2, (3,))
     cases = [
-        (lambda x, y: F.mse_loss(x, y, reduction=reduction), lambda x, y: tf.mse_loss(x, y, reduction=reduction), a, b),
-        (lambda x, y: F.l1_loss(x, y, reduction=reduction), lambda x, y: tf.l1_loss(x, y, reduction=reduction), a, b),
-        (lambda x, y: F.binary_cross_entropy(x, y, weight=tg.tensor(w), reduction=reduction),
-         lambda x, y: tf.binary_cross_entropy(x, y, weight=torch.tensor(w), reduction=reduction), probs, targets01),
-        (lambda x, y: F.binary_cross_entropy_with_logits(x, y, weight=tg.tensor(w), pos_weight=tg.tensor(pw),
+        ("mse_loss", lambda x, y: F.mse_loss(x, y, reduction=reduction),
+         lambda torch, x, y: torch.nn.functional.mse_loss(x, y, reduction=reduction), a, b),
+        ("l1_loss", lambda x, y: F.l1_loss(x, y, reduction=reduction),
+         lambda torch, x, y: torch.nn.functional.l1_loss(x, y, reduction=reduction), a, b),
+        ("binary_cross_entropy", lambda x, y: F.binary_cross_entropy(x, y, weight=tg.tensor(w), reduction=reduction),
+         lambda torch, x, y: torch.nn.functional.binary_cross_entropy(x, y, weight=torch.tensor(w), reduction=reduction),
+         probs, targets01),
+        ("binary_cross_entropy_with_logits",
+         lambda x, y: F.binary_cross_entropy_with_logits(x, y, weight=tg.tensor(w), pos_weight=tg.tensor(pw),
                                                          reduction=reduction),
-         lambda x, y: tf.binary_cross_entropy_with_logits(x, y, weight=torch.tensor(w), pos_weight=torch.tensor(pw),
-                                                          reduction=reduction), a * 3, targets01),
-        (lambda x, y: F.cross_entropy(x, F.softmax(y, 1), label_smoothing=0.2, reduction=reduction),
-         lambda x, y: tf.cross_entropy(x, tf.softmax(y, 1), label_smoothing=0.2, reduction=reduction), a, b),
+         lambda torch, x, y: torch.nn.functional.binary_cross_entropy_with_logits(
+             x, y, weight=torch.tensor(w), pos_weight=torch.tensor(pw), reduction=reduction), a * 3, targets01),
+        ("soft cross_entropy", lambda x, y: F.cross_entropy(x, F.softmax(y, 1), label_smoothing=0.2, reduction=reduction),
+         lambda torch, x, y: torch.nn.functional.cross_entropy(x, torch.nn.functional.softmax(y, 1), label_smoothing=0.2,
+                                                               reduction=reduction), a, b),
     ]
-    for ours_fn, their_fn, first, second in cases:
-        x, xt = _both(first, torch)
-        y, yt = _both(second, torch)
-        _compare(ours_fn(x, y), their_fn(xt, yt), [x, y], [xt, yt])
+    for question, ours_fn, their_fn, first, second in cases:
+        expected = pytorch_result(pytorch, question, their_fn, [first, second])
+        x, y = t64(first), t64(second)
+        compare_with(expected, ours_fn(x, y), [x, y])
     t = np.array([2, 0, -100, 1, 2])
-    x, xt = _both(np_log_softmax(a), torch)
-    _compare(F.nll_loss(x, tg.tensor(t), weight=tg.tensor([1.0, 2.0, 0.5]), reduction=reduction),
-             tf.nll_loss(xt, torch.tensor(t), weight=torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64),
-                         reduction=reduction), [x], [xt])
+    expected = pytorch_result(pytorch, "nll_loss", lambda torch, x: torch.nn.functional.nll_loss(
+        x, torch.tensor(t), weight=torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64), reduction=reduction),
+        [np_log_softmax(a)])
+    x = t64(np_log_softmax(a))
+    compare_with(expected, F.nll_loss(x, tg.tensor(t), weight=tg.tensor([1.0, 2.0, 0.5]), reduction=reduction), [x])
 
 
 @pytest.mark.parametrize("name, kwargs", [("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
