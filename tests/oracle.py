@@ -40,9 +40,10 @@ def torch_or_none() -> Any:
 
 def encode(value: Any) -> Any:
     """Plain data as JSON-able data, arrays tagged with their dtype and shape."""
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
-        array = np.asarray(value)
-        return {"__array__": array.tolist(), "dtype": array.dtype.str, "shape": list(array.shape)}
+    if isinstance(value, np.generic):   # a NumPy scalar stays one (np.float32(0.1), np.True_)
+        return {"__scalar__": encode(value.item()), "dtype": value.dtype.str}
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
     if isinstance(value, dict):
         return {"__dict__": [[encode(k), encode(v)] for k, v in value.items()]}
     if isinstance(value, tuple):
@@ -62,6 +63,8 @@ def decode(data: Any) -> Any:
     if isinstance(data, list):
         return [decode(v) for v in data]
     if isinstance(data, dict):
+        if "__scalar__" in data:
+            return np.dtype(data["dtype"]).type(decode(data["__scalar__"]))
         if "__array__" in data:
             return np.array(data["__array__"], dtype=np.dtype(data["dtype"])).reshape(data["shape"])
         if "__dict__" in data:
@@ -75,6 +78,8 @@ def decode(data: Any) -> Any:
 
 def same(a: Any, b: Any) -> bool:
     """Do two answers agree exactly (arrays by dtype, shape and value, nan equal to nan)?"""
+    if isinstance(a, np.generic) or isinstance(b, np.generic):
+        return type(a) is type(b) and same(np.asarray(a), np.asarray(b))
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
         return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")

@@ -12,12 +12,13 @@ from tests import oracle
 def test_answers_round_trip_exactly_through_json():
     answer = {"f32": np.array([0.1, -2.5e-8, np.inf], dtype=np.float32), "f64": np.array([[np.nan, 1 / 3]]),
               "int": np.arange(3), "bool": np.array(True), "scalar": 0.1 + 0.2, "none": None,
-              "nested": ([1, 2.5], "text", {"inner": -np.inf})}
+              "nested": ([1, 2.5], "text", {"inner": -np.inf}), "np scalars": [np.float32(0.1), np.True_]}
     back = oracle.decode(json.loads(json.dumps(oracle.encode(answer))))
     assert oracle.same(back, answer)
     assert back["f32"].dtype == np.float32 and back["f32"][0] == np.float32(0.1)
     assert back["f64"].shape == (1, 2) and back["f64"][0, 1] == 1 / 3
     assert isinstance(back["nested"], tuple) and back["nested"][2]["inner"] == -np.inf
+    assert type(back["np scalars"][0]) is np.float32 and back["np scalars"][1] is np.True_
 
 
 def test_same_tells_dtypes_shapes_and_values_apart():
