@@ -275,3 +275,15 @@ def _flat_hits(data, index):
 def test_int_slice_list_on_a_square_tensor_is_not_transposed():
     x = tg.tensor(cube())
     np.testing.assert_array_equal(x[0, :, [0, 2]].numpy(), [[0.0, 2.0], [3.0, 5.0], [6.0, 8.0]])
+
+
+def test_an_advanced_index_result_is_laid_out_in_order_as_pytorchs():
+    # NumPy lays x[:, [0, -1]] out column by column; PyTorch's result is contiguous, so .view works
+    x = tg.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    picked = x[:, [0, -1]]
+    assert picked._array.flags.c_contiguous
+    flat = (picked * 1).view(-1)
+    np.testing.assert_array_equal(flat.numpy(), [0.0, 3.0, 4.0, 7.0, 8.0, 11.0])
+    flat.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[:, [0, -1]], np.ones((3, 2)))
+    assert x[1:, 2:]._array.base is not None    # a basic index is still a view

@@ -267,7 +267,12 @@ class Index(Op):
     def forward(ctx: Any, x: np.ndarray, index: Any) -> np.ndarray:
         ctx.index = index
         ctx.in_shape = x.shape
-        return _take(x, index)
+        out = _take(x, index)
+        if not _is_basic(index) and not out.flags.c_contiguous:
+            # an advanced index makes a new array, and PyTorch's is laid out in order (x[:, [0, 2]]
+            # from NumPy is not), so that .view() of it works as in PyTorch
+            out = np.ascontiguousarray(out)
+        return out
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:

@@ -279,14 +279,17 @@ class LogSumExp(Op):
                 top = x == np.inf
                 p = np.where(out == np.inf, top / top.sum(axis=axes, keepdims=True), p)
                 p = np.where(total == 0, 0, p).astype(x.dtype, copy=False)
-        ctx.save_for_backward(x, p)
-        return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+        result = out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+        ctx.save_for_backward(x, p, result)
+        return result
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        x, p = ctx.saved_tensors
-        if isinstance(g, TensorBase):   # create_graph: softmax(x) as a function of x
-            p = (x - LogSumExp.apply(x, ctx.axes, True)).exp()
+        x, p, out = ctx.saved_tensors
+        if isinstance(g, TensorBase):
+            # create_graph: softmax(x) = e^(x - out) as a function of x, through this op's own output
+            # (as PyTorch's formula: a hook on the output also sees the second-order gradient)
+            p = (x - out.reshape(ctx.keep_shape)).exp()
         return g.reshape(ctx.keep_shape) * p, None, None
 
 
