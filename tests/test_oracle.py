@@ -44,12 +44,16 @@ def test_without_pytorch_the_recording_answers_and_a_missing_one_says_how_to_rec
         recordings.ask("m", "t::other", lambda torch: 0)
 
 
-def test_live_pytorch_must_agree_with_the_recording(tmp_path, monkeypatch):
-    class FakeTorch:
-        __version__ = "2.13.0+cpu"
+def _live(monkeypatch, tmp_path, version, recording):
+    """A stand-in for installed PyTorch (only its version is read), recordings kept in tmp_path."""
+    fake = type("FakeTorch", (), {"__version__": version})
     monkeypatch.setattr(oracle, "FIXTURES", tmp_path)
-    monkeypatch.setattr(oracle, "torch_or_none", lambda: FakeTorch)
-    monkeypatch.setattr(oracle, "RECORDING", False)
+    monkeypatch.setattr(oracle, "torch_or_none", lambda: fake)
+    monkeypatch.setattr(oracle, "RECORDING", recording)
+
+
+def test_live_pytorch_must_agree_with_the_recording(tmp_path, monkeypatch):
+    _live(monkeypatch, tmp_path, "2.13.0+cpu", recording=False)
     (tmp_path / "m.json").write_text(json.dumps({"torch_version": "2.13.0",
                                                  "answers": {"t::q": oracle.encode(np.array([1.5]))}}))
     recordings = oracle.Recordings()
@@ -59,11 +63,7 @@ def test_live_pytorch_must_agree_with_the_recording(tmp_path, monkeypatch):
 
 
 def test_recording_writes_what_live_pytorch_said(tmp_path, monkeypatch):
-    class FakeTorch:
-        __version__ = "2.13.0"
-    monkeypatch.setattr(oracle, "FIXTURES", tmp_path)
-    monkeypatch.setattr(oracle, "torch_or_none", lambda: FakeTorch)
-    monkeypatch.setattr(oracle, "RECORDING", True)
+    _live(monkeypatch, tmp_path, "2.13.0", recording=True)
     recordings = oracle.Recordings()
     recordings.ask("m", "t::q", lambda torch: {"x": np.array([3.0])})
     (path,) = recordings.write()
