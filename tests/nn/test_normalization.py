@@ -413,121 +413,150 @@ BN_CASES = [
 ]
 
 
-@pytest.mark.torch
-@pytest.mark.parametrize("name,shape,options", BN_CASES)
-def test_batch_norm_trains_and_evaluates_as_pytorch(name: str, shape: tuple[int, ...], options: dict) -> None:
-    torch = pytest.importorskip("torch")
-    ours, theirs = getattr(nn, name)(3, **options), getattr(torch.nn, name)(3, **options).double()
+def _batch_norm_run(lib: Any, name: str, shape: tuple[int, ...], options: dict) -> dict:
+    """Three training steps (an SGD step on the weights between them), then one in eval mode, of
+    `lib`'s batch norm from the same start: every output, gradient and buffer, as plain arrays."""
+    module = getattr(lib.nn, name)(3, **options)
+    if lib is not tg:
+        module = module.double()
     rng = np.random.default_rng(11)
-    if ours.weight is not None:
+    if module.weight is not None:
         start = {"weight": rng.normal(size=3)}
-        if ours.bias is not None:
+        if module.bias is not None:
             start["bias"] = rng.normal(size=3)
-        ours.load_state_dict(start, strict=False)
-        theirs.load_state_dict({k: torch.tensor(v) for k, v in start.items()}, strict=False)
+        module.load_state_dict({k: lib.tensor(v) for k, v in start.items()}, strict=False)
+    steps = []
     for step in range(3):
         x_np = rng.normal(loc=step, scale=1 + step, size=shape)
         weights = rng.normal(size=shape)       # a loss whose gradient is not zero: Σ r·y + Σ y²/2
-        x, tx = t64(x_np), torch.tensor(x_np, requires_grad=True)
-        y, ty = ours(x), theirs(tx)
-        (y * t64(weights, requires_grad=False) + y * y * 0.5).sum().backward()
-        (ty * torch.tensor(weights) + ty * ty * 0.5).sum().backward()
-        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-9, atol=1e-9)
-        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-9)
-        for (key, p), (their_key, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-            assert key == their_key
-            np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-9)
-        with tg.no_grad(), torch.no_grad():   # an SGD step on both, so the weights move between steps
-            for p, tp in zip(ours.parameters(), theirs.parameters()):
+        x = lib.tensor(x_np, requires_grad=True)
+        y = module(x)
+        (y * lib.tensor(weights) + y * y * 0.5).sum().backward()
+        record = {"y": y.detach().numpy(), "dx": x.grad.numpy(),
+                  "grads": [[k, p.grad.numpy()] for k, p in module.named_parameters()]}
+        with lib.no_grad():   # an SGD step, so the weights move between steps
+            for p in module.parameters():
                 p -= 0.1 * p.grad
-                tp -= 0.1 * tp.grad
-                p.grad, tp.grad = None, None
-        for (key, b), (their_key, tb) in zip(ours.named_buffers(), theirs.named_buffers()):
-            assert key == their_key
-            np.testing.assert_allclose(b.numpy(), tb.numpy(), rtol=1e-9, atol=1e-12)
-        if ours.num_batches_tracked is not None:
-            assert ours.num_batches_tracked.item() == theirs.num_batches_tracked.item() == step + 1
-    ours.eval()
-    theirs.eval()
-    x_np = rng.normal(size=shape)
-    x, tx = t64(x_np), torch.tensor(x_np, requires_grad=True)
-    y, ty = ours(x), theirs(tx)
-    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-9, atol=1e-9)
+                p.grad = None
+        record["buffers"] = [[k, b.numpy()] for k, b in module.named_buffers()]
+        record["batches"] = None if module.num_batches_tracked is None else module.num_batches_tracked.item()
+        steps.append(record)
+    module.eval()
+    x = lib.tensor(rng.normal(size=shape), requires_grad=True)
+    y = module(x)
     (y * y).sum().backward()
-    (ty * ty).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-9)
+    return {"steps": steps, "eval": [y.detach().numpy(), x.grad.numpy()]}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name,shape,options", BN_CASES)
+def test_batch_norm_trains_and_evaluates_as_pytorch(name: str, shape: tuple[int, ...], options: dict, pytorch: Any) -> None:
+    theirs = pytorch("three steps and eval", lambda torch: _batch_norm_run(torch, name, shape, options))
+    ours = _batch_norm_run(tg, name, shape, options)
+    for step, (mine, their) in enumerate(zip(ours["steps"], theirs["steps"])):
+        np.testing.assert_allclose(mine["y"], their["y"], rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(mine["dx"], their["dx"], rtol=1e-9, atol=1e-9)
+        for (key, g), (their_key, tg_) in zip(mine["grads"], their["grads"]):
+            assert key == their_key
+            np.testing.assert_allclose(g, tg_, rtol=1e-9, atol=1e-9)
+        for (key, b), (their_key, tb) in zip(mine["buffers"], their["buffers"]):
+            assert key == their_key
+            np.testing.assert_allclose(b, tb, rtol=1e-9, atol=1e-12)
+        assert mine["batches"] == their["batches"] and mine["batches"] in (None, step + 1)
+    for a, b in zip(ours["eval"], theirs["eval"]):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("options", [{}, {"affine": False}, {"track_running_stats": False}, {"bias": False},
                                      {"affine": False, "track_running_stats": False}])
-def test_batch_norm_state_dict_matches_pytorch(options: dict) -> None:
-    torch = pytest.importorskip("torch")
-    for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"):
+def test_batch_norm_state_dict_matches_pytorch(options: dict, pytorch: Any) -> None:
+    names = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
+
+    def theirs(torch: Any) -> list:
+        return [[[[key, _torch_dtype_name(value.dtype), value.numpy()]
+                  for key, value in getattr(torch.nn, name)(4, dtype=torch.float64, **options).state_dict().items()],
+                 repr(getattr(torch.nn, name)(4, **options))] for name in names]
+    for name, (their_entries, their_repr) in zip(names, pytorch("state_dicts and reprs", theirs)):
         ours = getattr(nn, name)(4, **options).state_dict()
-        theirs = getattr(torch.nn, name)(4, dtype=torch.float64, **options).state_dict()
-        assert list(ours) == list(theirs)
-        for key in ours:
-            assert str(ours[key].dtype) == _torch_dtype_name(theirs[key].dtype), key
-            assert tuple(ours[key].shape) == tuple(theirs[key].shape)
-            np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
-        assert repr(getattr(nn, name)(4, **options)) == repr(getattr(torch.nn, name)(4, **options))
+        assert list(ours) == [key for key, _, _ in their_entries]
+        for key, dtype, value in their_entries:
+            assert str(ours[key].dtype) == dtype, key
+            assert tuple(ours[key].shape) == value.shape
+            np.testing.assert_array_equal(ours[key].numpy(), value)
+        assert repr(getattr(nn, name)(4, **options)) == their_repr
 
 
 @pytest.mark.torch
-def test_batch_norm_loads_a_pytorch_state_dict() -> None:
-    torch = pytest.importorskip("torch")
-    theirs = torch.nn.BatchNorm2d(3).double()
-    with torch.no_grad():
-        theirs.weight.copy_(torch.tensor([1.5, 0.5, -1.0]))
-        theirs.bias.copy_(torch.tensor([0.1, 0.2, 0.3]))
-    for seed in range(2):
-        theirs(torch.tensor(_data((2, 3, 4, 4), seed)))
-    ours = nn.BatchNorm2d(3)
-    assert repr(ours.load_state_dict(theirs.state_dict())) == "<All keys matched successfully>"
-    assert ours.num_batches_tracked.item() == 2 and ours.num_batches_tracked.dtype == np.int64
-    np.testing.assert_array_equal(ours.running_var.numpy(), theirs.running_var.numpy())
-    ours.eval()
-    theirs.eval()
+def test_batch_norm_loads_a_pytorch_state_dict(pytorch: Any) -> None:
     x = _data((2, 3, 4, 4), 7)
-    np.testing.assert_allclose(ours(t64(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+
+    def theirs(torch: Any) -> dict:
+        module = torch.nn.BatchNorm2d(3).double()
+        with torch.no_grad():
+            module.weight.copy_(torch.tensor([1.5, 0.5, -1.0]))
+            module.bias.copy_(torch.tensor([0.1, 0.2, 0.3]))
+        for seed in range(2):
+            module(torch.tensor(_data((2, 3, 4, 4), seed)))
+        state = {key: value.numpy() for key, value in module.state_dict().items()}
+        module.eval()
+        return {"state": state, "eval": module(torch.tensor(x)).detach().numpy()}
+    expected = pytorch("a trained state_dict and eval output", theirs)
+    ours = nn.BatchNorm2d(3)
+    assert repr(ours.load_state_dict({k: tg.tensor(v) for k, v in expected["state"].items()})) == \
+        "<All keys matched successfully>"
+    assert ours.num_batches_tracked.item() == 2 and ours.num_batches_tracked.dtype == np.int64
+    np.testing.assert_array_equal(ours.running_var.numpy(), expected["state"]["running_var"])
+    ours.eval()
+    np.testing.assert_allclose(ours(t64(x)).numpy(), expected["eval"], rtol=1e-12)
 
 
 @pytest.mark.torch
-def test_f_batch_norm_matches_pytorch() -> None:
-    torch = pytest.importorskip("torch")
+def test_f_batch_norm_matches_pytorch(pytorch: Any) -> None:
     x = _data((5, 3, 2))
     w, b = np.array([1.5, -0.5, 2.0]), np.array([0.3, -0.2, 0.1])
+
+    def theirs(torch: Any) -> list:
+        mean, var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+        out = []
+        for training in (True, False):
+            y = torch.nn.functional.batch_norm(torch.tensor(x), mean, var, torch.tensor(w), torch.tensor(b),
+                                               training, 0.2, 1e-3)
+            out.append([y.numpy(), mean.numpy().copy(), var.numpy().copy()])
+        return out
+    expected = pytorch("training then eval", theirs)
     mean, var = tg.zeros(3, dtype=tg.float64), tg.ones(3, dtype=tg.float64)
-    tmean, tvar = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
-    for training in (True, False):
+    for training, (y, their_mean, their_var) in zip((True, False), expected):
         ours = F.batch_norm(t64(x), mean, var, t64(w), t64(b), training, 0.2, 1e-3)
-        theirs = torch.nn.functional.batch_norm(torch.tensor(x), tmean, tvar, torch.tensor(w), torch.tensor(b),
-                                                training, 0.2, 1e-3)
-        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(mean.numpy(), tmean.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(var.numpy(), tvar.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.numpy(), y, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(mean.numpy(), their_mean, rtol=1e-12)
+        np.testing.assert_allclose(var.numpy(), their_var, rtol=1e-12)
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("normalized_shape,options", [(4, {}), ((3, 4), {}), ((3, 4), {"bias": False}),
                                                       (4, {"elementwise_affine": False, "eps": 1e-3})])
-def test_layer_norm_matches_pytorch(normalized_shape: Any, options: dict) -> None:
-    torch = pytest.importorskip("torch")
-    ours, theirs = nn.LayerNorm(normalized_shape, **options), torch.nn.LayerNorm(normalized_shape, **options).double()
-    assert repr(ours) == repr(theirs)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
+def test_layer_norm_matches_pytorch(normalized_shape: Any, options: dict, pytorch: Any) -> None:
     rng = np.random.default_rng(3)
-    start = {key: rng.normal(size=tuple(value.shape)) for key, value in theirs.state_dict().items()}
-    ours.load_state_dict(start)
-    theirs.load_state_dict({k: torch.tensor(v) for k, v in start.items()})
+    shapes = {key: tuple(value.shape) for key, value in nn.LayerNorm(normalized_shape, **options).state_dict().items()}
+    start = {key: rng.normal(size=shape) for key, shape in shapes.items()}
     x_np, r = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3, 4))
-    x, tx = t64(x_np), torch.tensor(x_np, requires_grad=True)
-    y, ty = ours(x), theirs(tx)
-    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-9, atol=1e-9)
-    (y * t64(r, requires_grad=False)).sum().backward()
-    (ty * torch.tensor(r)).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-9)
-    for (key, p), (their_key, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+
+    def run(lib: Any) -> dict:
+        module = lib.nn.LayerNorm(normalized_shape, **options)
+        if lib is not tg:
+            module = module.double()
+        described = {"repr": repr(module), "keys": list(module.state_dict())}
+        module.load_state_dict({k: lib.tensor(v) for k, v in start.items()})
+        x = lib.tensor(x_np, requires_grad=True)
+        y = module(x)
+        (y * lib.tensor(r)).sum().backward()
+        return {**described, "y": y.detach().numpy(), "dx": x.grad.numpy(),
+                "grads": [[k, p.grad.numpy()] for k, p in module.named_parameters()]}
+    theirs, ours = pytorch("layer norm", run), run(tg)
+    assert ours["repr"] == theirs["repr"] and ours["keys"] == theirs["keys"]
+    np.testing.assert_allclose(ours["y"], theirs["y"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ours["dx"], theirs["dx"], rtol=1e-9, atol=1e-9)
+    for (key, g), (their_key, their_g) in zip(ours["grads"], theirs["grads"]):
         assert key == their_key
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(g, their_g, rtol=1e-9, atol=1e-9)
