@@ -104,11 +104,6 @@ def test_scheduler_resume_needs_initial_lr():
         lr_scheduler.StepLR(object(), step_size=1)
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
 SCHEDULES = [
     ("StepLR", dict(step_size=4, gamma=0.5)),
     ("MultiStepLR", dict(milestones=[3, 7, 7], gamma=0.3)),
@@ -119,7 +114,7 @@ SCHEDULES = [
 
 @pytest.mark.torch
 @pytest.mark.parametrize("name, kwargs", SCHEDULES, ids=[n for n, _ in SCHEDULES])
-def test_schedules_match_pytorch(torch, name, kwargs):
+def test_schedules_match_pytorch(name, kwargs, pytorch):
     def lrs(opt_module, sched_module, make_tensor):
         opt = opt_module.SGD([make_tensor(np.ones(1), requires_grad=True)], lr=0.1)
         scheduler = getattr(sched_module, name)(opt, **kwargs)
@@ -131,17 +126,18 @@ def test_schedules_match_pytorch(torch, name, kwargs):
         return values
 
     ours = lrs(optim, lr_scheduler, lambda a, **k: tg.tensor(a, **k))
-    theirs = lrs(torch.optim, torch.optim.lr_scheduler, lambda a, **k: torch.tensor(a, **k))
+    theirs = pytorch("learning rates", lambda torch: lrs(torch.optim, torch.optim.lr_scheduler,
+                                                         lambda a, **k: torch.tensor(a, **k)))
     assert ours == pytest.approx(theirs, rel=1e-14, abs=1e-16)
 
 
 @pytest.mark.torch
-def test_adam_with_a_cosine_schedule_matches_pytorch(torch):
-    schedule = {"tg": lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=10),
-                "torch": lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10)}
-    ours = _train_network(tg, lambda a, **k: tg.tensor(a, **k), optim.Adam, dict(lr=0.05), 25, schedule["tg"])
-    theirs = _train_network(torch, lambda a, **k: torch.tensor(a, dtype=torch.float64, **k), torch.optim.Adam,
-                            dict(lr=0.05), 25, schedule["torch"])
+def test_adam_with_a_cosine_schedule_matches_pytorch(pytorch):
+    ours = _train_network(tg, lambda a, **k: tg.tensor(a, **k), optim.Adam, dict(lr=0.05), 25,
+                          lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=10))
+    theirs = pytorch("losses", lambda torch: _train_network(
+        torch, lambda a, **k: torch.tensor(a, dtype=torch.float64, **k), torch.optim.Adam, dict(lr=0.05), 25,
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10)))
     np.testing.assert_allclose(ours, theirs, rtol=1e-10)
 
 
