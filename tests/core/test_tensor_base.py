@@ -359,15 +359,13 @@ def test_setting_data_to_something_else_raises_and_changes_nothing():
 
 
 @pytest.mark.torch
-def test_data_behaves_as_pytorchs():
-    torch = pytest.importorskip("torch")
-    facts = []
-    for lib in (tg, torch):
+def test_data_behaves_as_pytorchs(pytorch):
+    def facts(lib):
         w = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
         y = w * 3
         (w * w).sum().backward()
         w.data += -0.1 * w.grad
         d = y.data
-        facts.append((w.tolist(), w.is_leaf, w.grad_fn is None, d.requires_grad, d.grad_fn is None,
-                      d.is_leaf, d.tolist(), y.data.norm().item(), str(d.dtype).split(".")[-1]))
-    assert facts[0] == facts[1]
+        return [w.tolist(), w.is_leaf, w.grad_fn is None, d.requires_grad, d.grad_fn is None,
+                d.is_leaf, d.tolist(), y.data.norm().item(), str(d.dtype).split(".")[-1]]
+    assert facts(tg) == pytorch("facts", facts)

@@ -185,12 +185,12 @@ def test_pytorch_module_path():
 
 
 @pytest.mark.torch
-def test_random_split_lengths_match_pytorch():
-    torch = pytest.importorskip("torch")
-    for n, fractions in [(10, [0.33, 0.33, 0.34]), (7, [0.5, 0.5]), (101, [0.8, 0.1, 0.1])]:
-        theirs = [len(p) for p in torch.utils.data.random_split(range(n), fractions)]
-        ours = [len(p) for p in random_split(make_dataset(n), fractions)]
-        assert ours == theirs
+def test_random_split_lengths_match_pytorch(pytorch):
+    cases = [(10, [0.33, 0.33, 0.34]), (7, [0.5, 0.5]), (101, [0.8, 0.1, 0.1])]
+    theirs = pytorch("lengths", lambda torch: [[len(p) for p in torch.utils.data.random_split(range(n), fractions)]
+                                               for n, fractions in cases])
+    for (n, fractions), their_lengths in zip(cases, theirs):
+        assert [len(p) for p in random_split(make_dataset(n), fractions)] == their_lengths
 
 
 def test_collating_samples_that_require_grad_stacks_them_with_their_graph() -> None:
