@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pytest
 
 import tinygrad_la as tg
 import tinygrad_la.nn as nn
@@ -45,22 +44,6 @@ CE_OPTIONS = [
 def np_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-
-
-def _torch() -> Any:
-    return pytest.importorskip("torch")
-
-
-def _both(array: np.ndarray, torch: Any) -> tuple[Tensor, Any]:
-    return t64(array), torch.tensor(np.array(array, dtype=np.float64), requires_grad=True)
-
-
-def _compare(ours: Tensor, theirs: Any, ours_inputs: list, their_inputs: list, rtol: float = 1e-10) -> None:
-    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=rtol, atol=1e-12)
-    ours.sum().backward()
-    theirs.sum().backward()
-    for a, b in zip(ours_inputs, their_inputs):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=1e-12)
 
 
 def pytorch_result(pytorch: Any, question: str, theirs: Any, arrays: list) -> dict:

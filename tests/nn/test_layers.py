@@ -22,7 +22,7 @@ from tinygrad_la import gradcheck
 from tinygrad_la.nn import init
 from tinygrad_la.testing import tensors
 
-from tests.nn.helpers import _both, _compare, _torch, np_log_softmax, sine_model, t64
+from tests.nn.helpers import np_log_softmax, sine_model, t64
 
 
 # =================================================================================================
@@ -286,42 +286,56 @@ def test_sine_network_reproduces_the_chapter_loss_curve_step_for_step() -> None:
 
 
 @pytest.mark.torch
-def test_linear_and_activations_match_torch() -> None:
-    torch = _torch()
+def test_linear_and_activations_match_torch(pytorch) -> None:
     rng = np.random.default_rng(22)
-    ours = nn.Linear(4, 3)
-    theirs = torch.nn.Linear(4, 3).double()
-    with torch.no_grad():
-        theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
-        theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
-    for shape in [(5, 4), (4,), (2, 3, 4)]:
-        x, xt = _both(rng.standard_normal(shape), torch)
-        ours.zero_grad()
-        theirs.zero_grad()
-        _compare(ours(x), theirs(xt), [x, ours.weight, ours.bias], [xt, theirs.weight, theirs.bias])
-    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
-    assert repr(ours) == repr(theirs)
-    seq_ours = sine_model()
-    seq_theirs = torch.nn.Sequential(torch.nn.Linear(1, 12), torch.nn.ReLU(), torch.nn.Linear(12, 1))
-    assert repr(seq_ours) == repr(seq_theirs)
-    assert list(seq_ours.state_dict()) == list(seq_theirs.state_dict())
-
-    tf = torch.nn.functional
+    W, b = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    inputs = [rng.standard_normal(shape) for shape in [(5, 4), (4,), (2, 3, 4)]]
     grid = rng.standard_normal(50) * 4
-    pairs = [(F.gelu, tf.gelu),
-             (lambda v: F.gelu(v, approximate="tanh"), lambda v: tf.gelu(v, approximate="tanh")),
-             (F.softplus, tf.softplus),
-             (lambda v: F.softplus(v, 2.0, 3.0), lambda v: tf.softplus(v, 2.0, 3.0)),
-             (F.logsigmoid, tf.logsigmoid),
-             (lambda v: F.leaky_relu(v, 0.2), lambda v: tf.leaky_relu(v, 0.2))]
-    for ours_fn, their_fn in pairs:
-        x, xt = _both(grid, torch)
-        _compare(ours_fn(x), their_fn(xt), [x], [xt], rtol=1e-12)
-    for name, a in [("relu", 0), ("tanh", 0), ("leaky_relu", 0.3), ("selu", 0), ("sigmoid", 0)]:
-        assert init.calculate_gain(name, a if name == "leaky_relu" else None) == pytest.approx(
-            torch.nn.init.calculate_gain(name, a if name == "leaky_relu" else None))
-    table = rng.standard_normal((6, 2))
-    w, wt = _both(table, torch)
-    idx = np.array([[0, 5], [5, 2]])
-    _compare(F.embedding(tg.tensor(idx), w, padding_idx=5), tf.embedding(torch.tensor(idx), wt, padding_idx=5),
-             [w], [wt])
+    table, idx = rng.standard_normal((6, 2)), np.array([[0, 5], [5, 2]])
+    gains = [("relu", None), ("tanh", None), ("leaky_relu", 0.3), ("selu", None), ("sigmoid", None)]
+
+    def run(lib) -> dict:
+        """The same calls on either library, as plain data: values and the gradients of their sums."""
+        fn = lib.nn.functional
+        linear = lib.nn.Linear(4, 3)
+        linear = linear if lib is tg else linear.double()
+        with lib.no_grad():
+            linear.weight.copy_(lib.tensor(W))
+            linear.bias.copy_(lib.tensor(b))
+        results = {"linear": []}
+        for a in inputs:
+            x = lib.tensor(a, requires_grad=True)
+            linear.zero_grad()
+            y = linear(x)
+            y.sum().backward()
+            results["linear"].append([y.detach().numpy(), x.grad.numpy(), linear.weight.grad.numpy(),
+                                      linear.bias.grad.numpy()])
+        results["names"] = [n for n, _ in linear.named_parameters()]
+        results["repr"] = repr(linear)
+        sequential = lib.nn.Sequential(lib.nn.Linear(1, 12), lib.nn.ReLU(), lib.nn.Linear(12, 1))
+        results["sequential"] = [repr(sequential), list(sequential.state_dict())]
+        results["activations"] = []
+        for activation in (fn.gelu, lambda v: fn.gelu(v, approximate="tanh"), fn.softplus,
+                           lambda v: fn.softplus(v, 2.0, 3.0), fn.logsigmoid, lambda v: fn.leaky_relu(v, 0.2)):
+            x = lib.tensor(grid, requires_grad=True)
+            y = activation(x)
+            y.sum().backward()
+            results["activations"].append([y.detach().numpy(), x.grad.numpy()])
+        results["gains"] = [lib.nn.init.calculate_gain(name, a) for name, a in gains]
+        w = lib.tensor(table, requires_grad=True)
+        e = fn.embedding(lib.tensor(idx), w, padding_idx=5)
+        e.sum().backward()
+        results["embedding"] = [e.detach().numpy(), w.grad.numpy()]
+        return results
+    ours, theirs = run(tg), pytorch("layers and activations", run)
+    for mine, their in zip(ours["linear"], theirs["linear"]):
+        for a, e in zip(mine, their):
+            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
+    assert ours["names"] == theirs["names"] and ours["repr"] == theirs["repr"]
+    assert ours["sequential"] == theirs["sequential"]
+    for mine, their in zip(ours["activations"], theirs["activations"]):
+        for a, e in zip(mine, their):
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+    assert ours["gains"] == pytest.approx(theirs["gains"])
+    for a, e in zip(ours["embedding"], theirs["embedding"]):
+        np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
