@@ -342,11 +342,6 @@ TORCH_CASES = [
 ]
 
 
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
-
-
 @pytest.mark.torch
 @pytest.mark.parametrize("name, kwargs", TORCH_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(TORCH_CASES)])
 def test_losses_match_pytorch_step_by_step(name, kwargs, pytorch):
@@ -381,35 +376,45 @@ def test_state_dict_has_pytorchs_keys(pytorch):
 
 
 @pytest.mark.torch
-def test_a_pytorch_optimizer_state_dict_loads_and_training_continues_alike(torch):
-    make_torch = lambda a, **k: torch.tensor(a, dtype=torch.float64, **k)  # noqa: E731
+def test_a_pytorch_optimizer_state_dict_loads_and_training_continues_alike(pytorch):
     X, y, weights = _network_start()
-    theirs = [make_torch(w, requires_grad=True) for w in weights]
-    torch_opt = torch.optim.Adam(theirs, lr=0.02, amsgrad=True)
-    Xt, yt = make_torch(X), make_torch(y)
 
-    def torch_step():
-        W1, b1, W2, b2 = theirs
-        loss = (((Xt @ W1.T + b1).tanh() @ W2.T + b2 - yt) ** 2).mean()
-        torch_opt.zero_grad()
-        loss.backward()
-        torch_opt.step()
-        return loss.item()
+    def theirs(torch):
+        """Five Adam steps, the state_dict then (tensors as arrays), and the losses of five more."""
+        params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+        opt = torch.optim.Adam(params, lr=0.02, amsgrad=True)
+        Xt, yt = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
 
-    for _ in range(5):
-        torch_step()
-    ours = [tg.tensor(p.detach().numpy().copy(), requires_grad=True) for p in theirs]
+        def step():
+            W1, b1, W2, b2 = params
+            loss = (((Xt @ W1.T + b1).tanh() @ W2.T + b2 - yt) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss.item()
+        for _ in range(5):
+            step()
+        state = opt.state_dict()
+        # copies: the state_dict holds the optimizer's live tensors, which the next steps change
+        saved = {"state": {i: {k: v.numpy().copy() for k, v in entry.items()} for i, entry in state["state"].items()},
+                 "param_groups": [{k: v for k, v in group.items()} for group in state["param_groups"]]}
+        return {"weights": [p.detach().numpy().copy() for p in params], "state_dict": saved,
+                "losses": [step() for _ in range(5)]}
+    expected = pytorch("state_dict and the steps after it", theirs)
+    ours = [tg.tensor(w.copy(), requires_grad=True) for w in expected["weights"]]
     opt = optim.Adam(ours, lr=0.02, amsgrad=True)
-    opt.load_state_dict(torch_opt.state_dict())
+    state = expected["state_dict"]
+    opt.load_state_dict({"state": {i: {k: tg.tensor(v) for k, v in entry.items()} for i, entry in state["state"].items()},
+                         "param_groups": state["param_groups"]})
     assert opt.state[ours[0]]["step"] == 5
     Xo, yo = tg.tensor(X), tg.tensor(y)
-    for _ in range(5):
+    for their_loss in expected["losses"]:
         W1, b1, W2, b2 = ours
         loss = (((Xo @ W1.T + b1).tanh() @ W2.T + b2 - yo) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
-        assert loss.item() == pytest.approx(torch_step(), rel=1e-12)
+        assert loss.item() == pytest.approx(their_loss, rel=1e-12)
 
 
 # --- malformed state: refused at load, and a failing step changes nothing at all -------------------
