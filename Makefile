@@ -25,12 +25,13 @@ $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "tinygrad_la needs Python 3.10 or newer; $(PYTHON) is " + sys.version.split()[0] + ": run make PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
+# No PyTorch here: the tests that compare with it answer from recordings (tests/oracle.py).
 $(VENV)/.stamp-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
-	@# PyTorch is only an oracle for the tests marked `torch`; where it cannot be installed they skip
-	$(PY) -m pip install -q -e '.[oracle]' || echo "PyTorch not installed: tests marked 'torch' will skip"
 	touch $@
 
+# PyTorch as a live oracle, for make test-torch, make fixtures and make fuzz only: it is a large
+# download wherever the local CPU wheel does not fit.
 $(VENV)/.stamp-oracle: $(VENV)/.stamp-dev
 	$(PY) -m pip install -q -e '.[oracle]'
 	touch $@
@@ -91,7 +92,7 @@ test: $(VENV)/.stamp-dev graphviz
 
 # The tests marked `torch` against PyTorch itself (installed first).
 test-torch: $(VENV)/.stamp-oracle graphviz
-	CI=true $(PY) -m pytest -q -m torch $(PYTEST_ARGS)
+	CI=true $(PY) -m pytest -q -m "torch and not soak and not fuzz" $(PYTEST_ARGS)
 
 # The sdist, built and unpacked, passes its own tests (the unpacked package first on the path).
 sdist-check: $(VENV)/.stamp-dev graphviz
@@ -136,7 +137,7 @@ soak: $(VENV)/.stamp-dev graphviz
 	$(PY) -m pytest -q -m soak $(PYTEST_ARGS)
 
 # The random differential tests with large budgets (against live PyTorch, and compile vs eager).
-fuzz: $(VENV)/.stamp-dev graphviz
+fuzz: $(VENV)/.stamp-oracle graphviz
 	$(PY) -m pytest -q -m fuzz $(PYTEST_ARGS)
 
 # PyTorch's recorded answers (tests/fixtures/): the differential programs, the teaching programs
@@ -146,7 +147,7 @@ fixtures: $(VENV)/.stamp-oracle
 	$(PY) tests/record_teaching_programs.py
 	$(PY) tests/record_pytorch_graphs.py
 	@# the answers tests ask through the `pytorch` fixture (tests/oracle.py), from live PyTorch
-	TINYGRAD_LA_RECORD=1 $(PY) -m pytest -q -m torch -p no:cacheprovider $(PYTEST_ARGS)
+	TINYGRAD_LA_RECORD=1 $(PY) -m pytest -q -m "torch and not soak and not fuzz" -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(OUT) site docs/figures .pytest_cache .hypothesis build dist *.egg-info
