@@ -70,3 +70,15 @@ def test_recording_writes_what_live_pytorch_said(tmp_path, monkeypatch):
     stored = json.loads(path.read_text())
     assert stored["torch_version"] == "2.13.0"
     assert oracle.same(oracle.decode(stored["answers"]["t::q"]), {"x": np.array([3.0])})
+
+
+def test_every_recording_belongs_to_a_test_that_still_exists():
+    import importlib
+    stale = []
+    for path in sorted(oracle.FIXTURES.glob("*.json")):
+        module = importlib.import_module(f"tests.{path.stem}")
+        for key in json.loads(path.read_text())["answers"]:
+            test = key.split("::", 1)[0].split("[", 1)[0]
+            if not callable(getattr(module, test, None)):
+                stale.append(f"{path.name}: {key}")
+    assert not stale, f"recordings for tests that are gone (delete those entries from the file): {stale[:5]}"
