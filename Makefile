@@ -45,7 +45,7 @@ $(VENV)/.stamp-docs: pyproject.toml | $(PY)
 	touch $@
 
 $(VENV)/.stamp-bench: pyproject.toml | $(PY)
-	$(PY) -m pip install -e '.[dev,bench]'
+	$(PY) -m pip install -q -e '.[dev,bench]'
 	touch $@
 
 venv: $(VENV)/.stamp-dev
