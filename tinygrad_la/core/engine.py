@@ -37,7 +37,7 @@ if TYPE_CHECKING:   # typing.Self is Python 3.11's (typing_extensions has it for
     from typing_extensions import Self
 
 __all__ = ["no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "Sweep",
-           "topological_order", "backward"]
+           "backward"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,24 +226,6 @@ def _uses(roots: Iterable[Any]) -> tuple[dict[Any, int], list[Any]]:
                 else:
                     uses[parent] = count + 1
     return uses, starts
-
-
-def topological_order(roots: Iterable[Any]) -> list[Any]:
-    """Every node reachable from `roots`, each before the nodes it was computed from: the order
-    in which backward() walks them."""
-    uses, starts = _uses(roots)
-    order: list[Any] = []
-    ready = [root for root in starts if uses[root] == 0]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for parent in node._parents:
-            if parent is not None:
-                count = uses[parent] - 1
-                uses[parent] = count
-                if not count:
-                    ready.append(parent)
-    return order
 
 
 def backward(roots: list[Any], root_grads: list[Any], *, retain_graph: bool = False,
