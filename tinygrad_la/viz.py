@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .core.function import _FREED, Function
+from .core.function import _FREED_VALUES, Function
 from .tensor import Tensor
 from .value import Value
 
@@ -178,7 +178,7 @@ class _Drawing:
         """An op: its oval, the box of the tensor it made, and edges from what it was made of."""
         fid = self.ids[fn]
         saved = fn._saved
-        freed = saved is _FREED
+        freed = saved is _FREED_VALUES
         self.freed |= freed
         attrs = {"shape": "ellipse", "style": "filled,dashed" if freed else "filled", "fillcolor": OP_FILL,
                  "tooltip": fn.name() + (" (saved values freed by backward)" if freed else "")}

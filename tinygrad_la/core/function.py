@@ -41,16 +41,6 @@ from .version import changed_at, clock
 __all__ = ["Function", "Op", "AccumulateGrad", "unbroadcast"]
 
 
-class _Freed(tuple[Any, ...]):
-    """Stands where saved values were, once a backward pass without retain_graph released them
-    (empty, like what was saved; its own object, unlike a ctx that saved nothing)."""
-
-    __slots__ = ()
-
-
-_FREED = _Freed()
-
-
 class _FreedValues(tuple[Any, ...]):
     """What ``ctx.saved_tensors`` holds once released: reading it raises, as in PyTorch (the
     engine says so first, naming the op; this catches a backward called by hand)."""
@@ -152,11 +142,8 @@ class Function:
 
     @property
     def _saved(self) -> tuple[Any, ...] | None:
-        """What forward saved (None: nothing; _FREED once released), for pictures and the tracer."""
-        saved = self.saved_tensors
-        if saved is _FREED_VALUES:
-            return _FREED
-        return saved or None
+        """What forward saved (None: nothing; _FREED_VALUES once released), for pictures and the tracer."""
+        return self.saved_tensors or None
 
     def mark_non_differentiable(self, *outputs: Any) -> None:
         """Say that an output of forward gets no gradient: it will not require grad."""
