@@ -17,7 +17,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-__all__ = ["clock", "bump", "changed_at", "counter"]
+__all__ = ["clock", "bump", "changed_at"]
 
 clock = [0]   # the current tick (a list so every module sees the same number as it moves)
 
@@ -73,9 +73,3 @@ def changed_at(array: Any) -> int:
         return -1
     tick: int = entry[1]
     return tick
-
-
-def counter(t: _HasArray) -> list[int]:
-    """The version of `t` as a one-item list, ``[tick of its last in-place change]``: larger after
-    every change (a snapshot, read again for a new value)."""
-    return [changed_at(t._array)]
