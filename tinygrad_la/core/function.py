@@ -214,9 +214,8 @@ class Function:
         if type(grads) is not tuple:
             grads = (grads,)
         parents = self._parents
-        if len(grads) > len(parents) and any(g is not None for g in grads[len(parents):]):
-            raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but forward "
-                               f"had {len(parents)} arguments")
+        if len(grads) > len(parents):
+            _check_count(cls, grads, parents)
         return [self._checked(g, parent, create_graph) for g, parent in zip(grads, parents)]
 
     def _checked(self, grad: Any, parent: Any, create_graph: bool) -> Any:
@@ -464,9 +463,8 @@ class Op(Function):
         parents = self._parents
         if type(grads) is not tuple:
             grads = (grads,)
-        if len(grads) > len(parents) and any(g is not None for g in grads[len(parents):]):
-            raise RuntimeError(f"{type(self).__name__}.backward returned {len(grads)} gradients but "
-                               f"forward had {len(parents)} arguments")
+        if len(grads) > len(parents):
+            _check_count(type(self), grads, parents)
         # arrays in, arrays out, broadcasting undone
         checked = []
         for g, parent in zip(grads, parents):
@@ -478,6 +476,13 @@ class Op(Function):
                     g = unbroadcast(g, shape, self)
             checked.append(g)
         return checked
+
+
+def _check_count(cls: type, grads: tuple[Any, ...], parents: tuple[Any, ...]) -> None:
+    """Raise if backward gave gradients past forward's arguments (trailing Nones are allowed)."""
+    if any(g is not None for g in grads[len(parents):]):
+        raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but forward "
+                           f"had {len(parents)} arguments")
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...], node: Any = None) -> Any:
