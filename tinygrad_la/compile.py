@@ -67,7 +67,6 @@ from __future__ import annotations
 
 import builtins
 import functools
-import importlib
 import inspect
 import itertools
 import keyword
@@ -80,7 +79,7 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from .core import engine
+from .core import engine, float_errors
 from .core.engine import _mode
 from .core.function import Function, unbroadcast
 from .core.tensor_base import TensorBase
@@ -1073,8 +1072,8 @@ _NONE, _PRESENT = "none", "present"   # what the program knows of a leaf's .grad
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {
     "np", "Tensor", "Sweep", "bump", "clock", "asarray", "array", "copyto", "assign", "TwoStep", "unbroadcast",
-    "Retrace", "RunEagerly", "state_of", "class_targets_fit", "sweep", "buffers", "traced", "numpy_errors",
-    "ignore_all", "errors"}
+    "Retrace", "RunEagerly", "state_of", "class_targets_fit", "sweep", "buffers", "traced", "float_errors",
+    "errors"}
 
 
 class _Writer:
@@ -2078,17 +2077,10 @@ def _write_step(w: _Writer, step: _OptimizerStep) -> list[str]:
 
 def _ignoring_errors(w: _Writer) -> tuple[list[str], list[str]]:
     """The lines around an optimizer step that ignore floating point errors, as Optimizer.step does
-    (np.errstate(all='ignore'): an overflow gives inf, never stops an update halfway). NumPy keeps
-    its error state in a context variable; setting it to an 'ignore all' state made once costs a
-    quarter of entering np.errstate, so the program does that where this NumPy has it."""
-    try:
-        config = importlib.import_module("numpy._core._ufunc_config")
-        variable, state = config._extobj_contextvar, config._make_extobj(all="ignore")
-    except Exception:   # noqa: BLE001 (another NumPy: its public spelling)
-        return ["with np.errstate(all='ignore'):   # as Optimizer.step: an overflow gives inf"], []
-    w.namespace.update(numpy_errors=variable, ignore_all=state)
-    return (["errors = numpy_errors.set(ignore_all)   # np.errstate(all='ignore'), as Optimizer.step", "try:"],
-            ["finally:", "    numpy_errors.reset(errors)"])
+    (np.errstate(all='ignore'): an overflow gives inf, never stops an update halfway)."""
+    w.namespace.update(float_errors=float_errors)
+    return (["errors = float_errors.ignore()   # np.errstate(all='ignore'), as Optimizer.step", "try:"],
+            ["finally:", "    float_errors.restore(errors)"])
 
 
 def _param_lines(w: _Writer, p: _Value, grad: str, present: bool, update: list[str]) -> list[str]:

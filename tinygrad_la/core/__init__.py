@@ -9,6 +9,7 @@ Read it in this order:
     random.py       the library's one random generator
     dtypes.py       dtypes by PyTorch's names, and the default float dtype
     device.py       the one device, the CPU
+    float_errors.py floating point errors ignored for a block (an optimizer step), cheaply
     tensor_base.py  what a tensor is to the engine: data, grad, backward(), hooks
     function.py     Function (a node: forward, backward, ctx), Op (a built-in one), unbroadcast
 """

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..core import dtypes
+from ..core import dtypes, float_errors
 from ..core.engine import _mode, enable_grad
 from ..core.version import bump as _bump
 from ..tensor import Tensor
@@ -197,16 +197,17 @@ class Optimizer:
         _mode.enabled = False   # the update is plain NumPy; this keeps any Tensor math in a subclass unrecorded
         # An overflow gives inf, as in PyTorch; under np.seterr(all="raise") it would stop the loop
         # halfway, with some parameters updated and others not.
+        errors = float_errors.ignore()
         try:
-            with np.errstate(all="ignore"):
-                for group, items in work:
-                    for p, grad in items:
-                        p_state = state.get(p)
-                        if p_state is None or (not p_state and self._required_state):
-                            p_state = state[p] = self._init_state(p, group)
-                        self._update(p._array, grad, p_state, group)
-                        _bump(p)   # graphs that saved the old value now refuse to backward through it
+            for group, items in work:
+                for p, grad in items:
+                    p_state = state.get(p)
+                    if p_state is None or (not p_state and self._required_state):
+                        p_state = state[p] = self._init_state(p, group)
+                    self._update(p._array, grad, p_state, group)
+                    _bump(p)   # graphs that saved the old value now refuse to backward through it
         finally:
+            float_errors.restore(errors)
             _mode.enabled = previous
         self._step_count += 1
 
