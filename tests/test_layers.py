@@ -19,7 +19,7 @@ PACKAGE = Path(tinygrad_la.__file__).parent
 READING_ORDER = [
     # core: imports nothing above it
     "core.collector", "core.tracer", "core.engine", "core.version", "core.random", "core.dtypes", "core.device",
-    "core.tensor_base", "core.function",
+    "core.float_errors", "core.tensor_base", "core.function",
     # the ops, each file building on the ones before
     "ops.elementwise", "ops.movement", "ops.linalg", "ops.reductions", "ops.inplace", "ops.fused", "ops.conv",
     # Tensor, composed from them (and printed as PyTorch prints it)

@@ -8,6 +8,7 @@ Notation as in elementwise.py. Below the ops, the Tensor methods that call them 
 from __future__ import annotations
 
 import builtins
+import math
 from typing import TYPE_CHECKING, Any, Iterable, TypeVar
 
 import numpy as np
@@ -121,10 +122,21 @@ class Expand(Op):
         return g
 
 
+# Up to this many entries, a gradient spread over summed axes is written out as a new array:
+# cheaper than np.broadcast_to's view (a Python function that costs as much as writing a few
+# thousand numbers), and a leaf's .grad can then keep the array itself instead of copying a view.
+_WRITTEN_OUT = 4096
+
+
 def broadcast_to(g: Any, shape: Shape) -> Any:
-    """np.broadcast_to for arrays, the differentiable Expand for Tensors."""
+    """g repeated to `shape`: for arrays, a new array when small and a view when large; for Tensors,
+    the differentiable Expand."""
     if isinstance(g, TensorBase):
         return g if g.shape == shape else Expand.apply(g, shape)
+    if math.prod(shape) <= _WRITTEN_OUT:
+        out = np.empty(shape, dtype=g.dtype)
+        out[...] = g
+        return out
     return np.broadcast_to(g, shape)
 
 
