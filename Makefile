@@ -15,7 +15,7 @@ DEMOS ?= demos
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k matmul -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: all venv demos-venv bench-venv docs-venv graphviz test test-torch sdist-check typecheck demo docs bench soak fuzz fixtures clean
+.PHONY: all venv demos-venv bench-venv docs-venv graphviz browser test test-torch sdist-check typecheck demo docs bench soak fuzz fixtures clean
 
 all: test
 
@@ -53,41 +53,19 @@ demos-venv: $(VENV)/.stamp-demos
 bench-venv: $(VENV)/.stamp-bench
 docs-venv: $(VENV)/.stamp-docs
 
-# --- system graphviz (the `dot` program behind tinygrad_la.viz) -----------------
-# Installed with apt-get when missing. If it still is missing, CI (CI=true) fails
-# here; on a developer's machine it is only a warning and the viz tests skip.
+# --- system programs: graphviz's `dot` (tinygrad_la.viz) and a browser (viz.explain's page test) --
+# Installed with apt-get when missing (.ci/system-package). If one is still missing, CI (CI=true)
+# fails here; on a developer's machine it is only a warning and the tests that need it skip.
 
 graphviz:
-	@if command -v dot >/dev/null 2>&1; then \
-	  echo "graphviz: found $$(command -v dot)"; \
-	else \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    if [ "$$(id -u)" = 0 ]; then SUDO=; \
-	    elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
-	    else SUDO=none; fi; \
-	    if [ "$$SUDO" = none ]; then \
-	      echo "graphviz: 'dot' is missing, and installing it needs root (no sudo here)."; \
-	    else \
-	      echo "graphviz: 'dot' is missing; installing Debian's graphviz with apt-get"; \
-	      $$SUDO apt-get update && \
-	      $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y graphviz \
-	        || echo "graphviz: apt-get update or install failed."; \
-	    fi; \
-	  else \
-	    echo "graphviz: 'dot' is missing and there is no apt-get here."; \
-	  fi; \
-	  if ! command -v dot >/dev/null 2>&1; then \
-	    echo "graphviz: install the system package 'graphviz' (it provides 'dot') to draw graphs."; \
-	    if [ "$${CI:-}" = true ]; then \
-	      echo "graphviz: CI=true, so a missing 'dot' is an error."; exit 1; \
-	    fi; \
-	    echo "graphviz: WARNING: continuing without it; graph-drawing tests and figures are skipped."; \
-	  fi; \
-	fi
+	@.ci/system-package dot graphviz "graph-drawing tests and figures are"
+
+browser:
+	@.ci/system-package chromium chromium "the browser test of viz.explain's page is"
 
 # --- the commands ---------------------------------------------------------------
 
-test: $(VENV)/.stamp-dev graphviz
+test: $(VENV)/.stamp-dev graphviz browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The tests marked `torch` against PyTorch itself (installed first).

@@ -40,9 +40,9 @@ def write_graphs(out: Path) -> bool:
     if missing:   # as `make graphviz` does on a developer's machine: say so, and go on without them
         print(f"  skipped: drawing graphs needs {' and '.join(missing)}")
         return True
-    from demos.graphs import write_chapter_graphs
+    from demos.graphs import write_chapter_graphs, write_chapter_walks
     try:
-        for path in write_chapter_graphs(out) or []:
+        for path in (write_chapter_graphs(out) or []) + (write_chapter_walks(out) or []):
             print(f"  wrote {path}")
     except Exception as error:   # report and go on: the other demos' figures are still worth having
         print(f"  graphs failed: {type(error).__name__}: {error}")

@@ -9,7 +9,9 @@
 (c) 23.24 one training step of the sine network (Linear(1, 12), ReLU, Linear(12, 1), mean squared
           error on 120 points): shapes along every edge, each layer's weights and their gradients.
 
-`write_chapter_graphs(out_dir)` writes neuron_graph.svg, xor_graph.svg and sine_step_graph.svg.
+`write_chapter_graphs(out_dir)` writes neuron_graph.svg, xor_graph.svg and sine_step_graph.svg, and
+`write_chapter_walks(out_dir)` the same three graphs as pages that step through the forward and
+backward pass (viz.explain): neuron_walk.html, xor_walk.html and sine_step_walk.html.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from typing import Any
 
 import tinygrad_la as tg
 from tinygrad_la import nn
-from tinygrad_la.viz import draw_graph, record_modules
+from tinygrad_la.viz import Stepper, draw_graph, explain, record_modules
 
 try:
     from demos import exercise6
@@ -27,8 +29,8 @@ except ImportError:   # run as a file, `python demos/graphs.py`: this folder is 
     import exercise6
 
 
-def neuron_graph() -> Any:
-    """23.1 with tanh: x = (2, 3), w = (0.5, -1), b = 1, so z = -1 and h = tanh(-1)."""
+def neuron() -> tg.Value:
+    """23.1 with tanh: x = (2, 3), w = (0.5, -1), b = 1, so z = -1 and h = tanh(-1); h, before backward."""
     x1, x2 = tg.Value(2.0, label="x1"), tg.Value(3.0, label="x2")
     w1, w2 = tg.Value(0.5, label="w1"), tg.Value(-1.0, label="w2")
     b = tg.Value(1.0, label="b")
@@ -40,12 +42,18 @@ def neuron_graph() -> Any:
     z.label = "z"
     h = z.tanh()
     h.label = "h"
+    return h
+
+
+def neuron_graph() -> Any:
+    h = neuron()
     h.backward()
     return draw_graph(h, title="23.1 a neuron: h = tanh(x1·w1 + x2·w2 + b), after h.backward()")
 
 
-def xor_graph() -> Any:
-    """23.17: the hand-built network, W₁ = [[1, 1], [1, 1]], b₁ = (0, -1), W₂ = [[1, -2]], b₂ = 0."""
+def xor_network() -> tuple[nn.Sequential, tg.Tensor, tg.Tensor, tg.Tensor, tg.Tensor]:
+    """23.17: the hand-built network, W₁ = [[1, 1], [1, 1]], b₁ = (0, -1), W₂ = [[1, -2]], b₂ = 0,
+    on the four points: (model, X, Z₁, H, ŷ), recorded layer by layer."""
     model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
     with tg.no_grad():
         model[0].weight.copy_(tg.tensor([[1.0, 1.0], [1.0, 1.0]]))
@@ -57,9 +65,26 @@ def xor_graph() -> Any:
         Z1 = model[0](X)
         H = model[1](Z1)
         y_hat = model[2](H)
+    return model, X, Z1, H, y_hat
+
+
+def xor_graph() -> Any:
+    model, X, Z1, H, y_hat = xor_network()
     names = {**dict(model.named_parameters()), "X": X, "Z₁ = X W₁ᵀ + b₁": Z1, "H = ReLU(Z₁)": H}
     return draw_graph(y_hat, params=names, module=model, show_data=True, show_grad=False,
                       title="23.17 XOR: ŷ = W₂ ReLU(W₁x + b₁) + b₂ on the four points (forward pass)")
+
+
+def xor_loss() -> tuple[tg.Tensor, nn.Sequential, dict[str, tg.Tensor]]:
+    """The XOR network's squared error against the targets 0, 1, 1, 0, from weights slightly off
+    the hand-built ones (there the error, and so every gradient, is 0): (loss, model, names)."""
+    model, X, Z1, H, _ = xor_network()
+    with tg.no_grad():
+        model[2].weight.copy_(tg.tensor([[0.9, -1.8]]))
+    with record_modules(model):
+        y_hat = model(X)
+    loss = nn.MSELoss()(y_hat, tg.tensor([[0.0], [1.0], [1.0], [0.0]]))
+    return loss, model, {**dict(model.named_parameters()), "X": X}
 
 
 def sine_step() -> tuple[tg.Tensor, nn.Sequential, dict[str, tg.Tensor]]:
@@ -88,6 +113,21 @@ def write_chapter_graphs(out_dir: str | Path) -> list[Path]:
     return paths
 
 
+def write_chapter_walks(out_dir: str | Path) -> list[Path]:
+    """The three graphs as step-through pages (viz.explain) in `out_dir`; returns their paths."""
+    out = Path(out_dir)
+    loss, model, names = xor_loss()
+    sine_loss, sine_model, inputs = exercise6.first_step()
+    pages: list[tuple[str, Stepper]] = [
+        ("neuron_walk", explain(neuron(), title="23.1 a neuron: h = tanh(x1·w1 + x2·w2 + b)")),
+        ("xor_walk", explain(loss, params=names, module=model,
+                             title="23.17 XOR: squared error of ŷ = W₂ ReLU(W₁x + b₁) + b₂")),
+        ("sine_step_walk", explain(sine_loss, params={**dict(sine_model.named_parameters()), **inputs},
+                                   module=sine_model, title="23.24 one training step of the sine network")),
+    ]
+    return [stepper.save(out / f"{name}.html") for name, stepper in pages]
+
+
 def graph_example() -> tuple:
     """For ``python -m tinygrad_la.viz demos.graphs``: the sine step's loss, weights and model."""
     loss, model, inputs = sine_step()
@@ -97,5 +137,6 @@ def graph_example() -> tuple:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m demos.graphs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="out", help="directory for the SVG files")
-    for path in write_chapter_graphs(parser.parse_args().out):
+    out_dir = parser.parse_args().out
+    for path in write_chapter_graphs(out_dir) + write_chapter_walks(out_dir):
         print(f"  wrote {path}")

@@ -31,7 +31,7 @@ READING_ORDER = [
     "optim.optimizer", "optim.sgd", "optim.adam", "optim.rmsprop", "optim.adagrad", "optim.lr_scheduler",
     "utils.data", "serialization",
     # tools: nothing above imports them
-    "viz", "compile", "testing",
+    "walkthrough", "viz", "compile", "testing",
 ]
 
 # Upward imports that run only when called, each with its reason. Nothing else may go up.

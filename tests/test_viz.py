@@ -488,3 +488,27 @@ def test_params_name_inputs_and_intermediate_results_without_hooks():
     h_label = re.search(r"<B>H</B> \(2, 1\).*?</TABLE>", source, re.S).group(0)
     assert "data" in h_label and viz._num(H.detach().numpy()[1, 0]) in h_label   # its numbers, no hook needed
     assert "label=MSELoss" in source                                               # the loss by its nn name
+
+
+# --- explain: the step-through page -------------------------------------------------------------
+
+def test_explain_page_is_self_contained_and_holds_every_step(dot, tmp_path: Path) -> None:
+    import html as html_lib
+    import json
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, 4.0], requires_grad=True)
+    y = (x * w + x).sum()
+    stepper = viz.explain(y, params={"x": x, "w": w}, title="two paths <meet>")
+    assert repr(stepper) == "<Stepper: 3 forward and 5 backward steps; .save(path) writes the page>"
+    page = stepper.save(tmp_path / "deep" / "walk.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<?xml" not in page
+    assert "two paths &lt;meet&gt;" in page
+    assert not re.search(r"""(src|href)=["']?https?:""", page)   # nothing fetched from the network
+    data = json.loads(re.search(r"const DATA = (.*);\n", page).group(1).replace("<\\/", "</"))
+    assert [s["phase"] for s in data["steps"]] == ["forward"] * 3 + ["backward"] * 5
+    ids = {n["name"]: n["id"] for n in data["nodes"]}
+    nodes, _ = svg_of(viz.draw_graph(y, params={"x": x, "w": w}, max_nodes=None))
+    assert ids["x"] in nodes and ids["Mul"] + "_op" in nodes   # the steps point at the picture's nodes
+    assert x.grad is None and w.grad is None
+    frame = stepper._repr_html_()   # Jupyter: the page in a sandboxed frame
+    assert frame.startswith('<iframe srcdoc="') and html_lib.unescape(frame.split('"')[1]) == stepper.html()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import html
 import importlib
+import json
 import importlib.util
 import re
 import sys
@@ -37,8 +38,9 @@ import numpy as np
 from .core.function import _FREED_VALUES, Function
 from .tensor import Tensor
 from .value import Value
+from .walkthrough import Walkthrough, describe, walkthrough
 
-__all__ = ["draw_graph", "record_modules", "main"]
+__all__ = ["draw_graph", "record_modules", "explain", "Stepper", "main"]
 
 # colours: weights blue, data grey, ops pale yellow, the output outlined in orange, gradients red
 PARAM_FILL, INPUT_FILL, TENSOR_FILL, OP_FILL = "#dbe9ff", "#eeeeee", "#ffffff", "#fff4c2"
@@ -511,6 +513,174 @@ def _rows(rows: list[str]) -> str:
 
 def _escape(text: str) -> str:
     return html.escape(str(text), quote=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# explain: a page that steps through the forward and backward pass
+# ---------------------------------------------------------------------------------------------
+
+def explain(output: Any, *, params: Any = None, module: Any = None, gradient: Any = None,
+            title: str | None = None) -> Stepper:
+    """A stepper through the forward and backward pass of the graph that computed `output` (a Tensor
+    or a Value), before or after backward() (after it, only with ``retain_graph=True``: the walk is
+    run again). ``.save("walk.html")`` writes one self-contained page; in Jupyter it shows inline.
+
+    The page shows the graph (as draw_graph draws it, with `params` and `module`), a slider,
+    previous/next buttons and the arrow keys: first the ops in the order they ran, then backward in
+    the engine's own walk order. At each step the node is highlighted and a panel shows its op and
+    formula, the gradient that arrived, what it passed to each parent (with the ``+=`` where two
+    paths meet), and the leaves' gradients so far. Nothing the caller holds changes.
+    """
+    picture = draw_graph(output, params=params, module=module, max_nodes=None, title=title)
+    roots = [output.grad_fn or output] if isinstance(output, Tensor) else [output]
+    order, _ = _walk(roots, None)
+    names = _param_names(_named_tensors(params if params is not None or module is None
+                                        else module.named_parameters()))
+    steps = walkthrough(output, gradient=gradient, names=names,
+                        picture_ids={node: f"n{i}" for i, node in enumerate(order)})
+    return Stepper(steps, picture, title)
+
+
+class Stepper:
+    """The steps of one pass (``.steps``, a Walkthrough) and the page that shows them (``.html()``)."""
+
+    def __init__(self, steps: Walkthrough, picture: Any, title: str | None = None) -> None:
+        self.steps = steps
+        self.title = title or "Reverse mode, step by step"
+        self._picture = picture
+        self._svg: str | None = None
+
+    def __len__(self) -> int:
+        """The number of steps the page has, forward and backward."""
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        return (f"<Stepper: {len(self.steps.forward)} forward and {len(self.steps.backward)} backward steps; "
+                ".save(path) writes the page>")
+
+    def svg(self) -> str:
+        """The graph picture as SVG text (rendered once, by graphviz's dot)."""
+        if self._svg is None:
+            svg = self._picture.pipe(format="svg").decode("utf-8")
+            self._svg = svg[svg.index("<svg"):]   # without the XML prolog: it is inlined in HTML
+        return self._svg
+
+    def html(self) -> str:
+        """The whole page: the SVG, the steps as JSON and the script that steps through them, inline
+        (it loads nothing from the network)."""
+        data = {"title": self.title, "nodes": [{"name": n, "id": i, "kind": k} for n, i, k in
+                                               zip(self.steps.nodes, self.steps.ids, self.steps.kinds)],
+                "steps": describe(self.steps)}
+        payload = json.dumps(data).replace("</", "<\\/")   # no "</script>" inside the script
+        return (_PAGE.replace("%TITLE%", _escape(self.title)).replace("%SVG%", self.svg())
+                .replace("%DATA%", payload))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to `path` (its folder is made if missing); returns the path."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.html(), encoding="utf-8")
+        return target
+
+    def _repr_html_(self) -> str:
+        # Jupyter: the page in a sandboxed frame, so its script and styles stay inside it
+        return (f'<iframe srcdoc="{html.escape(self.html(), quote=True)}" style="width:100%;height:640px;'
+                'border:1px solid #ddd" sandbox="allow-scripts"></iframe>')
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>%TITLE%</title>
+<style>
+body { font-family: Helvetica, Arial, sans-serif; margin: 0; display: flex; height: 100vh; }
+#graph { flex: 1 1 auto; overflow: auto; padding: 8px; }
+#graph svg { max-width: 100%; height: auto; }
+#side { flex: 0 0 380px; border-left: 1px solid #ccc; padding: 12px; overflow: auto; background: #fafafa; }
+#controls { display: flex; gap: 6px; align-items: center; margin: 8px 0; }
+#slider { flex: 1; }
+#counter { font-weight: bold; }
+.phase { color: #666; font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; }
+.formula { font-family: monospace; background: #fff4c2; padding: 4px 6px; margin: 6px 0; }
+.num { font-family: monospace; white-space: pre-wrap; }
+.acc { color: #b3261e; }
+table { border-collapse: collapse; font-size: 13px; } td { padding: 2px 6px; vertical-align: top; }
+g.node.current > ellipse, g.node.current > polygon, g.node.current > path { stroke: #d9480f; stroke-width: 4px; }
+g.node.done > ellipse, g.node.done > polygon, g.node.done > path { stroke: #2b8a3e; stroke-width: 2px; }
+</style></head>
+<body>
+<div id="graph">%SVG%</div>
+<div id="side">
+<h3>%TITLE%</h3>
+<div id="controls"><button id="prev">&#9664; previous</button>
+<input id="slider" type="range" min="1" value="1"><button id="next">next &#9654;</button></div>
+<div id="counter"></div>
+<div id="panel"></div>
+<h4>Leaves' gradients so far</h4>
+<table id="leaves"></table>
+</div>
+<script>
+const DATA = %DATA%;
+const steps = DATA.steps, n = steps.length;
+const slider = document.getElementById("slider");
+slider.max = String(n);
+const shapes = {};
+for (const g of document.querySelectorAll("g.node")) {
+  const t = g.querySelector("title");
+  if (t) shapes[t.textContent.trim()] = g;
+}
+function mark(id, cls) {
+  for (const key of [id, id + "_op"]) if (shapes[key]) shapes[key].classList.add(cls);
+}
+function esc(s) {
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+function show(k) {
+  k = Math.max(1, Math.min(n, k));
+  slider.value = String(k);
+  for (const g of Object.values(shapes)) g.classList.remove("current", "done");
+  const s = steps[k - 1];
+  for (let j = 0; j < k - 1; j++) if (steps[j].phase === s.phase) mark(steps[j].id, "done");
+  mark(s.id, "current");
+  document.getElementById("counter").textContent = "step " + k + " of " + n;
+  let html = '<div class="phase">' + s.phase + ' pass</div><h2 id="op">' + esc(s.op) + '</h2>';
+  html += '<div class="formula" id="formula">' + esc(s.formula) + '</div>';
+  if (s.phase === "forward") {
+    html += '<div>computed from: <span id="inputs">' + esc(s.inputs.join(", ")) + '</span></div>';
+    if (s.value !== null) html += '<div>result: <span class="num" id="value">' + esc(s.value) + '</span></div>';
+  } else {
+    html += '<div>gradient that arrived, g:</div><div class="num" id="grad">' + esc(s.grad) + '</div>';
+    if (s.leaf) html += '<div>the walk ends here: <b>.grad</b> receives this total</div>';
+    if (s.passed.length) html += '<div>passed to its parents:</div>';
+    s.passed.forEach(function (p, i) {
+      html += '<div class="passed" data-to="' + esc(p.to) + '"><b>' + esc(p.to) + '</b> gets <span class="num">' +
+              esc(p.grad) + '</span>';
+      if (p.before !== null) html += '<div class="acc">two paths meet: ' + esc(p.before) + ' += ' + esc(p.grad) +
+                                     ' &rarr; ' + esc(p.after) + '</div>';
+      html += '</div>';
+    });
+  }
+  document.getElementById("panel").innerHTML = html;
+  const totals = {};
+  for (let j = 0; j < k; j++) {
+    const t = steps[j];
+    if (t.phase === "backward") for (const p of t.passed) if (DATA.nodes.find(x => x.id === p.id).kind !== "op") totals[p.id] = p.after;
+  }
+  let rows = "";
+  for (const node of DATA.nodes) if (node.kind === "leaf")
+    rows += '<tr><td><b>' + esc(node.name) + '</b></td><td class="num" data-leaf="' + esc(node.id) + '">' +
+            esc(totals[node.id] === undefined ? "none yet" : totals[node.id]) + '</td></tr>';
+  document.getElementById("leaves").innerHTML = rows;
+}
+document.getElementById("prev").onclick = function () { show(Number(slider.value) - 1); };
+document.getElementById("next").onclick = function () { show(Number(slider.value) + 1); };
+slider.oninput = function () { show(Number(slider.value)); };
+document.addEventListener("keydown", function (e) {
+  if (e.key === "ArrowRight") show(Number(slider.value) + 1);
+  if (e.key === "ArrowLeft") show(Number(slider.value) - 1);
+});
+show(1);
+</script>
+</body></html>
+"""
 
 
 # ---------------------------------------------------------------------------------------------
