@@ -123,3 +123,31 @@ def _values(root):
             seen.append(v)
             stack.extend(v._parents)
     return seen
+
+
+def test_a_big_graph_is_stepped_a_module_at_a_time(browser, tmp_path: Path) -> None:
+    import tinygrad_la as tg
+    from tinygrad_la import nn
+    tg.manual_seed(0)
+    blocks = [nn.Sequential(nn.Linear(4, 4), nn.Tanh()) for _ in range(6)]   # a block: two modules, 2 ops, 2 weights
+    model = nn.Sequential(*blocks, nn.Linear(4, 1))
+    x = tg.randn(8, 4)
+    with viz.record_modules(model):
+        loss = model(x).pow(2).mean()
+    every = viz.explain(loss, module=model, max_steps=10_000)
+    grouped = viz.explain(loss, module=model, max_steps=20)
+    assert len(grouped) < len(every) == len(every.steps)
+    assert "shown in" in repr(grouped)
+    groups = [p for p in grouped.pages if "members" in p]
+    assert groups and all(len(p["members"]) > 1 for p in groups)
+    # every step of the walk is still there, inside its group
+    assert sum(len(p.get("members", [p])) for p in grouped.pages) == len(every.steps)
+    panels, errors, requests = _step_through(browser, grouped.save(tmp_path / "deep.html"), "explain_grouped.png")
+    assert errors == [] and requests == []
+    assert len(panels) == len(grouped)
+    assert any(len(p["current"]) > 2 for p in panels)   # a group lights up all its ops
+    loss.backward()
+    steps = grouped.steps
+    shown = dict(zip([steps.nodes[i] for i, kind in enumerate(steps.kinds) if kind == "leaf"], panels[-1]["leaves"]))
+    for name, p in model.named_parameters():
+        assert shown[name] == summary(p.grad.numpy()), name

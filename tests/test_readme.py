@@ -46,6 +46,9 @@ def test_every_python_block_runs_as_written_in_order(tmp_path, monkeypatch):
             exec(compile(block, f"README.md (python block {i + 1})", "exec"), namespace)
     assert (tmp_path / "out" / "neuron.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     assert (tmp_path / "out" / "step.png").read_bytes()[:4] == b"\x89PNG"
+    page = (tmp_path / "out" / "xor_walk.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert "4 forward steps, 8 backward steps" in buffer.getvalue()   # 4 ops; then they and the 4 weights
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]   # nothing written anywhere else
     first, last = map(float, re.search(r"loss ([0-9.]+) -> ([0-9.]+) after 1500 compiled steps",
                                        buffer.getvalue()).groups())

@@ -520,7 +520,7 @@ def _escape(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 def explain(output: Any, *, params: Any = None, module: Any = None, gradient: Any = None,
-            title: str | None = None) -> Stepper:
+            title: str | None = None, max_steps: int = 200) -> Stepper:
     """A stepper through the forward and backward pass of the graph that computed `output` (a Tensor
     or a Value), before or after backward() (after it, only with ``retain_graph=True``: the walk is
     run again). ``.save("walk.html")`` writes one self-contained page; in Jupyter it shows inline.
@@ -530,33 +530,49 @@ def explain(output: Any, *, params: Any = None, module: Any = None, gradient: An
     the engine's own walk order. At each step the node is highlighted and a panel shows its op and
     formula, the gradient that arrived, what it passed to each parent (with the ``+=`` where two
     paths meet), and the leaves' gradients so far. Nothing the caller holds changes.
+
+    A graph with more than `max_steps` steps stays usable: with `module`, the consecutive steps of
+    one sub-module's ops become one step (the page says so); without it the page keeps every step.
     """
     picture = draw_graph(output, params=params, module=module, max_nodes=None, title=title)
     roots = [output.grad_fn or output] if isinstance(output, Tensor) else [output]
     order, _ = _walk(roots, None)
     names = _param_names(_named_tensors(params if params is not None or module is None
                                         else module.named_parameters()))
-    steps = walkthrough(output, gradient=gradient, names=names,
-                        picture_ids={node: f"n{i}" for i, node in enumerate(order)})
-    return Stepper(steps, picture, title)
+    ids = {node: f"n{i}" for i, node in enumerate(order)}
+    steps = walkthrough(output, gradient=gradient, names=names, picture_ids=ids)
+    groups: dict[str, str] = {}   # picture id -> the title of the module whose steps it joins
+    if len(steps) > max_steps and module is not None:
+        owner, titles, _ = _clusters(module, names, order)
+        depth = max((path.count(".") + 1 for path in owner.values() if path), default=0)
+        # the finest modules (deepest paths) whose grouping brings the page under max_steps
+        for level in range(depth, 0, -1):
+            groups = {ids[node]: titles[cut] for node, path in owner.items()
+                      if (cut := ".".join(path.split(".")[:level])) and cut in titles}
+            if len(_grouped(describe(steps), groups)) <= max_steps:
+                break
+    return Stepper(steps, picture, title, groups)
 
 
 class Stepper:
     """The steps of one pass (``.steps``, a Walkthrough) and the page that shows them (``.html()``)."""
 
-    def __init__(self, steps: Walkthrough, picture: Any, title: str | None = None) -> None:
+    def __init__(self, steps: Walkthrough, picture: Any, title: str | None = None,
+                 groups: dict[str, str] | None = None) -> None:
         self.steps = steps
         self.title = title or "Reverse mode, step by step"
         self._picture = picture
         self._svg: str | None = None
+        self.pages = _grouped(describe(steps), groups or {})   # what the page steps through
 
     def __len__(self) -> int:
-        """The number of steps the page has, forward and backward."""
-        return len(self.steps)
+        """The number of steps the page has (fewer than the walk's when a module's ops are grouped)."""
+        return len(self.pages)
 
     def __repr__(self) -> str:
-        return (f"<Stepper: {len(self.steps.forward)} forward and {len(self.steps.backward)} backward steps; "
-                ".save(path) writes the page>")
+        grouped = f", shown in {len(self)} steps" if len(self) != len(self.steps) else ""
+        return (f"<Stepper: {len(self.steps.forward)} forward and {len(self.steps.backward)} backward steps"
+                f"{grouped}; .save(path) writes the page>")
 
     def svg(self) -> str:
         """The graph picture as SVG text (rendered once, by graphviz's dot)."""
@@ -570,7 +586,9 @@ class Stepper:
         (it loads nothing from the network)."""
         data = {"title": self.title, "nodes": [{"name": n, "id": i, "kind": k} for n, i, k in
                                                zip(self.steps.nodes, self.steps.ids, self.steps.kinds)],
-                "steps": describe(self.steps)}
+                "steps": self.pages,
+                "note": (f"{len(self.steps)} steps, grouped by module into {len(self)}"
+                         if len(self) != len(self.steps) else "")}
         payload = json.dumps(data).replace("</", "<\\/")   # no "</script>" inside the script
         return (_PAGE.replace("%TITLE%", _escape(self.title)).replace("%SVG%", self.svg())
                 .replace("%DATA%", payload))
@@ -588,6 +606,26 @@ class Stepper:
                 'border:1px solid #ddd" sandbox="allow-scripts"></iframe>')
 
 
+def _grouped(steps: list[dict[str, Any]], groups: dict[str, str]) -> list[dict[str, Any]]:
+    """Consecutive steps of one phase whose nodes belong to the same module, as one step listing them."""
+    pages: list[dict[str, Any]] = []
+    for step in steps:
+        group = groups.get(step["id"])
+        last = pages[-1] if pages else None
+        if (group is not None and last is not None and last.get("group") == group
+                and last["phase"] == step["phase"]):
+            last["members"].append(step)
+            last["ids"].append(step["id"])
+            continue
+        if group is not None:
+            pages.append({"phase": step["phase"], "group": group, "op": group, "id": step["id"],
+                          "ids": [step["id"]], "members": [step]})
+        else:
+            pages.append({**step, "ids": [step["id"]]})
+    # a group of one is shown as the step it is
+    return [p if len(p.get("members", ())) != 1 else {**p["members"][0], "ids": p["ids"]} for p in pages]
+
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>%TITLE%</title>
 <style>
@@ -603,8 +641,8 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 0; display: flex; heig
 .num { font-family: monospace; white-space: pre-wrap; }
 .acc { color: #b3261e; }
 table { border-collapse: collapse; font-size: 13px; } td { padding: 2px 6px; vertical-align: top; }
-g.node.current > ellipse, g.node.current > polygon, g.node.current > path { stroke: #d9480f; stroke-width: 4px; }
-g.node.done > ellipse, g.node.done > polygon, g.node.done > path { stroke: #2b8a3e; stroke-width: 2px; }
+g.node.current ellipse, g.node.current polygon, g.node.current path { stroke: #d9480f; stroke-width: 4px; }
+g.node.done ellipse, g.node.done polygon, g.node.done path { stroke: #2b8a3e; stroke-width: 2px; }
 </style></head>
 <body>
 <div id="graph">%SVG%</div>
@@ -613,6 +651,7 @@ g.node.done > ellipse, g.node.done > polygon, g.node.done > path { stroke: #2b8a
 <div id="controls"><button id="prev">&#9664; previous</button>
 <input id="slider" type="range" min="1" value="1"><button id="next">next &#9654;</button></div>
 <div id="counter"></div>
+<div id="note" class="phase"></div>
 <div id="panel"></div>
 <h4>Leaves' gradients so far</h4>
 <table id="leaves"></table>
@@ -633,36 +672,49 @@ function mark(id, cls) {
 function esc(s) {
   return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
+function parts(s) { return s.members || [s]; }
+function detail(s, one) {
+  let html = '<div class="formula"' + (one ? ' id="formula"' : '') + '>' + esc(s.formula) + '</div>';
+  if (s.phase === "forward") {
+    html += '<div>computed from: <span' + (one ? ' id="inputs"' : '') + '>' + esc(s.inputs.join(", ")) + '</span></div>';
+    if (s.value !== null) html += '<div>result: <span class="num"' + (one ? ' id="value"' : '') + '>' + esc(s.value) + '</span></div>';
+    return html;
+  }
+  html += '<div>gradient that arrived, g:</div><div class="num"' + (one ? ' id="grad"' : '') + '>' + esc(s.grad) + '</div>';
+  if (s.leaf) html += '<div>the walk ends here: <b>.grad</b> receives this total</div>';
+  if (s.passed.length) html += '<div>passed to its parents:</div>';
+  for (const p of s.passed) {
+    html += '<div class="passed" data-to="' + esc(p.to) + '"><b>' + esc(p.to) + '</b> gets <span class="num">' +
+            esc(p.grad) + '</span>';
+    if (p.before !== null) html += '<div class="acc">two paths meet: ' + esc(p.before) + ' += ' + esc(p.grad) +
+                                   ' &rarr; ' + esc(p.after) + '</div>';
+    html += '</div>';
+  }
+  return html;
+}
+const kinds = {};
+for (const node of DATA.nodes) kinds[node.id] = node.kind;
 function show(k) {
   k = Math.max(1, Math.min(n, k));
   slider.value = String(k);
   for (const g of Object.values(shapes)) g.classList.remove("current", "done");
   const s = steps[k - 1];
-  for (let j = 0; j < k - 1; j++) if (steps[j].phase === s.phase) mark(steps[j].id, "done");
-  mark(s.id, "current");
+  for (let j = 0; j < k - 1; j++) if (steps[j].phase === s.phase) for (const id of steps[j].ids) mark(id, "done");
+  for (const id of s.ids) mark(id, "current");
   document.getElementById("counter").textContent = "step " + k + " of " + n;
   let html = '<div class="phase">' + s.phase + ' pass</div><h2 id="op">' + esc(s.op) + '</h2>';
-  html += '<div class="formula" id="formula">' + esc(s.formula) + '</div>';
-  if (s.phase === "forward") {
-    html += '<div>computed from: <span id="inputs">' + esc(s.inputs.join(", ")) + '</span></div>';
-    if (s.value !== null) html += '<div>result: <span class="num" id="value">' + esc(s.value) + '</span></div>';
+  if (s.members) {
+    html += '<div>' + s.members.length + ' steps of this module, in one step</div>';
+    for (const m of s.members) html += '<h4>' + esc(m.op) + '</h4>' + detail(m, false);
   } else {
-    html += '<div>gradient that arrived, g:</div><div class="num" id="grad">' + esc(s.grad) + '</div>';
-    if (s.leaf) html += '<div>the walk ends here: <b>.grad</b> receives this total</div>';
-    if (s.passed.length) html += '<div>passed to its parents:</div>';
-    s.passed.forEach(function (p, i) {
-      html += '<div class="passed" data-to="' + esc(p.to) + '"><b>' + esc(p.to) + '</b> gets <span class="num">' +
-              esc(p.grad) + '</span>';
-      if (p.before !== null) html += '<div class="acc">two paths meet: ' + esc(p.before) + ' += ' + esc(p.grad) +
-                                     ' &rarr; ' + esc(p.after) + '</div>';
-      html += '</div>';
-    });
+    html += detail(s, true);
   }
   document.getElementById("panel").innerHTML = html;
   const totals = {};
   for (let j = 0; j < k; j++) {
-    const t = steps[j];
-    if (t.phase === "backward") for (const p of t.passed) if (DATA.nodes.find(x => x.id === p.id).kind !== "op") totals[p.id] = p.after;
+    for (const t of parts(steps[j])) {
+      if (t.phase === "backward") for (const p of t.passed) if (kinds[p.id] !== "op") totals[p.id] = p.after;
+    }
   }
   let rows = "";
   for (const node of DATA.nodes) if (node.kind === "leaf")
@@ -670,6 +722,7 @@ function show(k) {
             esc(totals[node.id] === undefined ? "none yet" : totals[node.id]) + '</td></tr>';
   document.getElementById("leaves").innerHTML = rows;
 }
+document.getElementById("note").textContent = DATA.note;
 document.getElementById("prev").onclick = function () { show(Number(slider.value) - 1); };
 document.getElementById("next").onclick = function () { show(Number(slider.value) + 1); };
 slider.oninput = function () { show(Number(slider.value)); };
