@@ -6,13 +6,22 @@ backward() reaches the nodes (seen through hooks), and nothing the caller holds 
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 import tinygrad_la as tg
-from demos.graphs import neuron, xor_loss
+from demos.graphs import neuron, xor_loss, xor_network
 from tinygrad_la import nn
 from tinygrad_la.walkthrough import describe, summary, walkthrough
+
+
+def _engine_nodes(steps, output):
+    """The graph's nodes in the walkthrough's backward order (numbered as walkthrough numbers them)."""
+    from tinygrad_la.walkthrough import _execution_order
+    nodes = _execution_order(output.grad_fn)
+    return [nodes[b.node] for b in steps.backward]
 
 
 def _leaves_by_name(steps):
@@ -63,16 +72,24 @@ def test_forward_steps_come_after_their_inputs_and_backward_before() -> None:
 
 
 def test_xor_steps_match_backward_and_its_order() -> None:
-    loss, model, names = xor_loss()
-    steps = walkthrough(loss, names={id(t): n for n, t in names.items()})
+    model, X, _, _, _ = xor_network()
+    with tg.no_grad():
+        model[2].weight.copy_(tg.tensor([[0.9, -1.8]]))
+    Z1 = model[0](X)
+    H = model[1](Z1)
+    y_hat = model[2](H)
+    loss = nn.MSELoss()(y_hat, tg.tensor([[0.0], [1.0], [1.0], [0.0]]))
+    named = {**dict(model.named_parameters()), "Z1": Z1, "H": H, "y_hat": y_hat, "loss": loss}
+    steps = walkthrough(loss, names={id(t): n for n, t in named.items()})
     assert all(p.grad is None for p in model.parameters())   # the walk filled no .grad
-    # the engine's own order, seen independently: hooks fire as a real backward() reaches each tensor
-    order: list[str] = []
-    for name, p in model.named_parameters():
-        p.register_hook(lambda g, name=name: order.append(name))
+    # The engine's own order, seen independently: a tensor's hook fires when a real backward()
+    # reaches its node, an op's output when that op's backward runs, a leaf's where the walk ends.
+    order: list[Any] = []
+    for t in named.values():
+        t.register_hook(lambda g, t=t: order.append(t.grad_fn or t))
     loss.backward()
-    walked_leaves = [steps.nodes[b.node] for b in steps.backward if b.leaf]
-    assert walked_leaves == order[::-1] or walked_leaves == order
+    walked = [node for node in _engine_nodes(steps, loss) if node in set(order)]
+    assert walked == order
     totals = _leaves_by_name(steps)
     for name, p in model.named_parameters():
         np.testing.assert_array_equal(totals[name], p.grad.numpy(), err_msg=name)
