@@ -8,7 +8,6 @@ in CI (CI=true, where `make test` installs both) a missing one is an error.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 
 from demos.graphs import neuron, xor_loss
+from tests.helpers import need, values_of
 from tinygrad_la import viz
 from tinygrad_la.walkthrough import summary
 
@@ -23,12 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "out"
 
 
-def _need(what: str, ok: bool) -> None:
-    if not ok:
-        message = f"{what} is not installed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (CI=true: `make test` installs it, so this is an error)")
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +31,10 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         sync_playwright = None
-    _need("the Python package playwright (pip install -e '.[dev]')", sync_playwright is not None)
+    need("the Python package playwright (pip install -e '.[dev]')", sync_playwright is not None)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    _need("chromium (apt-get install chromium)", chromium is not None)
-    _need("graphviz's dot (apt-get install graphviz)", shutil.which("dot") is not None)
+    need("chromium (apt-get install chromium)", chromium is not None)
+    need("graphviz's dot (apt-get install graphviz)", shutil.which("dot") is not None)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield browser
@@ -93,7 +87,7 @@ def test_the_neuron_page_steps_to_the_grads_backward_gives(browser, tmp_path: Pa
         assert steps.ids[step.node] in panel["current"]
         assert panel["grad"] == summary(step.grad_in)
     h.backward()
-    leaves = {v.label: v.grad for v in _values(h) if not v._parents}
+    leaves = {v.label: v.grad for v in values_of(h) if not v._parents}
     # the last panel's table: every leaf's total, in the page's node order
     shown = dict(zip([steps.nodes[i] for i, kind in enumerate(steps.kinds) if kind == "leaf"], panels[-1]["leaves"]))
     assert shown == {name: summary(grad) for name, grad in leaves.items()}
@@ -114,15 +108,6 @@ def test_the_xor_page_shows_the_model_gradients(browser, tmp_path: Path) -> None
         assert shown[name] == summary(p.grad.numpy()), name
     assert np.abs(model[2].weight.grad.numpy()).sum() > 0
 
-
-def _values(root):
-    seen, stack = [], [root]
-    while stack:
-        v = stack.pop()
-        if all(v is not s for s in seen):
-            seen.append(v)
-            stack.extend(v._parents)
-    return seen
 
 
 def test_a_big_graph_is_stepped_a_module_at_a_time(browser, tmp_path: Path) -> None:

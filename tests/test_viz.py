@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -21,18 +20,13 @@ import pytest
 
 import tinygrad_la as tg
 from tinygrad_la import nn, viz
+from tests.helpers import need
 from tinygrad_la.value import Value
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def _need(what: str, ok: bool) -> None:
-    if not ok:
-        message = f"{what} is not installed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (CI=true: `make test` installs it, so this is an error)")
-        pytest.skip(message)
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +34,12 @@ def graphviz_package() -> None:
     try:
         import graphviz  # noqa: F401
     except ImportError:
-        _need("the Python package graphviz (pip install 'tinygrad_la[viz]')", False)
+        need("the Python package graphviz (pip install 'tinygrad_la[viz]')", False)
 
 
 @pytest.fixture
 def dot() -> None:
-    _need("graphviz's `dot` program (apt-get install graphviz)", shutil.which("dot") is not None)
+    need("graphviz's `dot` program (apt-get install graphviz)", shutil.which("dot") is not None)
 
 
 # --- reading pictures back --------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 
 import tinygrad_la as tg
 from demos.graphs import neuron, xor_loss, xor_network
+from tests.helpers import values_of
 from tinygrad_la import nn
 from tinygrad_la.walkthrough import describe, summary, walkthrough
 
@@ -32,9 +33,9 @@ def test_neuron_leaf_totals_are_the_grads_backward_gives() -> None:
     h = neuron()
     steps = walkthrough(h)
     totals = _leaves_by_name(steps)
-    assert all(v.grad == 0.0 for v in _values(h))   # the walk changed no .grad
+    assert all(v.grad == 0.0 for v in values_of(h))   # the walk changed no .grad
     h.backward()
-    grads = {v.label: v.grad for v in _values(h) if not v._parents}
+    grads = {v.label: v.grad for v in values_of(h) if not v._parents}
     assert set(totals) == set(grads) == {"x1", "x2", "w1", "w2", "b"}
     for name, grad in grads.items():
         assert totals[name] == grad, name
@@ -42,15 +43,6 @@ def test_neuron_leaf_totals_are_the_grads_backward_gives() -> None:
     assert totals["b"] == pytest.approx(1 - np.tanh(-1.0) ** 2, abs=1e-15)
     assert totals["w1"] == pytest.approx(2.0 * (1 - np.tanh(-1.0) ** 2), abs=1e-15)
 
-
-def _values(root):
-    seen, stack = [], [root]
-    while stack:
-        v = stack.pop()
-        if all(v is not s for s in seen):
-            seen.append(v)
-            stack.extend(v._parents)
-    return seen
 
 
 def test_forward_steps_come_after_their_inputs_and_backward_before() -> None:
