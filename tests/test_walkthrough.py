@@ -130,6 +130,16 @@ def test_bad_outputs_are_refused_with_a_reason() -> None:
         walkthrough(tg.ones(2))
     with pytest.raises(RuntimeError, match="gradient="):
         walkthrough(nn.Linear(2, 3)(tg.ones(1, 2)))
+    with pytest.raises(RuntimeError, match=r"shape \(1, 3\); got shape \(3,\)"):
+        walkthrough(nn.Linear(2, 3)(tg.ones(1, 2)), gradient=tg.ones(3))
+    layer = nn.Linear(2, 3)
+    out = layer(tg.tensor([[1.0, 2.0]]))
+    seed = tg.tensor([[1.0, -2.0, 0.5]])
+    steps = walkthrough(out, gradient=seed, names={id(layer.weight): "W", id(layer.bias): "b"})
+    out.backward(seed)   # the same seed, as backward(gradient=...)
+    totals = _leaves_by_name(steps)
+    np.testing.assert_array_equal(totals["W"], layer.weight.grad.numpy())   # dW = gᵀ x
+    np.testing.assert_array_equal(totals["b"], [1.0, -2.0, 0.5])
 
 
 def test_summary_shows_numbers_when_few_and_statistics_when_many() -> None:

@@ -107,6 +107,9 @@ def walkthrough(output: Any, gradient: Any = None, names: dict[int, str] | None 
         seed: Any = (np.ones_like(output._array) if gradient is None
                      else np.array(gradient._array if isinstance(gradient, Tensor) else gradient,
                                    dtype=output._array.dtype))
+        if seed.shape != output._array.shape:
+            raise RuntimeError(f"walkthrough: gradient= must have the output's shape {tuple(output.shape)}; "
+                               f"got shape {tuple(seed.shape)}")
     elif isinstance(output, Value):
         root, seed = output, 1.0 if gradient is None else float(gradient)
     else:
