@@ -492,11 +492,11 @@ def test_explain_page_is_self_contained_and_holds_every_step(dot, tmp_path: Path
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     w = tg.tensor([3.0, 4.0], requires_grad=True)
     y = (x * w + x).sum()
-    stepper = viz.explain(y, params={"x": x, "w": w}, title="two paths <meet>")
+    stepper = viz.explain(y, params={"x": x, "w": w}, title="two paths <meet> %SVG%")
     assert repr(stepper) == "<Stepper: 3 forward and 5 backward steps; .save(path) writes the page>"
     page = stepper.save(tmp_path / "deep" / "walk.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<?xml" not in page
-    assert "two paths &lt;meet&gt;" in page
+    assert "two paths &lt;meet&gt; %SVG%" in page and page.count("<svg") == 1
     assert not re.search(r"""(src|href)=["']?https?:""", page)   # nothing fetched from the network
     data = json.loads(re.search(r"const DATA = (.*);\n", page).group(1).replace("<\\/", "</"))
     assert [s["phase"] for s in data["steps"]] == ["forward"] * 3 + ["backward"] * 5

@@ -589,9 +589,10 @@ class Stepper:
                 "steps": self.pages,
                 "note": (f"{len(self.steps)} steps, grouped by module into {len(self)}"
                          if len(self) != len(self.steps) else "")}
-        payload = json.dumps(data).replace("</", "<\\/")   # no "</script>" inside the script
-        return (_PAGE.replace("%TITLE%", _escape(self.title)).replace("%SVG%", self.svg())
-                .replace("%DATA%", payload))
+        parts = {"TITLE": _escape(self.title), "SVG": self.svg(),
+                 "DATA": json.dumps(data).replace("</", "<\\/")}   # no "</script>" inside the script
+        # one pass over the template, so a title that says "%SVG%" stays a title
+        return re.sub(r"%(TITLE|SVG|DATA)%", lambda m: parts[m.group(1)], _PAGE)
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (its folder is made if missing); returns the path."""
