@@ -38,7 +38,7 @@ import numpy as np
 from .core.function import _FREED_VALUES, Function
 from .tensor import Tensor
 from .value import Value
-from .walkthrough import Walkthrough, describe, walkthrough
+from .walkthrough import Walkthrough, describe, op_label, walkthrough
 
 __all__ = ["draw_graph", "record_modules", "explain", "Stepper", "main"]
 
@@ -47,9 +47,6 @@ PARAM_FILL, INPUT_FILL, TENSOR_FILL, OP_FILL = "#dbe9ff", "#eeeeee", "#ffffff", 
 ROOT_COLOR, GRAD_COLOR, NOTE_COLOR = "#d9480f", "#b3261e", "#666666"
 SMALL = 6             # show_data=None shows the numbers of tensors with at most this many elements
 COUNT_LIMIT = 1_000_000   # past max_nodes the rest is only counted, and only this far
-# An op oval shows its node's name without "Backward0"; the losses by their nn names instead
-_OP_LABELS = {"MseLoss": "MSELoss", "NllLoss": "NLLLoss", "BinaryCrossEntropy": "BCELoss",
-              "BinaryCrossEntropyWithLogits": "BCEWithLogitsLoss"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,8 +181,7 @@ class _Drawing:
         self.freed |= freed
         attrs = {"shape": "ellipse", "style": "filled,dashed" if freed else "filled", "fillcolor": OP_FILL,
                  "tooltip": fn.name() + (" (saved values freed by backward)" if freed else "")}
-        label = re.sub(r"Backward\d*$", "", fn.name())
-        self.nodes[fid + "_op"] = (fn, _escape(_OP_LABELS.get(label, label)), attrs)
+        self.nodes[fid + "_op"] = (fn, _escape(op_label(fn)), attrs)
         self.edges.append((fid + "_op", fid, ""))
         self.tensor(fn, fid, self.output_of(fn))
         for i, parent in enumerate(fn._parents):
@@ -534,14 +530,15 @@ def explain(output: Any, *, params: Any = None, module: Any = None, gradient: An
     A graph with more than `max_steps` steps stays usable: with `module`, the consecutive steps of
     one sub-module's ops become one step (the page says so); without it the page keeps every step.
     """
+    if params is None and module is not None:
+        params = dict(module.named_parameters())
     picture = draw_graph(output, params=params, module=module, max_nodes=None, title=title)
     roots = [output.grad_fn or output] if isinstance(output, Tensor) else [output]
-    order, _ = _walk(roots, None)
-    names = _param_names(_named_tensors(params if params is not None or module is None
-                                        else module.named_parameters()))
+    order, _ = _walk(roots, None)   # draw_graph's order, so node i is the picture's "n{i}"
+    names = _param_names(_named_tensors(params))
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     steps = walkthrough(output, gradient=gradient, names=names, picture_ids=ids)
-    groups: dict[str, str] = {}   # picture id -> the title of the module whose steps it joins
+    pages = described = describe(steps)
     if len(steps) > max_steps and module is not None:
         owner, titles, _ = _clusters(module, names, order)
         depth = max((path.count(".") + 1 for path in owner.values() if path), default=0)
@@ -549,21 +546,23 @@ def explain(output: Any, *, params: Any = None, module: Any = None, gradient: An
         for level in range(depth, 0, -1):
             groups = {ids[node]: titles[cut] for node, path in owner.items()
                       if (cut := ".".join(path.split(".")[:level])) and cut in titles}
-            if len(_grouped(describe(steps), groups)) <= max_steps:
+            pages = _grouped(described, groups)
+            if len(pages) <= max_steps:
                 break
-    return Stepper(steps, picture, title, groups)
+    return Stepper(steps, picture, title, pages)
 
 
 class Stepper:
     """The steps of one pass (``.steps``, a Walkthrough) and the page that shows them (``.html()``)."""
 
     def __init__(self, steps: Walkthrough, picture: Any, title: str | None = None,
-                 groups: dict[str, str] | None = None) -> None:
+                 pages: list[dict[str, Any]] | None = None) -> None:
         self.steps = steps
         self.title = title or "Reverse mode, step by step"
         self._picture = picture
         self._svg: str | None = None
-        self.pages = _grouped(describe(steps), groups or {})   # what the page steps through
+        # what the page steps through: the walk's steps, or some of them grouped by module
+        self.pages = describe(steps) if pages is None else pages
 
     def __len__(self) -> int:
         """The number of steps the page has (fewer than the walk's when a module's ops are grouped)."""
@@ -616,15 +615,12 @@ def _grouped(steps: list[dict[str, Any]], groups: dict[str, str]) -> list[dict[s
         if (group is not None and last is not None and last.get("group") == group
                 and last["phase"] == step["phase"]):
             last["members"].append(step)
-            last["ids"].append(step["id"])
-            continue
-        if group is not None:
-            pages.append({"phase": step["phase"], "group": group, "op": group, "id": step["id"],
-                          "ids": [step["id"]], "members": [step]})
+        elif group is not None:
+            pages.append({"phase": step["phase"], "group": group, "op": group, "members": [step]})
         else:
-            pages.append({**step, "ids": [step["id"]]})
+            pages.append(step)
     # a group of one is shown as the step it is
-    return [p if len(p.get("members", ())) != 1 else {**p["members"][0], "ids": p["ids"]} for p in pages]
+    return [p["members"][0] if len(p.get("members", ())) == 1 else p for p in pages]
 
 
 _PAGE = """<!DOCTYPE html>
@@ -700,8 +696,8 @@ function show(k) {
   slider.value = String(k);
   for (const g of Object.values(shapes)) g.classList.remove("current", "done");
   const s = steps[k - 1];
-  for (let j = 0; j < k - 1; j++) if (steps[j].phase === s.phase) for (const id of steps[j].ids) mark(id, "done");
-  for (const id of s.ids) mark(id, "current");
+  for (let j = 0; j < k - 1; j++) if (steps[j].phase === s.phase) for (const t of parts(steps[j])) mark(t.id, "done");
+  for (const t of parts(s)) mark(t.id, "current");
   document.getElementById("counter").textContent = "step " + k + " of " + n;
   let html = '<div class="phase">' + s.phase + ' pass</div><h2 id="op">' + esc(s.op) + '</h2>';
   if (s.members) {

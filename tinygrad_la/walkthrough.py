@@ -22,7 +22,7 @@ viz.explain draws these steps as a page that steps through them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -34,7 +34,7 @@ from .core.tracer import Tracer
 from .tensor import Tensor
 from .value import Value
 
-__all__ = ["walkthrough", "Walkthrough", "ForwardStep", "BackwardStep", "Passed"]
+__all__ = ["walkthrough", "Walkthrough", "ForwardStep", "BackwardStep", "Passed", "op_label"]
 
 SMALL = 12   # arrays with at most this many entries are shown number by number
 
@@ -81,11 +81,15 @@ class Walkthrough:
     kinds: list[str]                    # per node: "op", "leaf" (requires grad) or "input"
     forward: list[ForwardStep]
     backward: list[BackwardStep]
-    grads: dict[int, Any] = field(default_factory=dict)   # per leaf: the total gradient
 
     def __len__(self) -> int:
         """The number of steps, forward and backward."""
         return len(self.forward) + len(self.backward)
+
+    @property
+    def grads(self) -> dict[int, Any]:
+        """Per leaf (its number in `nodes`): the total gradient, what backward() adds into its .grad."""
+        return {step.node: step.grad_in for step in self.backward if step.leaf}
 
 
 def walkthrough(output: Any, gradient: Any = None, names: dict[int, str] | None = None,
@@ -138,7 +142,7 @@ def walkthrough(output: Any, gradient: Any = None, names: dict[int, str] | None 
     finally:
         _mode.tracer = previous
     ids = [picture_ids.get(node, f"n{i}") if picture_ids else f"n{i}" for i, node in enumerate(order)]
-    return Walkthrough(nodes, ids, kinds, forward, listener.steps, listener.leaf_totals())
+    return Walkthrough(nodes, ids, kinds, forward, listener.steps)
 
 
 class _Listener(Tracer):
@@ -164,9 +168,6 @@ class _Listener(Tracer):
             passed.append(Passed(p, g, before, after))
         self.steps.append(BackwardStep(i, self.names[i], _formula(node), _copy(grad), tuple(passed),
                                        leaf=not node._parents))
-
-    def leaf_totals(self) -> dict[int, Any]:
-        return {step.node: step.grad_in for step in self.steps if step.leaf}
 
 
 def _execution_order(root: Any) -> list[Any]:
@@ -199,9 +200,20 @@ def _node_name(node: Any, names: dict[int, str]) -> str:
     if isinstance(node, Value):
         return node._op or node.label or "leaf"
     if isinstance(node, Function):
-        return re.sub(r"Backward\d*$", "", node.name())
+        return op_label(node)
     name = names.get(id(node))
     return name if name is not None else f"leaf {tuple(node.shape)}"
+
+
+# An op is called by its node's name without "Backward0"; the losses by their nn names instead
+_OP_LABELS = {"MseLoss": "MSELoss", "NllLoss": "NLLLoss", "BinaryCrossEntropy": "BCELoss",
+              "BinaryCrossEntropyWithLogits": "BCEWithLogitsLoss"}
+
+
+def op_label(fn: Function) -> str:
+    """An op's short name, as the page and the picture show it: ``Mul``, ``Addmm``, ``MSELoss``."""
+    label = re.sub(r"Backward\d*$", "", fn.name())
+    return _OP_LABELS.get(label, label)
 
 
 def _formula(node: Any) -> str:
